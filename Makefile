@@ -1,0 +1,55 @@
+# resilog: the two commands a newcomer runs are `make demo` and `make test`.
+GO          ?= go
+BIN         := $(CURDIR)/bin
+STATICCHECK := $(BIN)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: all test test-root test-collector lint vet fmt-check staticcheck demo bench build clean
+
+all: test
+
+## test: everything CI runs (.ci/run calls this).
+test: lint test-root test-collector
+
+## test-root: the library, with the race detector.
+test-root:
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+## test-collector: the collector module: end-to-end and fault tests against a real collector.
+test-collector:
+	cd collector && $(GO) test -count=1 -timeout 15m ./...
+
+## lint: gofmt, go vet and staticcheck over both modules.
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	cd collector && $(GO) vet ./...
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+	cd collector && $(STATICCHECK) ./...
+
+## build: the collector distribution, the orders example and the demo driver, into bin/.
+build:
+	cd collector && $(GO) build -o $(BIN)/resilog-collector ./cmd/resilog-collector
+	cd collector && $(GO) build -o $(BIN)/demo ./cmd/demo
+	$(GO) build -o $(BIN)/orders ./examples/orders
+
+## demo: the orders example against a real collector; prints what the collector received.
+demo: build
+	$(BIN)/demo -collector $(BIN)/resilog-collector -orders $(BIN)/orders -config collector/config/local.yaml
+
+## bench: benchmarks of both modules.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd collector && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN)

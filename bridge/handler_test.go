@@ -1,0 +1,85 @@
+package bridge_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"testing/slogtest"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/bridge"
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+func newPipeline(t *testing.T) (*recordtest.Exporter, *sdklog.LoggerProvider) {
+	t.Helper()
+	exp := new(recordtest.Exporter)
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
+	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
+	return exp, lp
+}
+
+// TestSlogtest runs the standard library's handler conformance suite, reading the results
+// back from the records that reached the exporter.
+func TestSlogtest(t *testing.T) {
+	var exp *recordtest.Exporter
+	slogtest.Run(t, func(t *testing.T) slog.Handler {
+		var lp *sdklog.LoggerProvider
+		exp, lp = newPipeline(t)
+		return bridge.NewHandler("slogtest", bridge.WithLoggerProvider(lp))
+	}, func(t *testing.T) map[string]any {
+		recs := exp.Records()
+		if len(recs) != 1 {
+			t.Fatalf("exported %d records, want 1", len(recs))
+		}
+		return recordtest.AsMap(recs[0])
+	})
+}
+
+func TestScopeIsLoggerName(t *testing.T) {
+	exp, lp := newPipeline(t)
+	slog.New(bridge.NewHandler("github.com/acme/shop/orders", bridge.WithLoggerProvider(lp))).Info("hi")
+	recs := exp.Records()
+	if len(recs) != 1 {
+		t.Fatalf("exported %d records, want 1", len(recs))
+	}
+	if got := recs[0].InstrumentationScope().Name; got != "github.com/acme/shop/orders" {
+		t.Errorf("scope = %q, want the logger name", got)
+	}
+}
+
+func TestLevelGate(t *testing.T) {
+	exp, lp := newPipeline(t)
+	var lv slog.LevelVar
+	lv.Set(slog.LevelWarn)
+	l := slog.New(bridge.NewHandler("x", bridge.WithLoggerProvider(lp), bridge.WithLevel(&lv)))
+	l.Info("dropped by the gate")
+	l.Warn("kept")
+	lv.Set(slog.LevelDebug)
+	l.Debug("kept after the level changed")
+	recs := exp.Records()
+	if len(recs) != 2 {
+		t.Fatalf("exported %d records, want 2", len(recs))
+	}
+	if got := recs[0].Body().AsString(); got != "kept" {
+		t.Errorf("first body = %q", got)
+	}
+	if got := recs[1].Severity(); got != 5 { // DEBUG
+		t.Errorf("second severity = %d, want 5", got)
+	}
+}
+
+func TestNilContext(t *testing.T) {
+	exp, lp := newPipeline(t)
+	h := bridge.NewHandler("x", bridge.WithLoggerProvider(lp))
+	//lint:ignore SA1012 a nil context is the bad input under test
+	if err := h.Handle(nil, slog.NewRecord(timeZero, slog.LevelInfo, "nil ctx", 0)); err != nil { //nolint:staticcheck
+		t.Fatal(err)
+	}
+	if len(exp.Records()) != 1 {
+		t.Fatal("record with nil context was not exported")
+	}
+}
+
+var timeZero = slog.Record{}.Time

@@ -1,0 +1,42 @@
+package distribution
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"go.opentelemetry.io/collector/otelcol"
+)
+
+// TestShippedConfigsValidate checks every configuration in collector/config with the
+// distribution's own factories, the way `resilog-collector validate` does.
+func TestShippedConfigsValidate(t *testing.T) {
+	paths, err := filepath.Glob("../config/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 {
+		t.Fatal("no configs found in ../config")
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			col, err := otelcol.NewCollector(Settings([]string{p}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := col.DryRun(context.Background()); err != nil {
+				t.Fatalf("%s does not validate: %v", p, err)
+			}
+		})
+	}
+}
+
+func TestBrokenConfigIsRejected(t *testing.T) {
+	col, err := otelcol.NewCollector(Settings([]string{"testdata/unknown-exporter.yaml"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := col.DryRun(context.Background()); err == nil {
+		t.Fatal("a config naming an exporter the distribution lacks validated")
+	}
+}

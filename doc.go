@@ -1,0 +1,29 @@
+// Package resilog makes a Go service's logs survive production.
+//
+// It bridges log/slog into the OpenTelemetry log SDK and exports over OTLP to an
+// OpenTelemetry Collector. One call builds the whole data path:
+//
+//	slog.Logger ─► bridge ─► sdk/log LoggerProvider ─► processors ─► exporter
+//
+//	p, err := resilog.New(ctx, resilog.WithServiceName("orders"))
+//	if err != nil {
+//		return err
+//	}
+//	defer p.Shutdown(context.Background())
+//	log := p.Logger("github.com/acme/shop/orders")
+//	log.InfoContext(ctx, "order created", "order_id", 1042)
+//
+// # Configuration
+//
+// Every setting is resolved in one place with one precedence: an [Option] passed to [New]
+// beats the standard OTEL_* environment variable, which beats the default. New reads
+// OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER (otlp, console, none), OTEL_SERVICE_NAME,
+// OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_{,LOGS_}{ENDPOINT, PROTOCOL, HEADERS,
+// TIMEOUT, COMPRESSION, INSECURE}. Invalid configuration makes New return an error wrapping
+// [ErrInvalidConfig]; it never panics and never returns a half-built pipeline.
+//
+// # Globals
+//
+// New changes no process-wide state unless [WithGlobal] is given; then it sets
+// slog.SetDefault and otel.SetLoggerProvider.
+package resilog

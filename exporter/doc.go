@@ -1,0 +1,18 @@
+// Package exporter holds resilog's [sdklog.Exporter] implementations: the end of the data path.
+//
+//	bridge ─► processors (Redact ─► Correlate ─► Batch) ─► exporter
+//
+// An exporter receives batches of records that were already redacted and correlated. It owns
+// network and file I/O and nothing else: queueing belongs to processor.Batch.
+//
+// [NewOTLP] builds the OTLP exporter (HTTP/protobuf or gRPC) from an [OTLPConfig] that the root
+// package resolves from options and OTEL_EXPORTER_OTLP_* variables.
+//
+//	exp, err := exporter.NewOTLP(ctx, exporter.OTLPConfig{
+//		Protocol: exporter.ProtocolHTTP,
+//		Endpoint: "http://127.0.0.1:4318/v1/logs",
+//		Timeout:  10 * time.Second,
+//	})
+//
+// [sdklog.Exporter]: https://pkg.go.dev/go.opentelemetry.io/otel/sdk/log#Exporter
+package exporter

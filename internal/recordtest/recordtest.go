@@ -1,0 +1,88 @@
+// Package recordtest provides an in-memory sdklog.Exporter for resilog's own tests.
+package recordtest
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+// Exporter keeps every record it is given. It is safe for concurrent use.
+type Exporter struct {
+	mu      sync.Mutex
+	records []sdklog.Record
+}
+
+// Export stores clones of records.
+func (e *Exporter) Export(_ context.Context, records []sdklog.Record) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range records {
+		e.records = append(e.records, records[i].Clone())
+	}
+	return nil
+}
+
+// Shutdown does nothing.
+func (e *Exporter) Shutdown(context.Context) error { return nil }
+
+// ForceFlush does nothing.
+func (e *Exporter) ForceFlush(context.Context) error { return nil }
+
+// Records returns the records exported so far.
+func (e *Exporter) Records() []sdklog.Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]sdklog.Record(nil), e.records...)
+}
+
+// Reset forgets the records exported so far.
+func (e *Exporter) Reset() {
+	e.mu.Lock()
+	e.records = nil
+	e.mu.Unlock()
+}
+
+// AsMap flattens r the way testing/slogtest reads results: time, level and msg under the
+// slog keys, attributes by key, map values as nested map[string]any.
+func AsMap(r sdklog.Record) map[string]any {
+	m := make(map[string]any)
+	if ts := r.Timestamp(); !ts.IsZero() {
+		m[slog.TimeKey] = ts
+	}
+	if sev := r.Severity(); sev != 0 {
+		m[slog.LevelKey] = r.SeverityText()
+	}
+	if b := r.Body(); b.Type() != attribute.EMPTY {
+		m[slog.MessageKey] = Value(b)
+	}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		m[string(kv.Key)] = Value(kv.Value)
+		return true
+	})
+	return m
+}
+
+// Value converts v to a plain Go value: maps become map[string]any, slices []any.
+func Value(v attribute.Value) any {
+	switch v.Type() {
+	case attribute.MAP:
+		m := make(map[string]any)
+		for _, kv := range v.AsMap() {
+			m[string(kv.Key)] = Value(kv.Value)
+		}
+		return m
+	case attribute.SLICE:
+		var out []any
+		for _, e := range v.AsSlice() {
+			out = append(out, Value(e))
+		}
+		return out
+	case attribute.EMPTY:
+		return nil
+	}
+	return v.AsInterface()
+}

@@ -1,0 +1,136 @@
+package resilog
+
+import (
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+)
+
+// Option configures [New]. An option given to New always beats the matching OTEL_*
+// environment variable, which beats the documented default (see setting.go).
+type Option interface {
+	apply(*options)
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// options holds what the caller set explicitly; nil or zero means "not set".
+type options struct {
+	serviceName   *string
+	resourceAttrs []attribute.KeyValue
+	resource      *resource.Resource
+	exporter      *string
+	protocol      *string
+	endpoint      *string
+	logsEndpoint  *string
+	headers       map[string]string
+	timeout       *time.Duration
+	compression   *string
+	disabled      *bool
+	global        bool
+	level         slog.Leveler
+	sdkExporter   sdklog.Exporter
+	lookupEnv     func(string) (string, bool)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// WithServiceName sets the service.name resource attribute (env: OTEL_SERVICE_NAME).
+func WithServiceName(name string) Option {
+	return optionFunc(func(o *options) { o.serviceName = ptr(name) })
+}
+
+// WithResourceAttributes adds resource attributes; they override OTEL_RESOURCE_ATTRIBUTES
+// entries with the same key.
+func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
+	return optionFunc(func(o *options) { o.resourceAttrs = append(o.resourceAttrs, attrs...) })
+}
+
+// WithResource uses res as the base Resource instead of detecting one, so that logs share
+// the Resource of an existing TracerProvider. WithServiceName and WithResourceAttributes
+// still apply on top of it.
+func WithResource(res *resource.Resource) Option {
+	return optionFunc(func(o *options) { o.resource = res })
+}
+
+// WithExporter selects the exporter: "otlp" (default), "console" or "none"
+// (env: OTEL_LOGS_EXPORTER).
+func WithExporter(name string) Option {
+	return optionFunc(func(o *options) { o.exporter = ptr(name) })
+}
+
+// WithProtocol selects the OTLP protocol: "http/protobuf" (default) or "grpc"
+// (env: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL).
+func WithProtocol(protocol string) Option {
+	return optionFunc(func(o *options) { o.protocol = ptr(protocol) })
+}
+
+// WithEndpoint sets the OTLP base URL, e.g. "http://127.0.0.1:4318"; for HTTP "/v1/logs" is
+// appended (env: OTEL_EXPORTER_OTLP_ENDPOINT).
+func WithEndpoint(baseURL string) Option {
+	return optionFunc(func(o *options) { o.endpoint = ptr(baseURL) })
+}
+
+// WithLogsEndpoint sets the complete OTLP logs URL, used as is
+// (env: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT).
+func WithLogsEndpoint(url string) Option {
+	return optionFunc(func(o *options) { o.logsEndpoint = ptr(url) })
+}
+
+// WithHeaders sets headers sent with every export; they replace the headers from
+// OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_LOGS_HEADERS.
+func WithHeaders(headers map[string]string) Option {
+	return optionFunc(func(o *options) {
+		o.headers = make(map[string]string, len(headers))
+		for k, v := range headers {
+			o.headers[k] = v
+		}
+	})
+}
+
+// WithTimeout bounds one export (env: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+// OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds; default 10s).
+func WithTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) { o.timeout = ptr(d) })
+}
+
+// WithCompression selects "gzip" or "none" (default) for OTLP payloads
+// (env: OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION).
+func WithCompression(c string) Option {
+	return optionFunc(func(o *options) { o.compression = ptr(c) })
+}
+
+// WithDisabled turns the whole pipeline into a no-op when true (env: OTEL_SDK_DISABLED).
+func WithDisabled(disabled bool) Option {
+	return optionFunc(func(o *options) { o.disabled = ptr(disabled) })
+}
+
+// WithGlobal makes New install the pipeline as the process-wide default: slog.SetDefault
+// with a logger named by the service name, and otel.SetLoggerProvider. Off by default:
+// a library never changes globals unless asked.
+func WithGlobal() Option {
+	return optionFunc(func(o *options) { o.global = true })
+}
+
+// WithLevel sets the minimum level of the loggers the pipeline hands out (default
+// slog.LevelInfo). A *slog.LevelVar changes it at run time.
+func WithLevel(l slog.Leveler) Option {
+	return optionFunc(func(o *options) { o.level = l })
+}
+
+// WithSDKExporter replaces the exporter New would build from configuration with e: for
+// tests, benchmarks, and exporters resilog does not ship. The processors stay as they are.
+func WithSDKExporter(e sdklog.Exporter) Option {
+	return optionFunc(func(o *options) { o.sdkExporter = e })
+}
+
+// withLookupEnv replaces os.LookupEnv; tests use it to resolve settings without touching
+// the process environment.
+func withLookupEnv(f func(string) (string, bool)) Option {
+	return optionFunc(func(o *options) { o.lookupEnv = f })
+}

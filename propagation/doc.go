@@ -1,0 +1,8 @@
+// Package propagation carries what a record needs to know about its request into the
+// context: request IDs, attributes bound along the way, W3C trace context across process
+// boundaries, and detached contexts for background jobs.
+//
+//	HTTP/gRPC middleware ─► context ─► bridge and processor.Correlate read it
+//
+// It sits beside the data path rather than on it: nothing here converts or exports records.
+package propagation

@@ -1,0 +1,165 @@
+package resilog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/noop"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/resilog/resilog/bridge"
+	"github.com/resilog/resilog/exporter"
+)
+
+// Pipeline is a running resilog data path. Its methods are safe for concurrent use.
+type Pipeline struct {
+	provider log.LoggerProvider
+	sdk      *sdklog.LoggerProvider // nil when disabled
+	resource *resource.Resource
+	level    slog.Leveler
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// New builds the pipeline from opts and the OTEL_* environment. ctx bounds resource
+// detection and exporter construction only; it is not retained.
+func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt.apply(&o)
+		}
+	}
+	s, err := resolve(&o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := buildResource(ctx, &o, s)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{resource: res, level: s.level}
+	if s.disabled {
+		p.provider = noop.NewLoggerProvider()
+		return p, nil
+	}
+
+	exp := o.sdkExporter
+	if exp == nil {
+		switch s.exporter {
+		case ExporterOTLP:
+			exp, err = exporter.NewOTLP(ctx, s.otlp)
+		case ExporterConsole:
+			exp, err = stdoutlog.New(stdoutlog.WithWriter(os.Stdout))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resilog: building %s exporter: %w", s.exporter, err)
+		}
+	}
+
+	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res)}
+	if exp != nil {
+		// Until processor.Batch lands, the SDK's BatchProcessor (configured by OTEL_BLRP_*)
+		// stands in for it at the end of the processor chain.
+		popts = append(popts, sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
+	}
+	p.sdk = sdklog.NewLoggerProvider(popts...)
+	p.provider = p.sdk
+
+	if o.global {
+		otel.SetLoggerProvider(p.provider)
+		slog.SetDefault(p.Logger(s.serviceName))
+	}
+	return p, nil
+}
+
+func buildResource(ctx context.Context, o *options, s settings) (*resource.Resource, error) {
+	base := o.resource
+	if base == nil {
+		detected, err := resource.New(ctx, resource.WithTelemetrySDK())
+		if err != nil {
+			return nil, fmt.Errorf("resilog: detecting resource: %w", err)
+		}
+		base = detected
+	}
+	// Later entries win: OTEL_RESOURCE_ATTRIBUTES, then options, then the service name.
+	attrs := append(append([]attribute.KeyValue(nil), s.envResource...), o.resourceAttrs...)
+	if s.serviceName != "" {
+		attrs = append(attrs, semconv.ServiceName(s.serviceName))
+	} else if !hasServiceName(base, attrs) {
+		attrs = append(attrs, semconv.ServiceName("unknown_service:"+filepath.Base(os.Args[0])))
+	}
+	res, err := resource.Merge(base, resource.NewSchemaless(attrs...))
+	if err != nil {
+		return nil, fmt.Errorf("resilog: merging resource: %w", err)
+	}
+	return res, nil
+}
+
+func hasServiceName(base *resource.Resource, attrs []attribute.KeyValue) bool {
+	if _, ok := base.Set().Value(semconv.ServiceNameKey); ok {
+		return true
+	}
+	for _, kv := range attrs {
+		if kv.Key == semconv.ServiceNameKey {
+			return true
+		}
+	}
+	return false
+}
+
+// Logger returns a slog.Logger whose records carry name (by convention the import path of
+// the calling package) as their instrumentation scope.
+func (p *Pipeline) Logger(name string) *slog.Logger {
+	return slog.New(p.Handler(name))
+}
+
+// Handler returns the slog.Handler behind [Pipeline.Logger].
+func (p *Pipeline) Handler(name string) slog.Handler {
+	if p.sdk == nil {
+		return slog.DiscardHandler
+	}
+	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(p.level))
+}
+
+// LoggerProvider returns the OpenTelemetry LoggerProvider at the head of the pipeline, for
+// bridges other than slog.
+func (p *Pipeline) LoggerProvider() log.LoggerProvider { return p.provider }
+
+// Resource returns the Resource every record carries; give it to the TracerProvider so that
+// logs and traces describe the same service.
+func (p *Pipeline) Resource() *resource.Resource { return p.resource }
+
+// ForceFlush exports every record emitted so far, or returns ctx's error.
+func (p *Pipeline) ForceFlush(ctx context.Context) error {
+	if p.sdk == nil {
+		return nil
+	}
+	return p.sdk.ForceFlush(ctx)
+}
+
+// Shutdown flushes and stops the pipeline. Later calls return the first call's result;
+// records logged after Shutdown are discarded.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.shutdownOnce.Do(func() {
+		if p.sdk != nil {
+			p.shutdownErr = p.sdk.Shutdown(ctx)
+			if errors.Is(p.shutdownErr, context.DeadlineExceeded) {
+				p.shutdownErr = fmt.Errorf("resilog: shutdown deadline passed before all records were exported: %w", p.shutdownErr)
+			}
+		}
+	})
+	return p.shutdownErr
+}

@@ -1,0 +1,119 @@
+package resilog
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+func TestPipelineEndToEndInMemory(t *testing.T) {
+	ctx := context.Background()
+	exp := new(recordtest.Exporter)
+	p, err := New(ctx, envOf(map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test,service.name=env"}),
+		WithServiceName("orders"), WithResourceAttributes(attribute.String("team", "shop")), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider()
+	sctx, span := tp.Tracer("t").Start(ctx, "op")
+	p.Logger("github.com/acme/shop/orders").InfoContext(sctx, "order created", "order_id", 1042)
+	span.End()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs := exp.Records()
+	if len(recs) != 1 {
+		t.Fatalf("exported %d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r.TraceID() != span.SpanContext().TraceID() || r.SpanID() != span.SpanContext().SpanID() {
+		t.Errorf("trace/span = %s/%s, want %s/%s", r.TraceID(), r.SpanID(), span.SpanContext().TraceID(), span.SpanContext().SpanID())
+	}
+	set := r.Resource().Set()
+	if v, _ := set.Value(semconv.ServiceNameKey); v.AsString() != "orders" {
+		t.Errorf("service.name = %q, want the option to beat OTEL_RESOURCE_ATTRIBUTES", v.AsString())
+	}
+	if v, _ := set.Value("deployment.environment"); v.AsString() != "test" {
+		t.Errorf("deployment.environment = %q, want it from OTEL_RESOURCE_ATTRIBUTES", v.AsString())
+	}
+	if v, _ := set.Value("team"); v.AsString() != "shop" {
+		t.Errorf("team = %q", v.AsString())
+	}
+	if r.InstrumentationScope().Name != "github.com/acme/shop/orders" {
+		t.Errorf("scope = %q", r.InstrumentationScope().Name)
+	}
+	// A second Shutdown returns the first result and logging after it is harmless.
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Info("after shutdown")
+}
+
+func TestServiceNameFromResourceAttributes(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(), envOf(map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs"}), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := p.Resource().Set().Value(semconv.ServiceNameKey); v.AsString() != "from-attrs" {
+		t.Errorf("service.name = %q", v.AsString())
+	}
+}
+
+func TestDisabledPipelineDiscards(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(), envOf(map[string]string{"OTEL_SDK_DISABLED": "true"}), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Error("nothing")
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.Records()); n != 0 {
+		t.Fatalf("disabled pipeline exported %d records", n)
+	}
+}
+
+func TestExporterNone(t *testing.T) {
+	p, err := New(context.Background(), envOf(map[string]string{"OTEL_LOGS_EXPORTER": "none"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Info("goes nowhere")
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInvalidResourceAttributes(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "novalue")
+	_, err := New(context.Background(), WithSDKExporter(new(recordtest.Exporter)))
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("err = %v, want ErrInvalidConfig", err)
+	}
+}
+
+func TestWithGlobal(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(), envOf(nil), WithServiceName("svc"), WithSDKExporter(exp), WithGlobal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.Info("via default")
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if recs := exp.Records(); len(recs) != 1 || recs[0].InstrumentationScope().Name != "svc" {
+		t.Fatalf("records = %v", recs)
+	}
+}

@@ -1,0 +1,235 @@
+package resilog
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/resilog/resilog/exporter"
+)
+
+// ErrInvalidConfig is wrapped by every error [New] returns for bad options or environment
+// variables, so callers can tell configuration mistakes from runtime failures.
+var ErrInvalidConfig = errors.New("resilog: invalid configuration")
+
+// Exporter names, as in OTEL_LOGS_EXPORTER.
+const (
+	ExporterOTLP    = "otlp"
+	ExporterConsole = "console"
+	ExporterNone    = "none"
+)
+
+// settings is the fully resolved configuration. Every knob is resolved here, once, with one
+// precedence: explicit option > OTEL_* environment variable > default.
+type settings struct {
+	disabled    bool
+	exporter    string
+	otlp        exporter.OTLPConfig
+	serviceName string               // "" when neither option nor OTEL_SERVICE_NAME set it
+	envResource []attribute.KeyValue // from OTEL_RESOURCE_ATTRIBUTES
+	level       slog.Leveler
+}
+
+func resolve(o *options) (settings, error) {
+	env := o.lookupEnv
+	if env == nil {
+		env = os.LookupEnv
+	}
+	// first returns the first variable of names that is set to a non-blank value.
+	first := func(names ...string) (name, value string, ok bool) {
+		for _, n := range names {
+			if v, ok := env(n); ok && strings.TrimSpace(v) != "" {
+				return n, strings.TrimSpace(v), true
+			}
+		}
+		return "", "", false
+	}
+	var s settings
+
+	switch {
+	case o.disabled != nil:
+		s.disabled = *o.disabled
+	default:
+		if n, v, ok := first("OTEL_SDK_DISABLED"); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return s, fmt.Errorf("%w: %s=%q is not a boolean", ErrInvalidConfig, n, v)
+			}
+			s.disabled = b
+		}
+	}
+
+	s.exporter = ExporterOTLP
+	if o.exporter != nil {
+		s.exporter = *o.exporter
+	} else if n, v, ok := first("OTEL_LOGS_EXPORTER"); ok {
+		// The variable may hold a list; resilog runs one exporter (the fallback is separate).
+		names := strings.Split(v, ",")
+		if len(names) > 1 {
+			return s, fmt.Errorf("%w: %s=%q: resilog takes exactly one exporter", ErrInvalidConfig, n, v)
+		}
+		s.exporter = strings.ToLower(strings.TrimSpace(names[0]))
+	}
+	switch s.exporter {
+	case ExporterOTLP, ExporterConsole, ExporterNone:
+	default:
+		return s, fmt.Errorf("%w: exporter %q (want %q, %q or %q)", ErrInvalidConfig, s.exporter, ExporterOTLP, ExporterConsole, ExporterNone)
+	}
+
+	if o.serviceName != nil {
+		s.serviceName = *o.serviceName
+	} else if _, v, ok := first("OTEL_SERVICE_NAME"); ok {
+		s.serviceName = v
+	}
+
+	if n, v, ok := first("OTEL_RESOURCE_ATTRIBUTES"); ok {
+		kv := map[string]string{}
+		if err := parseHeaders(v, kv); err != nil {
+			return s, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, n, err)
+		}
+		for k, v := range kv {
+			s.envResource = append(s.envResource, attribute.String(k, v))
+		}
+	}
+
+	s.level = o.level
+	if s.level == nil {
+		s.level = slog.LevelInfo
+	}
+
+	var err error
+	if s.otlp, err = resolveOTLP(o, first); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func resolveOTLP(o *options, first func(...string) (string, string, bool)) (exporter.OTLPConfig, error) {
+	var c exporter.OTLPConfig
+
+	c.Protocol = exporter.ProtocolHTTP
+	if o.protocol != nil {
+		c.Protocol = *o.protocol
+	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"); ok {
+		c.Protocol = v
+	}
+	if c.Protocol != exporter.ProtocolHTTP && c.Protocol != exporter.ProtocolGRPC {
+		return c, fmt.Errorf("%w: OTLP protocol %q (want %q or %q)", ErrInvalidConfig, c.Protocol, exporter.ProtocolHTTP, exporter.ProtocolGRPC)
+	}
+	grpc := c.Protocol == exporter.ProtocolGRPC
+
+	// Endpoint: a signal-specific URL is used as is; a base URL gets /v1/logs for HTTP.
+	var raw, source string
+	var isBase bool
+	switch {
+	case o.logsEndpoint != nil:
+		raw, source = *o.logsEndpoint, "WithLogsEndpoint"
+	case o.endpoint != nil:
+		raw, source, isBase = *o.endpoint, "WithEndpoint", true
+	default:
+		if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"); ok {
+			raw, source = v, n
+		} else if n, v, ok := first("OTEL_EXPORTER_OTLP_ENDPOINT"); ok {
+			raw, source, isBase = v, n, true
+		}
+	}
+	insecure := false
+	if o.endpoint == nil && o.logsEndpoint == nil {
+		if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%w: %s=%q is not a boolean", ErrInvalidConfig, n, v)
+			}
+			insecure = b
+		}
+	}
+	if raw != "" {
+		// gRPC endpoints may be given as host:port; the insecure flag then picks the scheme.
+		if grpc && !strings.Contains(raw, "://") {
+			if insecure {
+				raw = "http://" + raw
+			} else {
+				raw = "https://" + raw
+			}
+		}
+		if err := exporter.ValidateEndpoint(raw); err != nil {
+			return c, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, source, err)
+		}
+		if isBase && !grpc {
+			u, _ := url.Parse(raw)
+			u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/logs"
+			raw = u.String()
+		}
+		c.Endpoint = raw
+	}
+
+	if o.headers != nil {
+		c.Headers = o.headers
+	} else {
+		c.Headers = map[string]string{}
+		// The generic variable first, so that the logs-specific one wins per key.
+		for _, n := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_LOGS_HEADERS"} {
+			if _, v, ok := first(n); ok {
+				if err := parseHeaders(v, c.Headers); err != nil {
+					return c, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, n, err)
+				}
+			}
+		}
+	}
+
+	c.Timeout = 10 * time.Second
+	if o.timeout != nil {
+		c.Timeout = *o.timeout
+	} else if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); ok {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 {
+			return c, fmt.Errorf("%w: %s=%q is not a non-negative number of milliseconds", ErrInvalidConfig, n, v)
+		}
+		c.Timeout = time.Duration(ms) * time.Millisecond
+	}
+	if c.Timeout <= 0 {
+		return c, fmt.Errorf("%w: OTLP timeout must be positive, got %v", ErrInvalidConfig, c.Timeout)
+	}
+
+	c.Compression = exporter.CompressionNone
+	if o.compression != nil {
+		c.Compression = *o.compression
+	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"); ok {
+		c.Compression = strings.ToLower(v)
+	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return c, nil
+}
+
+// parseHeaders parses the W3C-baggage-like "k1=v1,k2=v2" form of OTEL_EXPORTER_OTLP_HEADERS
+// and OTEL_RESOURCE_ATTRIBUTES, percent-decoding keys and values, into dst.
+func parseHeaders(s string, dst map[string]string) error {
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return fmt.Errorf("entry %q has no '='", part)
+		}
+		key, err := url.PathUnescape(strings.TrimSpace(k))
+		if err != nil || key == "" || strings.ContainsAny(key, " \t\r\n:") {
+			return fmt.Errorf("invalid name %q", k)
+		}
+		val, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil || strings.ContainsAny(val, "\r\n") {
+			return fmt.Errorf("invalid value for %q", key)
+		}
+		dst[key] = val
+	}
+	return nil
+}
