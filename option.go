@@ -5,8 +5,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
 )
 
 // Option configures [New]. An option given to New always beats the matching OTEL_*
@@ -35,6 +39,11 @@ type options struct {
 	global        bool
 	level         slog.Leveler
 	sdkExporter   sdklog.Exporter
+	fallback      sdklog.Exporter
+	batch         processor.BatchConfig
+	overflow      *processor.Overflow
+	failover      exporter.FailoverConfig
+	meterProvider metric.MeterProvider
 	lookupEnv     func(string) (string, bool)
 }
 
@@ -127,6 +136,37 @@ func WithLevel(l slog.Leveler) Option {
 // tests, benchmarks, and exporters resilog does not ship. The processors stay as they are.
 func WithSDKExporter(e sdklog.Exporter) Option {
 	return optionFunc(func(o *options) { o.sdkExporter = e })
+}
+
+// WithFallback sets the exporter that takes records the collector cannot: by default JSON
+// lines on stdout (exporter.NewJSONLines(os.Stdout)), or on stderr when the primary is
+// the console exporter.
+func WithFallback(e sdklog.Exporter) Option {
+	return optionFunc(func(o *options) { o.fallback = e })
+}
+
+// WithBatch tunes the batching processor. Non-zero fields of c override the OTEL_BLRP_*
+// variables and the defaults documented on processor.BatchConfig.
+func WithBatch(c processor.BatchConfig) Option {
+	return optionFunc(func(o *options) { o.batch = c })
+}
+
+// WithOverflow sets what happens when the queue is full (default
+// processor.OverflowFallback: the record goes to the fallback; the log call never waits).
+func WithOverflow(policy processor.Overflow) Option {
+	return optionFunc(func(o *options) { o.overflow = &policy })
+}
+
+// WithFailover tunes retries, the circuit breaker and the fallback's buffer; zero fields
+// keep the defaults documented on exporter.FailoverConfig.
+func WithFailover(c exporter.FailoverConfig) Option {
+	return optionFunc(func(o *options) { o.failover = c })
+}
+
+// WithMeterProvider publishes the pipeline's accounting ([Pipeline.Stats]) as OpenTelemetry
+// metrics named resilog.records.* on mp.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(o *options) { o.meterProvider = mp })
 }
 
 // withLookupEnv replaces os.LookupEnv; tests use it to resolve settings without touching

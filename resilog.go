@@ -11,15 +11,16 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/log/noop"
+	"go.opentelemetry.io/otel/metric"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
 )
 
 // Pipeline is a running resilog data path. Its methods are safe for concurrent use.
@@ -28,6 +29,9 @@ type Pipeline struct {
 	sdk      *sdklog.LoggerProvider // nil when disabled
 	resource *resource.Resource
 	level    slog.Leveler
+	batch    *processor.Batch   // nil when disabled or exporter "none"
+	failover *exporter.Failover // likewise
+	metrics  metric.Registration
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -56,27 +60,43 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		return p, nil
 	}
 
-	exp := o.sdkExporter
-	if exp == nil {
+	primary, fallback := o.sdkExporter, o.fallback
+	if primary == nil {
 		switch s.exporter {
 		case ExporterOTLP:
-			exp, err = exporter.NewOTLP(ctx, s.otlp)
+			primary, err = exporter.NewOTLP(ctx, s.otlp)
 		case ExporterConsole:
-			exp, err = stdoutlog.New(stdoutlog.WithWriter(os.Stdout))
+			primary = exporter.NewJSONLines(os.Stdout)
+			if fallback == nil {
+				fallback = exporter.NewJSONLines(os.Stderr)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("resilog: building %s exporter: %w", s.exporter, err)
 		}
 	}
+	if fallback == nil {
+		fallback = exporter.NewJSONLines(os.Stdout)
+	}
 
-	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res)}
-	if exp != nil {
-		// Until processor.Batch lands, the SDK's BatchProcessor (configured by OTEL_BLRP_*)
-		// stands in for it at the end of the processor chain.
-		popts = append(popts, sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
+	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's.
+	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication()}
+	if primary != nil {
+		p.failover = exporter.NewFailover(primary, fallback, o.failover)
+		p.batch = processor.NewBatch(p.failover, s.batch)
+		// DESIGN.md's order: keys made unique (instead of the SDK's per-record hash map,
+		// switched off above), then redaction and correlation, then batching.
+		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()), sdklog.WithProcessor(p.batch))
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
 	p.provider = p.sdk
+
+	if o.meterProvider != nil && p.batch != nil {
+		if p.metrics, err = p.registerMetrics(o.meterProvider); err != nil {
+			_ = p.sdk.Shutdown(ctx)
+			return nil, fmt.Errorf("resilog: registering metrics: %w", err)
+		}
+	}
 
 	if o.global {
 		otel.SetLoggerProvider(p.provider)
@@ -156,6 +176,9 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.shutdownOnce.Do(func() {
 		if p.sdk != nil {
 			p.shutdownErr = p.sdk.Shutdown(ctx)
+			if p.metrics != nil {
+				p.shutdownErr = errors.Join(p.shutdownErr, p.metrics.Unregister())
+			}
 			if errors.Is(p.shutdownErr, context.DeadlineExceeded) {
 				p.shutdownErr = fmt.Errorf("resilog: shutdown deadline passed before all records were exported: %w", p.shutdownErr)
 			}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
 )
 
 // ErrInvalidConfig is wrapped by every error [New] returns for bad options or environment
@@ -35,6 +36,7 @@ type settings struct {
 	serviceName string               // "" when neither option nor OTEL_SERVICE_NAME set it
 	envResource []attribute.KeyValue // from OTEL_RESOURCE_ATTRIBUTES
 	level       slog.Leveler
+	batch       processor.BatchConfig
 }
 
 func resolve(o *options) (settings, error) {
@@ -108,7 +110,62 @@ func resolve(o *options) (settings, error) {
 	if s.otlp, err = resolveOTLP(o, first); err != nil {
 		return s, err
 	}
+	if s.batch, err = resolveBatch(o, first); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// resolveBatch applies OTEL_BLRP_* under the explicit fields of WithBatch; fields left
+// zero take processor.BatchConfig's defaults.
+func resolveBatch(o *options, first func(...string) (string, string, bool)) (processor.BatchConfig, error) {
+	c := o.batch
+	envInt := func(dst *int, name string) error {
+		if *dst != 0 {
+			return nil
+		}
+		if n, v, ok := first(name); ok {
+			i, err := strconv.Atoi(v)
+			if err != nil || i <= 0 {
+				return fmt.Errorf("%w: %s=%q is not a positive integer", ErrInvalidConfig, n, v)
+			}
+			*dst = i
+		}
+		return nil
+	}
+	envMillis := func(dst *time.Duration, name string) error {
+		if *dst != 0 {
+			return nil
+		}
+		if n, v, ok := first(name); ok {
+			i, err := strconv.Atoi(v)
+			if err != nil || i <= 0 {
+				return fmt.Errorf("%w: %s=%q is not a positive number of milliseconds", ErrInvalidConfig, n, v)
+			}
+			*dst = time.Duration(i) * time.Millisecond
+		}
+		return nil
+	}
+	if err := errors.Join(
+		envInt(&c.MaxQueueRecords, "OTEL_BLRP_MAX_QUEUE_SIZE"),
+		envInt(&c.MaxBatch, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
+		envMillis(&c.Interval, "OTEL_BLRP_SCHEDULE_DELAY"),
+		envMillis(&c.ExportTimeout, "OTEL_BLRP_EXPORT_TIMEOUT"),
+	); err != nil {
+		return c, err
+	}
+	if o.overflow != nil {
+		c.Overflow = *o.overflow
+	}
+	switch {
+	case c.Overflow < processor.OverflowFallback || c.Overflow > processor.OverflowBlock:
+		return c, fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
+	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
+		return c, fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
+	case c.MaxBatch > 0 && c.MaxQueueRecords > 0 && c.MaxBatch > c.MaxQueueRecords:
+		return c, fmt.Errorf("%w: batch size %d exceeds queue size %d", ErrInvalidConfig, c.MaxBatch, c.MaxQueueRecords)
+	}
+	return c, nil
 }
 
 func resolveOTLP(o *options, first func(...string) (string, string, bool)) (exporter.OTLPConfig, error) {

@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
@@ -82,54 +80,61 @@ func ValidateEndpoint(raw string) error {
 	return nil
 }
 
-// NewOTLP returns the upstream OTLP log exporter for c. It never reads environment
-// variables itself: every field of c is passed explicitly, so the caller's resolution
-// (options > OTEL_* variables > defaults) is the only one that applies.
-func NewOTLP(ctx context.Context, c OTLPConfig) (sdklog.Exporter, error) {
+// OTLP is the OTLP log exporter with its failures classified: an error from Export is an
+// [*ExportError] that says whether a retry can succeed and how long the server asked the
+// client to wait. The upstream exporter's own retries are off; [Failover] retries, so that
+// one policy (which retries "connection refused", unlike otlploghttp) applies to both
+// protocols. OTLP also implements [Prober].
+type OTLP struct {
+	exp   sdklog.Exporter
+	probe func(ctx context.Context) error
+	close func() error
+}
+
+// NewOTLP returns the OTLP exporter for c. It never reads environment variables itself:
+// every field of c is passed explicitly, so the caller's resolution (options > OTEL_*
+// variables > defaults) is the only one that applies.
+func NewOTLP(ctx context.Context, c OTLPConfig) (*OTLP, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Second
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Headers == nil {
+		// An explicit empty set keeps the upstream exporter from reading
+		// OTEL_EXPORTER_OTLP_HEADERS on its own.
+		c.Headers = map[string]string{}
 	}
 	if c.Protocol == ProtocolGRPC {
-		endpoint := c.Endpoint
-		if endpoint == "" {
-			endpoint = "http://localhost:4317"
-		}
-		opts := []otlploggrpc.Option{
-			otlploggrpc.WithEndpointURL(endpoint),
-			otlploggrpc.WithTimeout(timeout),
-			otlploggrpc.WithHeaders(nonNil(c.Headers)),
-		}
-		if c.Compression == CompressionGzip {
-			opts = append(opts, otlploggrpc.WithCompressor("gzip"))
-		}
-		return otlploggrpc.New(ctx, opts...)
+		return newOTLPGRPC(ctx, c)
 	}
-	endpoint := c.Endpoint
-	if endpoint == "" {
-		endpoint = "http://localhost:4318/v1/logs"
-	}
-	opts := []otlploghttp.Option{
-		otlploghttp.WithEndpointURL(endpoint),
-		otlploghttp.WithTimeout(timeout),
-		otlploghttp.WithHeaders(nonNil(c.Headers)),
-	}
-	if c.Compression == CompressionGzip {
-		opts = append(opts, otlploghttp.WithCompression(otlploghttp.GzipCompression))
-	} else {
-		opts = append(opts, otlploghttp.WithCompression(otlploghttp.NoCompression))
-	}
-	return otlploghttp.New(ctx, opts...)
+	return newOTLPHTTP(ctx, c)
 }
 
-// nonNil keeps an explicit empty header set from letting the upstream exporter fall back
-// to OTEL_EXPORTER_OTLP_HEADERS on its own.
-func nonNil(h map[string]string) map[string]string {
-	if h == nil {
-		return map[string]string{}
+// Export sends records once. A failure is returned as an *ExportError.
+func (o *OTLP) Export(ctx context.Context, records []sdklog.Record) error {
+	obs := &observation{}
+	err := o.exp.Export(context.WithValue(ctx, observationKey{}, obs), records)
+	if err == nil || obs.delivered() {
+		// A 2xx or OK answer with an error means a partial success or an unreadable
+		// response body: the collector has the records, and resending would duplicate them.
+		return nil
 	}
-	return h
+	return obs.classify(ctx, err)
+}
+
+// Probe sends an empty export request: it succeeds only if the collector answers it.
+func (o *OTLP) Probe(ctx context.Context) error { return o.probe(ctx) }
+
+// ForceFlush does nothing: OTLP holds no records.
+func (o *OTLP) ForceFlush(ctx context.Context) error { return o.exp.ForceFlush(ctx) }
+
+// Shutdown stops the exporter and closes its connections.
+func (o *OTLP) Shutdown(ctx context.Context) error {
+	err := o.exp.Shutdown(ctx)
+	if o.close != nil {
+		err = errors.Join(err, o.close())
+	}
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
@@ -85,4 +86,32 @@ func Value(v attribute.Value) any {
 		return nil
 	}
 	return v.AsInterface()
+}
+
+// capture is a processor that keeps clones of what it sees.
+type capture struct {
+	mu  sync.Mutex
+	out []sdklog.Record
+}
+
+func (c *capture) OnEmit(_ context.Context, r *sdklog.Record) error {
+	c.mu.Lock()
+	c.out = append(c.out, r.Clone())
+	c.mu.Unlock()
+	return nil
+}
+func (*capture) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (*capture) Shutdown(context.Context) error                         { return nil }
+func (*capture) ForceFlush(context.Context) error                       { return nil }
+
+// Make returns an SDK record built the way the SDK builds them (with its attribute limits
+// and the given resource options), from the API record that build fills in. A zero
+// sdklog.Record cannot hold attributes, so tests that need records use this.
+func Make(scope string, build func(*log.Record), opts ...sdklog.LoggerProviderOption) sdklog.Record {
+	c := new(capture)
+	lp := sdklog.NewLoggerProvider(append(opts, sdklog.WithProcessor(c))...)
+	var r log.Record
+	build(&r)
+	lp.Logger(scope).Emit(context.Background(), r)
+	return c.out[0]
 }

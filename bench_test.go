@@ -1,0 +1,44 @@
+package resilog
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+// discard is a no-op exporter: the benchmarks measure the log call, not the network.
+type discard struct{}
+
+func (discard) Export(context.Context, []sdklog.Record) error { return nil }
+func (discard) ForceFlush(context.Context) error              { return nil }
+func (discard) Shutdown(context.Context) error                { return nil }
+
+// BenchmarkHotPath compares the cost of one log call with five attributes through the
+// stock stack (otelslog + SDK BatchProcessor) and through resilog's default pipeline.
+func BenchmarkHotPath(b *testing.B) {
+	ctx := context.Background()
+	logCall := func(b *testing.B, l *slog.Logger) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.InfoContext(ctx, "order created",
+				"order_id", 1042, "user_id", 88, "total", "149.99", "paid", true, "latency", 12*time.Millisecond)
+		}
+	}
+	b.Run("stock", func(b *testing.B) {
+		lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(discard{})))
+		defer lp.Shutdown(ctx)
+		logCall(b, slog.New(otelslog.NewHandler("bench", otelslog.WithLoggerProvider(lp))))
+	})
+	b.Run("resilog", func(b *testing.B) {
+		p, err := New(ctx, envOf(nil), WithServiceName("bench"), WithSDKExporter(discard{}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Shutdown(ctx)
+		logCall(b, p.Logger("bench"))
+	})
+}

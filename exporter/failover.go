@@ -1,0 +1,297 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/accounting"
+)
+
+// Prober is implemented by primaries that can check the collector is back without
+// sending records ([OTLP] sends an empty export request).
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
+// Breaker states, as reported by [Failover.Stats].
+const (
+	BreakerClosed = "closed" // batches go to the primary
+	BreakerOpen   = "open"   // batches go straight to the fallback; the primary is probed
+)
+
+// FailoverConfig tunes a [Failover]. Zero fields take the default written beside them.
+type FailoverConfig struct {
+	// RetryInitial is the first backoff delay (100ms); it doubles up to RetryMax (2s), with
+	// jitter, and never undercuts a delay the server asked for (Retry-After, RetryInfo).
+	RetryInitial, RetryMax time.Duration
+	// RetryMaxElapsed bounds the retries of one batch (15s); then it goes to the fallback.
+	RetryMaxElapsed time.Duration
+	// BreakerFailures is how many transient failures in a row open the breaker (3).
+	BreakerFailures int
+	// ProbeInterval is how often an open breaker probes the primary (500ms); delivery
+	// resumes at the first successful probe.
+	ProbeInterval time.Duration
+	// ProbeTimeout bounds one probe (1s).
+	ProbeTimeout time.Duration
+	// FallbackRecords and FallbackBytes bound the fallback's own buffer (65,536 records,
+	// 64 MiB); records beyond them are dropped with reason fallback_full.
+	FallbackRecords, FallbackBytes int
+}
+
+func (c *FailoverConfig) setDefaults() {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.RetryInitial, 100*time.Millisecond)
+	def(&c.RetryMax, 2*time.Second)
+	def(&c.RetryMaxElapsed, 15*time.Second)
+	def(&c.ProbeInterval, 500*time.Millisecond)
+	def(&c.ProbeTimeout, time.Second)
+	if c.BreakerFailures <= 0 {
+		c.BreakerFailures = 3
+	}
+	if c.FallbackRecords <= 0 {
+		c.FallbackRecords = 65536
+	}
+	if c.FallbackBytes <= 0 {
+		c.FallbackBytes = 64 << 20
+	}
+}
+
+// Failover sends each batch to a primary exporter and, when the primary cannot take it, to
+// a fallback, so that a record ends in exactly one of: the primary, the fallback, or the
+// dropped count (with a reason).
+//
+// Transient failures (connection refused included) are retried with exponential backoff
+// and jitter; permanent ones are not, and their records go to the fallback. After
+// BreakerFailures transient failures in a row the breaker opens: batches go straight to
+// the fallback while the primary is probed in the background, and delivery resumes at the
+// first successful probe. The fallback has its own bounded buffer and goroutine, so a
+// blocked stdout never blocks Export.
+//
+// Export never returns an error: every record is accounted for in [Failover.Stats].
+// Export takes no ownership of the records slice. It is safe for concurrent use.
+type Failover struct {
+	primary sdklog.Exporter
+	prober  Prober
+	fb      *fallbackQueue
+	cfg     FailoverConfig
+	drops   accounting.Drops
+
+	open        atomic.Bool
+	trial       atomic.Bool // without a Prober: let one batch through as a probe
+	consecutive atomic.Int32
+	probeAfter  atomic.Int64 // unix nanos before which no probe is sent (Retry-After)
+
+	exported, retries, permanent atomic.Uint64
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	probing  sync.WaitGroup
+	probeMu  sync.Mutex
+	prunning bool
+}
+
+// NewFailover returns a Failover from primary to fallback.
+func NewFailover(primary, fallback sdklog.Exporter, cfg FailoverConfig) *Failover {
+	cfg.setDefaults()
+	f := &Failover{primary: primary, cfg: cfg, stop: make(chan struct{})}
+	f.prober, _ = primary.(Prober)
+	f.fb = newFallbackQueue(fallback, cfg.FallbackRecords, cfg.FallbackBytes, &f.drops)
+	return f
+}
+
+// FailoverStats is what a Failover did with the records it was given.
+type FailoverStats struct {
+	Exported       uint64            // accepted by the primary
+	Fallback       uint64            // written by the fallback
+	Dropped        map[string]uint64 // by reason
+	FallbackQueued int               // waiting in the fallback's buffer
+	Retries        uint64            // export attempts beyond the first
+	Permanent      uint64            // batches the primary rejected for good
+	Breaker        string            // BreakerClosed or BreakerOpen
+}
+
+// Stats returns the counters so far.
+func (f *Failover) Stats() FailoverStats {
+	s := FailoverStats{
+		Exported:       f.exported.Load(),
+		Fallback:       f.fb.written.Load(),
+		Dropped:        f.drops.Snapshot(),
+		FallbackQueued: f.fb.queued(),
+		Retries:        f.retries.Load(),
+		Permanent:      f.permanent.Load(),
+		Breaker:        BreakerClosed,
+	}
+	if f.open.Load() {
+		s.Breaker = BreakerOpen
+	}
+	return s
+}
+
+// Export delivers records to the primary or, failing that, the fallback.
+func (f *Failover) Export(ctx context.Context, records []sdklog.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	if f.open.Load() && !f.trial.CompareAndSwap(true, false) {
+		f.fb.enqueue(records)
+		return nil
+	}
+	if err := f.deliver(ctx, records); err != nil {
+		f.fb.enqueue(records)
+		return nil
+	}
+	f.exported.Add(uint64(len(records)))
+	return nil
+}
+
+// Spill hands records straight to the fallback, without trying the primary. The batch
+// processor spills what its queue cannot hold.
+func (f *Failover) Spill(records []sdklog.Record) { f.fb.enqueue(records) }
+
+func (f *Failover) deliver(ctx context.Context, records []sdklog.Record) error {
+	backoff := f.cfg.RetryInitial
+	deadline := time.Now().Add(f.cfg.RetryMaxElapsed)
+	for {
+		err := f.primary.Export(ctx, records)
+		if err == nil {
+			f.succeeded()
+			return nil
+		}
+		var ee *ExportError
+		if errors.As(err, &ee) && ee.Permanent {
+			// The collector answered: it is up, it just will not take this batch.
+			f.permanent.Add(1)
+			f.consecutive.Store(0)
+			return err
+		}
+		retryAfter := time.Duration(0)
+		if ee != nil {
+			retryAfter = ee.RetryAfter
+		}
+		if f.failed(retryAfter) || ctx.Err() != nil {
+			return err
+		}
+		delay := backoff/2 + rand.N(backoff/2+1)
+		delay = max(delay, retryAfter)
+		if time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-f.stop:
+			t.Stop()
+			return err
+		}
+		f.retries.Add(1)
+		backoff = min(2*backoff, f.cfg.RetryMax)
+	}
+}
+
+func (f *Failover) succeeded() {
+	f.consecutive.Store(0)
+	f.open.Store(false)
+}
+
+// failed records a transient failure and reports whether the breaker is now open.
+func (f *Failover) failed(retryAfter time.Duration) bool {
+	if retryAfter > 0 {
+		f.probeAfter.Store(time.Now().Add(retryAfter).UnixNano())
+	}
+	if f.open.Load() {
+		return true
+	}
+	if int(f.consecutive.Add(1)) < f.cfg.BreakerFailures {
+		return false
+	}
+	if f.open.CompareAndSwap(false, true) {
+		f.startProbing()
+	}
+	return true
+}
+
+func (f *Failover) startProbing() {
+	f.probeMu.Lock()
+	defer f.probeMu.Unlock()
+	if f.prunning {
+		return
+	}
+	select {
+	case <-f.stop:
+		return
+	default:
+	}
+	f.prunning = true
+	f.probing.Add(1)
+	go f.probe()
+}
+
+// probe runs while the breaker is open.
+func (f *Failover) probe() {
+	defer f.probing.Done()
+	defer func() {
+		f.probeMu.Lock()
+		f.prunning = false
+		f.probeMu.Unlock()
+		// The breaker may have opened again between the last check and clearing prunning.
+		if f.open.Load() {
+			select {
+			case <-f.stop:
+			default:
+				f.startProbing()
+			}
+		}
+	}()
+	t := time.NewTicker(f.cfg.ProbeInterval)
+	defer t.Stop()
+	for f.open.Load() {
+		select {
+		case <-f.stop:
+			return
+		case <-t.C:
+		}
+		if time.Now().UnixNano() < f.probeAfter.Load() {
+			continue
+		}
+		if f.prober == nil {
+			f.trial.Store(true) // the next batch is the probe
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), f.cfg.ProbeTimeout)
+		err := f.prober.Probe(ctx)
+		cancel()
+		if err == nil {
+			f.succeeded()
+			return
+		}
+	}
+}
+
+// ForceFlush waits until the fallback has written what it was given, or ctx ends.
+func (f *Failover) ForceFlush(ctx context.Context) error {
+	return errors.Join(f.primary.ForceFlush(ctx), f.fb.drain(ctx))
+}
+
+// Shutdown stops probing and retrying, writes the fallback's buffer before ctx ends
+// (what remains is dropped with reason shutdown), and shuts down both exporters. The
+// caller must not call Export concurrently with or after Shutdown.
+func (f *Failover) Shutdown(ctx context.Context) error {
+	f.stopOnce.Do(func() { close(f.stop) })
+	f.probing.Wait()
+	err := f.fb.shutdown(ctx)
+	f.drops.Flush()
+	return errors.Join(err, f.primary.Shutdown(ctx), f.fb.exp.Shutdown(ctx))
+}

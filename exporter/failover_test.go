@@ -1,0 +1,278 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+// scripted is a primary whose answers the test decides.
+type scripted struct {
+	mu       sync.Mutex
+	answers  []error // consumed in order; nil means success; when empty, next
+	next     error
+	attempts []time.Time
+	got      int
+	down     atomic.Bool // probes fail while set
+	probes   atomic.Int32
+}
+
+func (s *scripted) Export(ctx context.Context, records []sdklog.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts = append(s.attempts, time.Now())
+	err := s.next
+	if len(s.answers) > 0 {
+		err, s.answers = s.answers[0], s.answers[1:]
+	}
+	if err == nil {
+		s.got += len(records)
+	}
+	return err
+}
+func (s *scripted) ForceFlush(context.Context) error { return nil }
+func (s *scripted) Shutdown(context.Context) error   { return nil }
+func (s *scripted) attemptTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.attempts...)
+}
+func (s *scripted) received() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got
+}
+func (s *scripted) setNext(err error) {
+	s.mu.Lock()
+	s.next = err
+	s.mu.Unlock()
+}
+
+// probing adds Probe to scripted.
+type probing struct{ *scripted }
+
+func (p probing) Probe(context.Context) error {
+	p.probes.Add(1)
+	if p.down.Load() {
+		return errors.New("down")
+	}
+	return nil
+}
+
+var (
+	errTransient = &ExportError{Err: errors.New("connection refused")}
+	errPermanent = &ExportError{Err: errors.New("400 Bad Request"), Permanent: true}
+)
+
+func records(n int) []sdklog.Record {
+	out := make([]sdklog.Record, n)
+	for i := range out {
+		out[i] = recordtest.Make("x", func(r *log.Record) {
+			r.SetBody(attribute.StringValue("r"))
+			r.AddAttributes(attribute.Int("seq", i))
+		})
+	}
+	return out
+}
+
+func fastConfig() FailoverConfig {
+	return FailoverConfig{RetryInitial: time.Millisecond, RetryMax: 4 * time.Millisecond, ProbeInterval: 10 * time.Millisecond}
+}
+
+func checkBalance(t *testing.T, f *Failover, given int) {
+	t.Helper()
+	s := f.Stats()
+	var dropped uint64
+	for _, n := range s.Dropped {
+		dropped += n
+	}
+	if s.Exported+s.Fallback+dropped != uint64(given) {
+		t.Fatalf("exported %d + fallback %d + dropped %d != %d given (%+v)", s.Exported, s.Fallback, dropped, given, s)
+	}
+}
+
+func TestFailoverRetriesTransientThenDelivers(t *testing.T) {
+	p := &scripted{answers: []error{errTransient, errTransient}}
+	fb := new(recordtest.Exporter)
+	f := NewFailover(p, fb, fastConfig())
+	if err := f.Export(context.Background(), records(10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := f.Stats()
+	if s.Exported != 10 || s.Fallback != 0 || s.Retries != 2 || len(p.attemptTimes()) != 3 {
+		t.Fatalf("stats %+v after %d attempts, want 10 exported after 3 attempts", s, len(p.attemptTimes()))
+	}
+	checkBalance(t, f, 10)
+}
+
+func TestFailoverPermanentErrorIsNotRetried(t *testing.T) {
+	p := &scripted{answers: []error{errPermanent}}
+	fb := new(recordtest.Exporter)
+	f := NewFailover(p, fb, fastConfig())
+	_ = f.Export(context.Background(), records(7))
+	if err := f.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.attemptTimes()); n != 1 {
+		t.Fatalf("%d attempts for a permanent error, want exactly 1", n)
+	}
+	if s := f.Stats(); s.Fallback != 7 || s.Permanent != 1 || s.Breaker != BreakerClosed {
+		t.Fatalf("stats %+v, want the 7 rejected records in the fallback and the breaker closed", s)
+	}
+	if len(fb.Records()) != 7 {
+		t.Fatalf("fallback holds %d records", len(fb.Records()))
+	}
+	checkBalance(t, f, 7)
+}
+
+func TestFailoverHonoursRetryAfter(t *testing.T) {
+	ra := &ExportError{Err: errors.New("503"), RetryAfter: 150 * time.Millisecond}
+	p := &scripted{answers: []error{ra, ra}}
+	f := NewFailover(p, new(recordtest.Exporter), fastConfig())
+	_ = f.Export(context.Background(), records(1))
+	_ = f.Shutdown(context.Background())
+	at := p.attemptTimes()
+	if len(at) != 3 {
+		t.Fatalf("%d attempts, want 3", len(at))
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 150*time.Millisecond {
+			t.Errorf("attempt %d came %v after the previous one; the server asked for 150ms", i+1, gap)
+		}
+	}
+	checkBalance(t, f, 1)
+}
+
+func TestFailoverBreakerOpensAndProbesBack(t *testing.T) {
+	p := probing{&scripted{next: errTransient}}
+	p.down.Store(true)
+	fb := new(recordtest.Exporter)
+	cfg := fastConfig()
+	cfg.RetryMaxElapsed = time.Hour
+	f := NewFailover(p, fb, cfg)
+
+	// Three failed attempts open the breaker; the batch goes to the fallback.
+	_ = f.Export(context.Background(), records(5))
+	if s := f.Stats(); s.Breaker != BreakerOpen {
+		t.Fatalf("breaker %s after repeated failures", s.Breaker)
+	}
+	attempts := len(p.attemptTimes())
+	// While open, batches skip the primary.
+	for range 10 {
+		_ = f.Export(context.Background(), records(5))
+	}
+	if n := len(p.attemptTimes()); n != attempts {
+		t.Fatalf("primary saw %d more attempts while the breaker was open", n-attempts)
+	}
+	// The collector comes back: a probe succeeds, the breaker closes, delivery resumes.
+	p.setNext(nil)
+	p.down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for f.Stats().Breaker == BreakerOpen {
+		if time.Now().After(deadline) {
+			t.Fatal("breaker still open 5s after the primary came back")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = f.Export(context.Background(), records(5))
+	if err := f.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.received(); got != 5 {
+		t.Fatalf("primary received %d records after recovery, want 5", got)
+	}
+	if s := f.Stats(); s.Fallback != 55 {
+		t.Fatalf("fallback wrote %d, want 55 (%+v)", s.Fallback, s)
+	}
+	if p.probes.Load() == 0 {
+		t.Fatal("no probe was sent")
+	}
+	checkBalance(t, f, 60)
+}
+
+func TestFailoverWithoutProberUsesTrialBatch(t *testing.T) {
+	p := &scripted{next: errTransient}
+	f := NewFailover(p, new(recordtest.Exporter), fastConfig())
+	_ = f.Export(context.Background(), records(1))
+	if f.Stats().Breaker != BreakerOpen {
+		t.Fatal("breaker did not open")
+	}
+	p.setNext(nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for p.received() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no trial batch reached the primary within 5s")
+		}
+		_ = f.Export(context.Background(), records(1))
+		time.Sleep(5 * time.Millisecond)
+	}
+	if f.Stats().Breaker != BreakerClosed {
+		t.Fatal("a successful trial batch did not close the breaker")
+	}
+	_ = f.Shutdown(context.Background())
+}
+
+// blockingWriter never returns from Write until released.
+type blockingExporter struct{ release chan struct{} }
+
+func (b blockingExporter) Export(ctx context.Context, _ []sdklog.Record) error {
+	<-b.release
+	return nil
+}
+func (blockingExporter) ForceFlush(context.Context) error { return nil }
+func (blockingExporter) Shutdown(context.Context) error   { return nil }
+
+func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
+	p := &scripted{next: errPermanent}
+	fb := blockingExporter{release: make(chan struct{})}
+	defer close(fb.release)
+	cfg := fastConfig()
+	cfg.FallbackRecords = 100
+	f := NewFailover(p, fb, cfg)
+	start := time.Now()
+	for range 50 {
+		_ = f.Export(context.Background(), records(10))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("50 exports took %v with the fallback blocked", d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = f.Shutdown(ctx)
+	s := f.Stats()
+	if s.Dropped["fallback_full"] == 0 || s.Dropped["shutdown"] == 0 {
+		t.Fatalf("dropped %v, want fallback_full and shutdown counts", s.Dropped)
+	}
+	checkBalance(t, f, 500)
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 5, 7, 14, 0, 0, 0, time.UTC)
+	cases := map[string]time.Duration{
+		"":                              0,
+		"3":                             3 * time.Second,
+		"0":                             0,
+		"-5":                            0,
+		"soon":                          0,
+		"99999":                         time.Hour,
+		"Thu, 07 May 2026 14:00:10 GMT": 10 * time.Second,
+		"Thu, 07 May 2026 13:00:00 GMT": 0,
+	}
+	for in, want := range cases {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,312 @@
+package exporter
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+// JSONLines writes each record as one JSON object per line: the stdout fallback, the
+// console exporter of containers, and the format of the rotating file exporter.
+//
+// The schema is stable. Top-level fields, in this order, each omitted when empty:
+//
+//	time        RFC 3339 with nanoseconds, UTC (the observed time if the record has none)
+//	level       severity text, or DEBUG/INFO/WARN/ERROR derived from the severity number
+//	logger      instrumentation scope name
+//	msg         the body (a string; other bodies as their JSON value)
+//	trace_id    32 lowercase hex digits
+//	span_id     16 lowercase hex digits
+//	request_id  the request.id attribute, lifted so that grep finds it
+//	service     the resource's service.name
+//
+// then the attributes, maps as nested objects. An attribute whose key collides with a
+// top-level field is written as "attr.<key>". Strings are escaped so that no value can
+// start a new line: control characters, U+2028/U+2029 and invalid UTF-8 never appear raw.
+type JSONLines struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+// NewJSONLines returns an exporter that writes to w. Writes are serialised; one Export
+// is one Write call.
+func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{w: w} }
+
+// Export writes records.
+func (j *JSONLines) Export(_ context.Context, records []sdklog.Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.buf = j.buf[:0]
+	for i := range records {
+		j.buf = AppendJSON(j.buf, &records[i])
+	}
+	_, err := j.w.Write(j.buf)
+	if cap(j.buf) > 1<<20 {
+		j.buf = nil // don't keep a burst's buffer forever
+	}
+	return err
+}
+
+// ForceFlush does nothing: every Export is written at once.
+func (*JSONLines) ForceFlush(context.Context) error { return nil }
+
+// Shutdown does nothing; the writer belongs to the caller.
+func (*JSONLines) Shutdown(context.Context) error { return nil }
+
+// reservedKeys are the top-level fields of the schema.
+func reservedKey(k string) bool {
+	switch k {
+	case "time", "level", "logger", "msg", "trace_id", "span_id", "request_id", "service":
+		return true
+	}
+	return false
+}
+
+// requestIDKey is the attribute lifted to request_id.
+const requestIDKey = "request.id"
+
+// AppendJSON appends r as one JSON line (with its newline) to b.
+func AppendJSON(b []byte, r *sdklog.Record) []byte {
+	b = append(b, '{')
+	ts := r.Timestamp()
+	if ts.IsZero() {
+		ts = r.ObservedTimestamp()
+	}
+	first := true
+	field := func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+	}
+	if !ts.IsZero() {
+		field("time")
+		b = append(b, '"')
+		b = ts.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	if lvl := LevelText(r.Severity(), r.SeverityText()); lvl != "" {
+		field("level")
+		b = appendString(b, lvl)
+	}
+	if name := r.InstrumentationScope().Name; name != "" {
+		field("logger")
+		b = appendString(b, name)
+	}
+	if body := r.Body(); body.Type() != attribute.EMPTY {
+		field("msg")
+		b = appendValue(b, body, 0)
+	}
+	if tid := r.TraceID(); tid.IsValid() {
+		field("trace_id")
+		b = append(b, '"')
+		b = appendHex(b, tid[:])
+		b = append(b, '"')
+	}
+	if sid := r.SpanID(); sid.IsValid() {
+		field("span_id")
+		b = append(b, '"')
+		b = appendHex(b, sid[:])
+		b = append(b, '"')
+	}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		if string(kv.Key) == requestIDKey && kv.Value.Type() == attribute.STRING {
+			field("request_id")
+			b = appendString(b, kv.Value.AsString())
+			return false
+		}
+		return true
+	})
+	if res := r.Resource(); res != nil {
+		if v, ok := res.Set().Value("service.name"); ok && v.Type() == attribute.STRING {
+			field("service")
+			b = appendString(b, v.AsString())
+		}
+	}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		k := string(kv.Key)
+		if k == requestIDKey && kv.Value.Type() == attribute.STRING {
+			return true
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		if reservedKey(k) {
+			b = appendString(b, "attr."+k)
+		} else {
+			b = appendString(b, k)
+		}
+		b = append(b, ':')
+		b = appendValue(b, kv.Value, 0)
+		return true
+	})
+	return append(b, '}', '\n')
+}
+
+// LevelText returns text if set, else the slog-style name of the severity range.
+func LevelText(sev log.Severity, text string) string {
+	if text != "" {
+		return text
+	}
+	switch {
+	case sev == 0:
+		return ""
+	case sev < log.SeverityDebug:
+		return "TRACE"
+	case sev < log.SeverityInfo:
+		return "DEBUG"
+	case sev < log.SeverityWarn:
+		return "INFO"
+	case sev < log.SeverityError:
+		return "WARN"
+	case sev < log.SeverityFatal:
+		return "ERROR"
+	}
+	return "FATAL"
+}
+
+// maxDepth bounds nesting; deeper values are written as a marker string.
+const maxDepth = 32
+
+func appendValue(b []byte, v attribute.Value, depth int) []byte {
+	if depth > maxDepth {
+		return append(b, `"[too deep]"`...)
+	}
+	switch v.Type() {
+	case attribute.BOOL:
+		return strconv.AppendBool(b, v.AsBool())
+	case attribute.INT64:
+		return strconv.AppendInt(b, v.AsInt64(), 10)
+	case attribute.FLOAT64:
+		f := v.AsFloat64()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return appendString(b, strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	case attribute.STRING:
+		return appendString(b, v.AsString())
+	case attribute.BYTESLICE:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, v.AsByteSlice())
+		return append(b, '"')
+	case attribute.MAP:
+		b = append(b, '{')
+		for i, kv := range v.AsMap() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, string(kv.Key))
+			b = append(b, ':')
+			b = appendValue(b, kv.Value, depth+1)
+		}
+		return append(b, '}')
+	case attribute.SLICE, attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE, attribute.STRINGSLICE:
+		b = append(b, '[')
+		for i, e := range sliceElems(v) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendValue(b, e, depth+1)
+		}
+		return append(b, ']')
+	}
+	return append(b, "null"...)
+}
+
+func sliceElems(v attribute.Value) []attribute.Value {
+	switch v.Type() {
+	case attribute.SLICE:
+		return v.AsSlice()
+	case attribute.BOOLSLICE:
+		return convertSlice(v.AsBoolSlice(), attribute.BoolValue)
+	case attribute.INT64SLICE:
+		return convertSlice(v.AsInt64Slice(), attribute.Int64Value)
+	case attribute.FLOAT64SLICE:
+		return convertSlice(v.AsFloat64Slice(), attribute.Float64Value)
+	case attribute.STRINGSLICE:
+		return convertSlice(v.AsStringSlice(), attribute.StringValue)
+	}
+	return nil
+}
+
+func convertSlice[T any](in []T, f func(T) attribute.Value) []attribute.Value {
+	out := make([]attribute.Value, len(in))
+	for i, e := range in {
+		out[i] = f(e)
+	}
+	return out
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex(b []byte, p []byte) []byte {
+	for _, c := range p {
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+// appendString appends s as a JSON string. Besides what JSON requires, it escapes
+// U+2028 and U+2029 and replaces invalid UTF-8 with U+FFFD, so the output is valid UTF-8
+// and one line whatever s holds.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

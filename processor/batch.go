@@ -1,0 +1,467 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/recordsize"
+)
+
+// Overflow says what [Batch] does with a record when its queue is full.
+type Overflow int
+
+const (
+	// OverflowFallback hands the record to the exporter's fallback (see [Spiller]) without
+	// waiting; if the exporter has none, the record is dropped with reason queue_full. The
+	// default: nothing is lost silently and the caller never waits.
+	OverflowFallback Overflow = iota
+	// OverflowDropNewest drops the record being logged (reason queue_full).
+	OverflowDropNewest
+	// OverflowDropOldest drops the oldest queued record to make room (reason queue_full).
+	OverflowDropOldest
+	// OverflowBlock makes the log call wait for room up to BlockTimeout, then drops the
+	// record (reason block_timeout). The only policy under which logging can wait.
+	OverflowBlock
+)
+
+func (o Overflow) String() string {
+	switch o {
+	case OverflowFallback:
+		return "fallback"
+	case OverflowDropNewest:
+		return "drop_newest"
+	case OverflowDropOldest:
+		return "drop_oldest"
+	case OverflowBlock:
+		return "block"
+	}
+	return fmt.Sprintf("Overflow(%d)", int(o))
+}
+
+// ParseOverflow parses the String form of an Overflow.
+func ParseOverflow(s string) (Overflow, error) {
+	for _, o := range []Overflow{OverflowFallback, OverflowDropNewest, OverflowDropOldest, OverflowBlock} {
+		if o.String() == s {
+			return o, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown overflow policy %q (want fallback, drop_newest, drop_oldest or block)", s)
+}
+
+// Spiller is implemented by exporters that can take records without trying the network
+// and without blocking (exporter.Failover writes them to its fallback).
+type Spiller interface {
+	Spill(records []sdklog.Record)
+}
+
+// BatchConfig tunes a [Batch]. Zero fields take the default written beside them; the
+// root package also reads the OTEL_BLRP_* variable named.
+type BatchConfig struct {
+	// MaxQueueRecords bounds the queue in records (262,144; OTEL_BLRP_MAX_QUEUE_SIZE).
+	MaxQueueRecords int
+	// MaxQueueBytes bounds the queue by the estimated memory its records hold (160 MiB, about
+	// 230,000 records of five short attributes).
+	MaxQueueBytes int
+	// MaxBatch is the most records one export carries (512; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE).
+	MaxBatch int
+	// Interval is how long a partial batch may wait (1s; OTEL_BLRP_SCHEDULE_DELAY).
+	Interval time.Duration
+	// ExportTimeout bounds one Export call, retries included (30s; OTEL_BLRP_EXPORT_TIMEOUT).
+	ExportTimeout time.Duration
+	// Exporters is how many exports may run at once (4).
+	Exporters int
+	// FlushSeverity: a record at or above it is sent at once with the records before it
+	// (ERROR). Set it above FATAL4 (24) to turn this off.
+	FlushSeverity log.Severity
+	// Overflow is the policy when the queue is full (OverflowFallback).
+	Overflow Overflow
+	// BlockTimeout is how long OverflowBlock waits (100ms).
+	BlockTimeout time.Duration
+}
+
+func (c *BatchConfig) setDefaults() {
+	if c.MaxQueueRecords <= 0 {
+		c.MaxQueueRecords = 262144
+	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = 160 << 20
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 512
+	}
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.ExportTimeout <= 0 {
+		c.ExportTimeout = 30 * time.Second
+	}
+	if c.Exporters <= 0 {
+		c.Exporters = 4
+	}
+	if c.FlushSeverity == 0 {
+		c.FlushSeverity = log.SeverityError
+	}
+	if c.BlockTimeout <= 0 {
+		c.BlockTimeout = 100 * time.Millisecond
+	}
+}
+
+// Batch is resilog's batching processor: a queue bounded in records and bytes, drained by
+// several concurrent exports.
+//
+// OnEmit never waits on I/O (unless the policy is OverflowBlock): it clones the record
+// into the queue, or applies the overflow policy when the queue is full. A batch is sent
+// when it holds MaxBatch records, when Interval passes, or at once when a record at or
+// above FlushSeverity arrives, so that the context before an error reaches the collector
+// without waiting. Every record is counted: emitted, handed to the exporter, or dropped
+// with a reason ([Batch.Stats]).
+type Batch struct {
+	exp     sdklog.Exporter
+	spiller Spiller
+	cfg     BatchConfig
+	drops   accounting.Drops
+
+	emitted, exportedOK atomic.Uint64
+
+	mu       sync.Mutex
+	work     *sync.Cond // workers wait for sealed batches
+	space    *sync.Cond // OverflowBlock callers wait for room
+	progress *sync.Cond // ForceFlush waits for batches to finish
+	cur      *pending
+	ready    []*pending
+	inflight map[uint64]int // seq -> records
+	records  int
+	bytes    int
+	seq      uint64
+	closed   bool
+
+	exportCtx    context.Context
+	cancelExport context.CancelFunc
+	workers      sync.WaitGroup
+	stopTicker   chan struct{}
+	shutdownOnce sync.Once
+	shutdownErr  error
+	free         []*pending // exported batches kept for reuse, under mu
+}
+
+type pending struct {
+	seq   uint64
+	recs  []sdklog.Record
+	bytes int
+}
+
+var _ sdklog.Processor = (*Batch)(nil)
+
+// NewBatch returns a Batch exporting to exp. If exp implements [Spiller], OverflowFallback
+// and Shutdown hand it what they cannot queue or export.
+func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
+	cfg.setDefaults()
+	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]int{}, stopTicker: make(chan struct{})}
+	b.spiller, _ = exp.(Spiller)
+	b.work = sync.NewCond(&b.mu)
+	b.space = sync.NewCond(&b.mu)
+	b.progress = sync.NewCond(&b.mu)
+	b.exportCtx, b.cancelExport = context.WithCancel(context.Background())
+	for range cfg.Exporters {
+		b.workers.Add(1)
+		go b.runExporter()
+	}
+	go b.tick()
+	return b
+}
+
+// Enabled returns true: Batch takes every record.
+func (b *Batch) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+
+// OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
+func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
+	b.emitted.Add(1)
+	size := recordsize.Of(r)
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		b.drops.Add(accounting.Shutdown, 1)
+		return nil
+	}
+	var waitUntil time.Time
+	for b.records >= b.cfg.MaxQueueRecords || (b.records > 0 && b.bytes+size > b.cfg.MaxQueueBytes) {
+		switch b.cfg.Overflow {
+		case OverflowDropOldest:
+			b.dropOldestLocked()
+			continue
+		case OverflowBlock:
+			if waitUntil.IsZero() {
+				waitUntil = time.Now().Add(b.cfg.BlockTimeout)
+				t := time.AfterFunc(b.cfg.BlockTimeout, func() {
+					b.mu.Lock()
+					b.space.Broadcast()
+					b.mu.Unlock()
+				})
+				defer t.Stop()
+			}
+			if time.Now().Before(waitUntil) && !b.closed {
+				b.space.Wait()
+				continue
+			}
+			b.mu.Unlock()
+			b.drops.Add(accounting.BlockTimeout, 1)
+			return nil
+		case OverflowDropNewest:
+			b.mu.Unlock()
+			b.drops.Add(accounting.QueueFull, 1)
+			return nil
+		default: // OverflowFallback
+			b.mu.Unlock()
+			if b.spiller != nil {
+				b.spiller.Spill([]sdklog.Record{r.Clone()})
+			} else {
+				b.drops.Add(accounting.QueueFull, 1)
+			}
+			return nil
+		}
+	}
+	if b.cur == nil {
+		b.cur = b.newPendingLocked()
+	}
+	b.cur.recs = append(b.cur.recs, r.Clone())
+	b.cur.bytes += size
+	b.records++
+	b.bytes += size
+	if len(b.cur.recs) >= b.cfg.MaxBatch || r.Severity() >= b.cfg.FlushSeverity {
+		b.sealLocked()
+	}
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Batch) dropOldestLocked() {
+	var p *pending
+	if len(b.ready) > 0 {
+		p = b.ready[0]
+	} else {
+		p = b.cur
+	}
+	size := recordsize.Of(&p.recs[0])
+	p.recs[0] = sdklog.Record{}
+	p.recs = p.recs[1:]
+	p.bytes -= size
+	b.records--
+	b.bytes -= size
+	if len(p.recs) == 0 {
+		if len(b.ready) > 0 && b.ready[0] == p {
+			b.ready = b.ready[1:]
+		} else {
+			b.cur = nil
+		}
+	}
+	b.drops.Add(accounting.QueueFull, 1)
+}
+
+// sealLocked moves the filling batch to the ready list and wakes an exporter.
+func (b *Batch) sealLocked() {
+	if b.cur == nil || len(b.cur.recs) == 0 {
+		return
+	}
+	b.cur.seq = b.seq
+	b.seq++
+	b.ready = append(b.ready, b.cur)
+	b.cur = nil
+	b.work.Signal()
+}
+
+func (b *Batch) tick() {
+	t := time.NewTicker(b.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stopTicker:
+			return
+		case <-t.C:
+			b.mu.Lock()
+			b.sealLocked()
+			b.mu.Unlock()
+		}
+	}
+}
+
+func (b *Batch) runExporter() {
+	defer b.workers.Done()
+	for {
+		b.mu.Lock()
+		for len(b.ready) == 0 && !b.closed && b.exportCtx.Err() == nil {
+			b.work.Wait()
+		}
+		if len(b.ready) == 0 || b.exportCtx.Err() != nil {
+			b.mu.Unlock()
+			return
+		}
+		p := b.ready[0]
+		b.ready[0] = nil
+		b.ready = b.ready[1:]
+		b.records -= len(p.recs)
+		b.bytes -= p.bytes
+		b.inflight[p.seq] = len(p.recs)
+		b.space.Broadcast()
+		b.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
+		err := b.exp.Export(ctx, p.recs)
+		cancel()
+		if err != nil {
+			b.drops.Add(accounting.ExportFailed, len(p.recs))
+		} else {
+			b.exportedOK.Add(uint64(len(p.recs)))
+		}
+
+		reuse := cap(p.recs) == b.cfg.MaxBatch // not shortened by drop-oldest
+		if reuse {
+			clear(p.recs) // release the attribute values to the GC
+			p.recs, p.bytes = p.recs[:0], 0
+		}
+		b.mu.Lock()
+		delete(b.inflight, p.seq)
+		if reuse && len(b.free) < b.cfg.Exporters+2 {
+			b.free = append(b.free, p)
+		}
+		b.progress.Broadcast()
+		b.mu.Unlock()
+	}
+}
+
+// newPendingLocked returns an empty batch, reusing an exported one when it can: a fixed
+// free list, unlike a sync.Pool, survives garbage collections, so steady logging does not
+// allocate batch buffers.
+func (b *Batch) newPendingLocked() *pending {
+	if n := len(b.free); n > 0 {
+		p := b.free[n-1]
+		b.free[n-1] = nil
+		b.free = b.free[:n-1]
+		return p
+	}
+	return &pending{recs: make([]sdklog.Record, 0, b.cfg.MaxBatch)}
+}
+
+// ForceFlush exports every record queued before the call, or returns ctx's error.
+func (b *Batch) ForceFlush(ctx context.Context) error {
+	b.mu.Lock()
+	b.sealLocked()
+	target := b.seq
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.progress.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	for b.lowestUnfinishedLocked() < target {
+		if ctx.Err() != nil {
+			b.mu.Unlock()
+			return ctx.Err()
+		}
+		b.progress.Wait()
+	}
+	b.mu.Unlock()
+	return b.exp.ForceFlush(ctx)
+}
+
+func (b *Batch) lowestUnfinishedLocked() uint64 {
+	low := ^uint64(0)
+	if len(b.ready) > 0 {
+		low = b.ready[0].seq
+	}
+	for seq := range b.inflight {
+		low = min(low, seq)
+	}
+	return low
+}
+
+// Shutdown exports what it can, then shuts the exporter down. If ctx has a deadline, the
+// exports stop at 80% of the time left and the rest goes to the exporter's Spiller, so
+// that the fallback has time to write it before the deadline. Later calls return the
+// first call's result.
+func (b *Batch) Shutdown(ctx context.Context) error {
+	b.shutdownOnce.Do(func() { b.shutdownErr = b.shutdown(ctx) })
+	return b.shutdownErr
+}
+
+func (b *Batch) shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	b.closed = true
+	b.sealLocked()
+	b.work.Broadcast()
+	b.space.Broadcast()
+	b.mu.Unlock()
+	close(b.stopTicker)
+
+	exportCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		exportCtx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/5))
+		defer cancel()
+	}
+	done := make(chan struct{})
+	go func() { b.workers.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-exportCtx.Done():
+		// Abort the exports under way: exporter.Failover then writes their records to the
+		// fallback. Workers stop taking new batches.
+		b.mu.Lock()
+		b.cancelExport()
+		b.work.Broadcast()
+		b.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("processor: exports did not return before the shutdown deadline: %w", ctx.Err())
+		}
+	}
+	b.cancelExport()
+
+	b.mu.Lock()
+	left := b.ready
+	b.ready = nil
+	b.records, b.bytes = 0, 0
+	b.mu.Unlock()
+	for _, p := range left {
+		if b.spiller != nil {
+			b.spiller.Spill(p.recs)
+		} else {
+			b.drops.Add(accounting.Shutdown, len(p.recs))
+		}
+	}
+	err = errors.Join(err, b.exp.Shutdown(ctx))
+	b.drops.Flush()
+	return err
+}
+
+// BatchStats is what a Batch did with the records it was given.
+type BatchStats struct {
+	Emitted      uint64            // records given to OnEmit
+	Handed       uint64            // records the exporter accepted (Export returned nil)
+	Dropped      map[string]uint64 // by reason
+	QueueRecords int               // waiting in the queue now
+	QueueBytes   int               // their estimated memory
+}
+
+// Stats returns the counters so far.
+func (b *Batch) Stats() BatchStats {
+	b.mu.Lock()
+	records, bytes := b.records, b.bytes
+	b.mu.Unlock()
+	return BatchStats{
+		Emitted:      b.emitted.Load(),
+		Handed:       b.exportedOK.Load(),
+		Dropped:      b.drops.Snapshot(),
+		QueueRecords: records,
+		QueueBytes:   bytes,
+	}
+}

@@ -1,0 +1,266 @@
+package processor
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+func rec(seq int, sev log.Severity) *sdklog.Record {
+	r := recordtest.Make("t", func(r *log.Record) {
+		r.SetSeverity(sev)
+		r.SetBody(attribute.StringValue("m"))
+		r.AddAttributes(attribute.Int("seq", seq))
+	})
+	return &r
+}
+
+func seqs(recs []sdklog.Record) map[int64]bool {
+	m := map[int64]bool{}
+	for _, r := range recs {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if kv.Key == "seq" {
+				m[kv.Value.AsInt64()] = true
+			}
+			return true
+		})
+	}
+	return m
+}
+
+// gated blocks every Export until the gate opens, and keeps what it got.
+type gated struct {
+	recordtest.Exporter
+	gate  chan struct{}
+	spill recordtest.Exporter
+	mu    sync.Mutex
+	calls int
+}
+
+func newGated() *gated { return &gated{gate: make(chan struct{})} }
+
+func (g *gated) Export(ctx context.Context, recs []sdklog.Record) error {
+	g.mu.Lock()
+	g.calls++
+	g.mu.Unlock()
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Exporter.Export(ctx, recs)
+}
+
+func (g *gated) Spill(recs []sdklog.Record) { _ = g.spill.Export(context.Background(), recs) }
+
+func balance(t *testing.T, b *Batch, extra uint64) {
+	t.Helper()
+	s := b.Stats()
+	var dropped uint64
+	for _, n := range s.Dropped {
+		dropped += n
+	}
+	if s.Handed+dropped+extra != s.Emitted {
+		t.Fatalf("handed %d + dropped %d + spilled %d != emitted %d (%+v)", s.Handed, dropped, extra, s.Emitted, s)
+	}
+}
+
+func TestBatchDeliversEverythingConcurrently(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	b := NewBatch(exp, BatchConfig{MaxBatch: 64, Exporters: 3})
+	var wg sync.WaitGroup
+	const goroutines, each = 8, 2000
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_ = b.OnEmit(context.Background(), rec(g*each+i, log.SeverityInfo))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := b.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := seqs(exp.Records()); len(got) != goroutines*each {
+		t.Fatalf("exported %d distinct records, want %d", len(got), goroutines*each)
+	}
+	balance(t, b, 0)
+}
+
+func TestBatchFlushesOnError(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	b := NewBatch(exp, BatchConfig{Interval: time.Hour})
+	defer b.Shutdown(context.Background())
+	for i := range 5 {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+	}
+	_ = b.OnEmit(context.Background(), rec(5, log.SeverityError))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(exp.Records()) < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("an ERROR record did not flush the batch (interval 1h): %d exported", len(exp.Records()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := seqs(exp.Records()); len(got) != 6 {
+		t.Fatalf("exported %v, want the five records before the error and the error", got)
+	}
+}
+
+func TestBatchForceFlush(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	b := NewBatch(exp, BatchConfig{Interval: time.Hour})
+	defer b.Shutdown(context.Background())
+	for i := range 100 {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+	}
+	if err := b.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.Records()); n != 100 {
+		t.Fatalf("ForceFlush returned with %d of 100 exported", n)
+	}
+}
+
+// fill emits n records into a Batch whose single exporter is stuck on the first batch
+// (records 0-9); records 10-29 fill the queue and the rest overflow.
+func fill(t *testing.T, cfg BatchConfig, n int) (*Batch, *gated) {
+	t.Helper()
+	g := newGated()
+	cfg.MaxBatch, cfg.Exporters, cfg.MaxQueueRecords, cfg.Interval = 10, 1, 20, time.Hour
+	b := NewBatch(g, cfg)
+	for i := range n {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+		if i == 9 {
+			waitInflight(t, g)
+		}
+	}
+	return b, g
+}
+
+func waitInflight(t *testing.T, g *gated) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g.mu.Lock()
+		c := g.calls
+		g.mu.Unlock()
+		if c > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the exporter never received the first batch")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestBatchOverflowPolicies(t *testing.T) {
+	// One batch of 10 is in flight (stuck), 20 wait in the queue, the rest overflow.
+	const n = 50
+	t.Run("fallback", func(t *testing.T) {
+		b, g := fill(t, BatchConfig{}, n)
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+		spilled := len(g.spill.Records())
+		if spilled == 0 {
+			t.Fatal("nothing was spilled to the fallback")
+		}
+		all := append(g.Records(), g.spill.Records()...)
+		if got := seqs(all); len(got) != n {
+			t.Fatalf("%d distinct records delivered or spilled, want all %d", len(got), n)
+		}
+		if s := b.Stats(); len(s.Dropped) != 0 {
+			t.Fatalf("dropped %v with the fallback policy", s.Dropped)
+		}
+		balance(t, b, uint64(spilled))
+	})
+	t.Run("drop_newest", func(t *testing.T) {
+		b, g := fill(t, BatchConfig{Overflow: OverflowDropNewest}, n)
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+		s := b.Stats()
+		if s.Dropped["queue_full"] == 0 {
+			t.Fatalf("no queue_full drops: %+v", s)
+		}
+		if got := seqs(g.Records()); len(got) != 30 || !got[29] || got[30] {
+			t.Fatalf("drop_newest kept %v: want records 0-29 kept and 30-49 dropped", got)
+		}
+		balance(t, b, 0)
+	})
+	t.Run("drop_oldest", func(t *testing.T) {
+		b, g := fill(t, BatchConfig{Overflow: OverflowDropOldest}, n)
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+		got := seqs(g.Records())
+		if len(got) != 30 || !got[0] || got[10] || got[29] || !got[30] || !got[n-1] {
+			t.Fatalf("drop_oldest kept %v: want 0-9 (in flight) and 30-49 kept, 10-29 dropped", got)
+		}
+		balance(t, b, 0)
+	})
+	t.Run("block", func(t *testing.T) {
+		b, g := fill(t, BatchConfig{Overflow: OverflowBlock, BlockTimeout: 5 * time.Millisecond}, 30)
+		start := time.Now()
+		_ = b.OnEmit(context.Background(), rec(999, log.SeverityInfo))
+		if waited := time.Since(start); waited < 5*time.Millisecond {
+			t.Fatalf("block policy returned after %v, before its timeout", waited)
+		}
+		if b.Stats().Dropped["block_timeout"] != 1 {
+			t.Fatalf("stats %+v, want one block_timeout drop", b.Stats())
+		}
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+		balance(t, b, 0)
+	})
+}
+
+func TestBatchShutdownDeadlineSpillsTheRest(t *testing.T) {
+	g := newGated() // never opens: a hung collector
+	b := NewBatch(g, BatchConfig{MaxBatch: 10, Exporters: 2, Interval: time.Hour})
+	for i := range 100 {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = b.Shutdown(ctx)
+	if took := time.Since(start); took > 200*time.Millisecond+time.Second {
+		t.Fatalf("Shutdown took %v with a 200ms deadline", took)
+	}
+	// The gated exporter returns ctx's error for the two stuck batches: counted as
+	// export_failed here because gated has no fallback of its own; the rest is spilled.
+	spilled := len(g.spill.Records())
+	if spilled != 80 {
+		t.Fatalf("spilled %d, want the 80 records never attempted", spilled)
+	}
+	if b.Stats().Dropped["export_failed"] != 20 {
+		t.Fatalf("stats %+v", b.Stats())
+	}
+	balance(t, b, uint64(spilled))
+	// After shutdown, records are counted, not queued.
+	_ = b.OnEmit(context.Background(), rec(1000, log.SeverityInfo))
+	if b.Stats().Dropped["shutdown"] != 1 {
+		t.Fatalf("a record after Shutdown was not counted: %+v", b.Stats())
+	}
+}
+
+func TestParseOverflow(t *testing.T) {
+	for _, o := range []Overflow{OverflowFallback, OverflowDropNewest, OverflowDropOldest, OverflowBlock} {
+		got, err := ParseOverflow(o.String())
+		if err != nil || got != o {
+			t.Errorf("ParseOverflow(%q) = %v, %v", o, got, err)
+		}
+	}
+	if _, err := ParseOverflow("lose_everything"); err == nil {
+		t.Error("an unknown policy parsed")
+	}
+}
