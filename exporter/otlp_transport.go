@@ -17,6 +17,7 @@ import (
 	collogpb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -218,7 +219,16 @@ func newOTLPGRPC(ctx context.Context, c OTLPConfig) (*OTLP, error) {
 		}
 		return err
 	}
-	dial := []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithUnaryInterceptor(observe)}
+	dial := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithUnaryInterceptor(observe),
+		// gRPC's default reconnect backoff grows to 120s; a collector that comes back must
+		// be reached within a probe or two, so cap it at 1s.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		}),
+	}
 	if c.Compression == CompressionGzip {
 		dial = append(dial, grpc.WithDefaultCallOptions(grpc.UseCompressor(gzip.Name)))
 	}

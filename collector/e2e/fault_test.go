@@ -1,0 +1,327 @@
+package e2e
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/resilog/resilog"
+	"github.com/resilog/resilog/collector/collectortest"
+	"github.com/resilog/resilog/collector/faultproxy"
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
+)
+
+// The fault tests run every scenario over OTLP/HTTP and OTLP/gRPC against the real
+// collector from collectortest. Each record carries a unique seq; every test checks the
+// accounting (emitted == exported + fallback + dropped) and that no seq is missing.
+
+func TestFaultCollectorNeverUp(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			c.Stop() // its ports are now closed: connection refused
+			l := newLoad(t, proto, endpointFor(c, proto))
+			l.emit(2000, 0, nil)
+			l.shutdown(10 * time.Second)
+			o := l.account(nil)
+			if o.fallback != 2000 || o.dropped != 0 {
+				t.Fatalf("%s, want all 2000 records in the fallback", o)
+			}
+		})
+	}
+}
+
+func TestFaultCollectorFlaps(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			// A short batch interval makes a record's export time close to its log time, so
+			// that "delivered" can be checked against when the collector came back.
+			l := newLoad(t, proto, endpointFor(c, proto), resilog.WithBatch(processor.BatchConfig{Interval: 100 * time.Millisecond}))
+			var mu sync.Mutex
+			var stops, restarts []time.Time
+			var wg sync.WaitGroup
+			// Take the collector away three times for 300ms during a paced 9s run.
+			l.emit(9000, time.Millisecond, func(i int) {
+				if i == 500 || i == 3500 || i == 6500 {
+					c.Stop()
+					mu.Lock()
+					stops = append(stops, time.Now())
+					mu.Unlock()
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						time.Sleep(300 * time.Millisecond)
+						if err := c.Restart(); err != nil {
+							t.Error(err)
+						}
+						mu.Lock()
+						restarts = append(restarts, time.Now())
+						mu.Unlock()
+					}()
+				}
+			})
+			wg.Wait()
+			l.shutdown(10 * time.Second)
+			o := l.account(c)
+			if o.duplicates > 3*512 {
+				t.Fatalf("%d duplicates, more than one batch per restart", o.duplicates)
+			}
+			// Delivery resumes within 2s of the collector coming back: every record logged
+			// from 2s after a restart until shortly before the next stop is in the collector.
+			inCollector := map[int64]bool{}
+			for _, r := range c.Logs() {
+				inCollector[r.Attributes["seq"].(int64)] = true
+			}
+			stops = append(stops, l.emitTimes[len(l.emitTimes)-1].Add(time.Second))
+			for k, back := range restarts {
+				from, to := back.Add(2*time.Second), stops[k+1].Add(-200*time.Millisecond)
+				checked, missing := 0, 0
+				for seq, at := range l.emitTimes {
+					if at.After(from) && at.Before(to) {
+						checked++
+						if !inCollector[int64(seq)] {
+							missing++
+						}
+					}
+				}
+				if checked == 0 || missing > 0 {
+					t.Errorf("restart %d: %d of %d records logged 2s after it are not in the collector", k+1, missing, checked)
+				}
+			}
+		})
+	}
+}
+
+func TestFaultCollectorHangs(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			addr := c.HTTPAddr()
+			if proto == exporter.ProtocolGRPC {
+				addr = c.GRPCAddr()
+			}
+			proxy, err := faultproxy.NewTCP(addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxy.Close()
+			proxy.SetHang(true)
+			l := newLoad(t, proto, "http://"+proxy.Addr(), resilog.WithTimeout(500*time.Millisecond))
+			l.emit(3000, 0, nil)
+			l.shutdown(10 * time.Second)
+			o := l.account(c)
+			if o.fallback != 3000 {
+				t.Fatalf("%s, want every record in the fallback", o)
+			}
+			if p99 := quantile(l.durations, 0.99); p99 > time.Millisecond {
+				t.Errorf("log call p99 %v with the collector hung", p99)
+			}
+		})
+	}
+}
+
+func TestFaultShutdownDeadlineWhileHung(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			addr := c.HTTPAddr()
+			if proto == exporter.ProtocolGRPC {
+				addr = c.GRPCAddr()
+			}
+			proxy, err := faultproxy.NewTCP(addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxy.Close()
+			proxy.SetHang(true)
+			// The export timeout (10s) is far beyond the shutdown deadline (1s).
+			l := newLoad(t, proto, "http://"+proxy.Addr())
+			l.emit(5000, 0, nil)
+			const deadline = time.Second
+			took := l.shutdown(deadline)
+			o := l.account(c)
+			t.Logf("Shutdown with a %v deadline returned after %v", deadline, took)
+			if took > deadline+250*time.Millisecond {
+				t.Errorf("Shutdown took %v with a %v deadline", took, deadline)
+			}
+			if o.fallback+o.dropped != 5000 {
+				t.Errorf("%s: every record should be in the fallback or counted", o)
+			}
+		})
+	}
+}
+
+func TestFaultRetryAfter(t *testing.T) {
+	t.Run(exporter.ProtocolHTTP, func(t *testing.T) {
+		c := collectortest.Start(t)
+		proxy, err := faultproxy.NewHTTP(c.HTTPEndpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer proxy.Close()
+		proxy.Fail(http.StatusServiceUnavailable, "1", 2)
+		l := newLoad(t, exporter.ProtocolHTTP, proxy.URL())
+		l.emit(100, 0, nil)
+		l.shutdown(10 * time.Second)
+		o := l.account(c)
+		if o.collector != 100 {
+			t.Fatalf("%s, want all 100 delivered after the 503s", o)
+		}
+		checkSpacing(t, proxy.Requests(), time.Second)
+	})
+	t.Run(exporter.ProtocolGRPC, func(t *testing.T) {
+		c := collectortest.Start(t)
+		proxy, err := faultproxy.NewGRPC(c.GRPCAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer proxy.Close()
+		proxy.Fail(codes.Unavailable, time.Second, 2)
+		l := newLoad(t, exporter.ProtocolGRPC, proxy.URL())
+		l.emit(100, 0, nil)
+		l.shutdown(10 * time.Second)
+		o := l.account(c)
+		if o.collector != 100 {
+			t.Fatalf("%s, want all 100 delivered after the Unavailable answers", o)
+		}
+		checkSpacing(t, proxy.Requests(), time.Second)
+	})
+}
+
+// checkSpacing checks that the request after each failed one came at least gap later.
+func checkSpacing(t *testing.T, reqs []faultproxy.Request, gap time.Duration) {
+	t.Helper()
+	failed := 0
+	for i := 1; i < len(reqs); i++ {
+		if reqs[i-1].Status == 0 {
+			continue
+		}
+		failed++
+		if d := reqs[i].At.Sub(reqs[i-1].At); d < gap {
+			t.Errorf("retry %d came %v after a failure that asked for %v", i, d, gap)
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d failed requests seen, want 2: %+v", failed, reqs)
+	}
+}
+
+func TestFaultThrottledWithoutRetryAfter(t *testing.T) {
+	t.Run(exporter.ProtocolHTTP, func(t *testing.T) {
+		c := collectortest.Start(t)
+		proxy, err := faultproxy.NewHTTP(c.HTTPEndpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer proxy.Close()
+		proxy.Fail(http.StatusTooManyRequests, "", 2)
+		l := newLoad(t, exporter.ProtocolHTTP, proxy.URL())
+		l.emit(100, 0, nil)
+		l.shutdown(10 * time.Second)
+		o := l.account(c)
+		if o.collector != 100 || o.stats.Retries < 2 {
+			t.Fatalf("%s, want all 100 delivered after 2 retries", o)
+		}
+	})
+	t.Run(exporter.ProtocolGRPC, func(t *testing.T) {
+		c := collectortest.Start(t)
+		proxy, err := faultproxy.NewGRPC(c.GRPCAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer proxy.Close()
+		proxy.Fail(codes.Unavailable, 0, 2)
+		l := newLoad(t, exporter.ProtocolGRPC, proxy.URL())
+		l.emit(100, 0, nil)
+		l.shutdown(10 * time.Second)
+		o := l.account(c)
+		if o.collector != 100 || o.stats.Retries < 2 {
+			t.Fatalf("%s, want all 100 delivered after 2 retries", o)
+		}
+	})
+}
+
+func TestFaultPermanentRejection(t *testing.T) {
+	check := func(t *testing.T, l *load, c *collectortest.Collector, reqs func() []faultproxy.Request) {
+		l.emit(100, 0, nil)
+		l.shutdown(10 * time.Second)
+		o := l.account(c)
+		if o.fallback != 100 || o.collector != 0 {
+			t.Fatalf("%s, want the rejected records in the fallback", o)
+		}
+		if n := len(reqs()); n != 1 {
+			t.Fatalf("%d requests for one rejected batch, want exactly 1", n)
+		}
+	}
+	t.Run(exporter.ProtocolHTTP, func(t *testing.T) {
+		c := collectortest.Start(t)
+		proxy, err := faultproxy.NewHTTP(c.HTTPEndpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer proxy.Close()
+		proxy.Fail(http.StatusBadRequest, "", -1)
+		check(t, newLoad(t, exporter.ProtocolHTTP, proxy.URL()), c, proxy.Requests)
+	})
+	t.Run(exporter.ProtocolGRPC, func(t *testing.T) {
+		c := collectortest.Start(t)
+		proxy, err := faultproxy.NewGRPC(c.GRPCAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer proxy.Close()
+		proxy.Fail(codes.InvalidArgument, 0, -1)
+		check(t, newLoad(t, exporter.ProtocolGRPC, proxy.URL()), c, proxy.Requests)
+	})
+}
+
+func TestFaultBurst(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			l := newLoad(t, proto, endpointFor(c, proto))
+			l.emit(100000, 0, nil)
+			l.shutdown(30 * time.Second)
+			o := l.account(c)
+			if o.collector != 100000 || o.dropped != 0 || o.duplicates != 0 {
+				t.Fatalf("%s, want every record of the burst in the collector, once", o)
+			}
+		})
+	}
+}
+
+func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			c.Stop()
+			stdout := blockedWriter{release: make(chan struct{})}
+			defer close(stdout.release)
+			l := newLoad(t, proto, endpointFor(c, proto),
+				resilog.WithFallback(exporter.NewJSONLines(stdout)),
+				resilog.WithFailover(exporter.FailoverConfig{FallbackRecords: 1000}))
+			l.emit(20000, 0, nil)
+			took := l.shutdown(500 * time.Millisecond)
+			o := l.account(nil)
+			slow := 0
+			for _, d := range l.durations {
+				if d > time.Millisecond {
+					slow++
+				}
+			}
+			t.Logf("log call p99=%v p99.9=%v max=%v, %d of %d over 1ms; shutdown took %v",
+				quantile(l.durations, 0.99), quantile(l.durations, 0.999), quantile(l.durations, 1), slow, len(l.durations), took)
+			if slow > len(l.durations)/1000 {
+				t.Errorf("%d log calls took more than 1ms with stdout blocked", slow)
+			}
+			if o.stats.Dropped["fallback_full"] == 0 || o.dropped != 20000 {
+				t.Fatalf("%s: want every record dropped and counted (fallback_full, shutdown)", o)
+			}
+		})
+	}
+}

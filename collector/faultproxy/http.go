@@ -1,0 +1,91 @@
+package faultproxy
+
+import (
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// HTTP is a reverse proxy to a collector's OTLP/HTTP receiver that answers the next
+// requests with a chosen status instead of forwarding them.
+type HTTP struct {
+	srv   *http.Server
+	l     net.Listener
+	proxy *httputil.ReverseProxy
+
+	mu         sync.Mutex
+	status     int
+	retryAfter string
+	remaining  int // failures left; -1 means every request
+	requests   []Request
+}
+
+// Request is one request the proxy saw.
+type Request struct {
+	At     time.Time
+	Path   string
+	Status int // what the proxy answered; 0 when forwarded
+}
+
+// NewHTTP listens on a free loopback port and forwards to target (http://host:port).
+func NewHTTP(target string) (*HTTP, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &HTTP{l: l, proxy: httputil.NewSingleHostReverseProxy(u)}
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = p.srv.Serve(l) }()
+	return p, nil
+}
+
+// URL is the proxy's base URL.
+func (p *HTTP) URL() string { return "http://" + p.l.Addr().String() }
+
+// Fail answers the next n requests (every request if n < 0) with status and, if
+// retryAfter is not empty, a Retry-After header.
+func (p *HTTP) Fail(status int, retryAfter string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status, p.retryAfter, p.remaining = status, retryAfter, n
+}
+
+// Requests returns the requests seen so far.
+func (p *HTTP) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Request(nil), p.requests...)
+}
+
+// Close stops the proxy.
+func (p *HTTP) Close() error { return p.srv.Close() }
+
+func (p *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	req := Request{At: time.Now(), Path: r.URL.Path}
+	fail := p.remaining != 0 && p.status != 0
+	if fail {
+		req.Status = p.status
+		if p.remaining > 0 {
+			p.remaining--
+		}
+	}
+	status, retryAfter := p.status, p.retryAfter
+	p.requests = append(p.requests, req)
+	p.mu.Unlock()
+	if !fail {
+		p.proxy.ServeHTTP(w, r)
+		return
+	}
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	http.Error(w, http.StatusText(status), status)
+}
