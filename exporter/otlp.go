@@ -80,11 +80,13 @@ func ValidateEndpoint(raw string) error {
 	return nil
 }
 
-// OTLP is the OTLP log exporter with its failures classified: an error from Export is an
+// OTLP is the OTLP log exporter, with its failures classified: an error from Export is an
 // [*ExportError] that says whether a retry can succeed and how long the server asked the
-// client to wait. The upstream exporter's own retries are off; [Failover] retries, so that
-// one policy (which retries "connection refused", unlike otlploghttp) applies to both
-// protocols. OTLP also implements [Prober].
+// client to wait. It makes one attempt per Export; [Failover] retries, so that one policy
+// (which retries "connection refused", unlike otlploghttp) applies to both protocols.
+// Requests are encoded directly from the records (internal/otlpenc) for both protocols,
+// which costs a fraction of the upstream exporters' generated structs and reflection.
+// OTLP also implements [Prober].
 type OTLP struct {
 	exp   sdklog.Exporter
 	probe func(ctx context.Context) error
@@ -114,14 +116,7 @@ func NewOTLP(ctx context.Context, c OTLPConfig) (*OTLP, error) {
 
 // Export sends records once. A failure is returned as an *ExportError.
 func (o *OTLP) Export(ctx context.Context, records []sdklog.Record) error {
-	obs := &observation{}
-	err := o.exp.Export(context.WithValue(ctx, observationKey{}, obs), records)
-	if err == nil || obs.delivered() {
-		// A 2xx or OK answer with an error means a partial success or an unreadable
-		// response body: the collector has the records, and resending would duplicate them.
-		return nil
-	}
-	return obs.classify(ctx, err)
+	return o.exp.Export(ctx, records)
 }
 
 // Probe sends an empty export request: it succeeds only if the collector answers it.

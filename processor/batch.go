@@ -70,7 +70,8 @@ type BatchConfig struct {
 	// MaxQueueBytes bounds the queue by the estimated memory its records hold (160 MiB, about
 	// 230,000 records of five short attributes).
 	MaxQueueBytes int
-	// MaxBatch is the most records one export carries (512; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE).
+	// MaxBatch is the most records one export carries (1024; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE).
+	// Larger than the SDK's 512: on 2 cores it delivered more per second with less memory.
 	MaxBatch int
 	// Interval is how long a partial batch may wait (1s; OTEL_BLRP_SCHEDULE_DELAY).
 	Interval time.Duration
@@ -95,7 +96,7 @@ func (c *BatchConfig) setDefaults() {
 		c.MaxQueueBytes = 160 << 20
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 512
+		c.MaxBatch = 1024
 	}
 	if c.Interval <= 0 {
 		c.Interval = time.Second

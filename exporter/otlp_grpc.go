@@ -1,0 +1,136 @@
+package exporter
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/resilog/resilog/internal/otlpenc"
+)
+
+// exportMethod is the OTLP logs service's one method.
+const exportMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+// rawCodec passes already-encoded protobuf through gRPC: requests are built by otlpenc,
+// and the response (an ExportLogsServiceResponse, only partial-success details) is not
+// decoded.
+type rawCodec struct{}
+
+type rawMessage struct{ b []byte }
+
+func (rawCodec) Marshal(v any) ([]byte, error) {
+	m, ok := v.(*rawMessage)
+	if !ok {
+		return nil, fmt.Errorf("rawCodec: cannot marshal %T", v)
+	}
+	return m.b, nil
+}
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	m, ok := v.(*rawMessage)
+	if !ok {
+		return fmt.Errorf("rawCodec: cannot unmarshal into %T", v)
+	}
+	m.b = append(m.b[:0], data...)
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" } // the content-subtype the server expects
+
+// grpcLogs sends OTLP/gRPC Export calls and classifies the answer.
+type grpcLogs struct {
+	conn    *grpc.ClientConn
+	md      metadata.MD
+	opts    []grpc.CallOption
+	timeout time.Duration
+	bufs    sync.Pool // *[]byte
+}
+
+func newOTLPGRPC(_ context.Context, c OTLPConfig) (*OTLP, error) {
+	endpoint := c.Endpoint
+	if endpoint == "" {
+		endpoint = "http://localhost:4317"
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("%w: endpoint %q: %v", ErrInvalidOTLPConfig, endpoint, err)
+	}
+	creds := insecure.NewCredentials()
+	if u.Scheme == "https" {
+		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	}
+	conn, err := grpc.NewClient(u.Host,
+		grpc.WithTransportCredentials(creds),
+		// gRPC's default reconnect backoff grows to 120s; a collector that comes back must
+		// be reached within a probe or two, so cap it at 1s.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOTLPConfig, err)
+	}
+	g := &grpcLogs{conn: conn, timeout: c.Timeout, opts: []grpc.CallOption{grpc.ForceCodec(rawCodec{})}}
+	if len(c.Headers) > 0 {
+		g.md = metadata.New(c.Headers)
+	}
+	if c.Compression == CompressionGzip {
+		g.opts = append(g.opts, grpc.UseCompressor(gzip.Name))
+	}
+	return &OTLP{exp: g, probe: g.probe, close: conn.Close}, nil
+}
+
+func (g *grpcLogs) call(ctx context.Context, body []byte) error {
+	if g.md != nil {
+		ctx = metadata.NewOutgoingContext(ctx, g.md)
+	}
+	var resp rawMessage
+	return g.conn.Invoke(ctx, exportMethod, &rawMessage{b: body}, &resp, g.opts...)
+}
+
+func (g *grpcLogs) Export(ctx context.Context, records []sdklog.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	bp, _ := g.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer g.bufs.Put(bp)
+	*bp = otlpenc.AppendRequest((*bp)[:0], records)
+	actx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	err := g.call(actx, *bp)
+	if err == nil {
+		return nil
+	}
+	st, _ := status.FromError(err)
+	e := &ExportError{Err: err}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			e.RetryAfter = min(ri.GetRetryDelay().AsDuration(), time.Hour)
+		}
+	}
+	// A caller that gave up is not helped by a retry, whatever the code says.
+	e.Permanent = !retryableCode(st.Code(), e.RetryAfter > 0) || ctx.Err() != nil
+	return e
+}
+
+// probe sends an empty Export call.
+func (g *grpcLogs) probe(ctx context.Context) error { return g.call(ctx, nil) }
+
+func (*grpcLogs) ForceFlush(context.Context) error { return nil }
+func (*grpcLogs) Shutdown(context.Context) error   { return nil }

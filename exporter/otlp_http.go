@@ -1,0 +1,126 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/otlpenc"
+)
+
+// httpLogs sends OTLP/HTTP protobuf requests, encoded by otlpenc rather than through the
+// generated structs and reflection (see internal/otlpenc), and classifies the answer.
+type httpLogs struct {
+	client  *http.Client
+	url     string
+	headers map[string]string
+	gzip    bool
+	timeout time.Duration
+	bufs    sync.Pool // *[]byte
+}
+
+func newOTLPHTTP(_ context.Context, c OTLPConfig) (*OTLP, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	endpoint := c.Endpoint
+	if endpoint == "" {
+		endpoint = "http://localhost:4318/v1/logs"
+	}
+	h := &httpLogs{
+		client:  &http.Client{Transport: transport},
+		url:     endpoint,
+		headers: c.Headers,
+		gzip:    c.Compression == CompressionGzip,
+		timeout: c.Timeout,
+	}
+	return &OTLP{exp: h, probe: h.probe, close: func() error { transport.CloseIdleConnections(); return nil }}, nil
+}
+
+// maxResponse bounds how much of a response body is read.
+const maxResponse = 64 << 10
+
+func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	bp, _ := h.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer h.bufs.Put(bp)
+	body := otlpenc.AppendRequest((*bp)[:0], records)
+	*bp = body
+	if h.gzip {
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		_, _ = zw.Write(body)
+		if err := zw.Close(); err != nil {
+			return &ExportError{Err: err, Permanent: true}
+		}
+		body = zb.Bytes()
+	}
+	actx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, h.url, bytes.NewReader(body))
+	if err != nil {
+		return &ExportError{Err: err, Permanent: true}
+	}
+	h.setHeaders(req)
+	resp, err := h.client.Do(req)
+	if err != nil {
+		// Nothing was answered (refused, reset, timeout): transient, unless the caller
+		// gave up, which no retry fixes.
+		return &ExportError{Err: err, Permanent: ctx.Err() != nil}
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	return &ExportError{
+		Err:        fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg))),
+		Permanent:  !retryableStatus(resp.StatusCode),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+	}
+}
+
+func (h *httpLogs) setHeaders(req *http.Request) {
+	for k, v := range h.headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("User-Agent", "resilog")
+	if h.gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+}
+
+// probe sends an empty request (an empty ExportLogsServiceRequest encodes to no bytes).
+func (h *httpLogs) probe(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, http.NoBody)
+	if err != nil {
+		return err
+	}
+	h.setHeaders(req)
+	req.Header.Del("Content-Encoding")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("probe: %s", resp.Status)
+	}
+	return nil
+}
+
+func (*httpLogs) ForceFlush(context.Context) error { return nil }
+func (*httpLogs) Shutdown(context.Context) error   { return nil }
