@@ -4,7 +4,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all test test-root test-collector lint vet fmt-check staticcheck demo bench build clean
+.PHONY: all test test-root test-collector lint vet fmt-check staticcheck demo bench logbench build clean
 
 all: test
 
@@ -50,6 +50,15 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd collector && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+## logbench: the stock stack and resilog under load and faults, against the real collector.
+logbench: build
+	cd collector && $(GO) build -o $(BIN)/logbench ./cmd/logbench
+	@for args in "-pipeline stock -queue 2048 -n 200000" "-pipeline stock -queue 200000 -n 200000" \
+	  "-pipeline resilog -n 200000" "-pipeline stock -fault down -n 10000" "-pipeline resilog -fault down -n 10000" \
+	  "-pipeline resilog -fault flap -n 20000 -rate 2000" "-pipeline resilog -fault hang -n 20000 -rate 5000" \
+	  "-pipeline resilog -fault 503 -n 20000 -rate 4000"; do \
+	  $(BIN)/logbench -collector $(BIN)/resilog-collector $$args 2>/dev/null | tail -1; done
 
 clean:
 	rm -rf $(BIN)

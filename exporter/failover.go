@@ -40,8 +40,11 @@ type FailoverConfig struct {
 	// ProbeTimeout bounds one probe (1s).
 	ProbeTimeout time.Duration
 	// FallbackRecords and FallbackBytes bound the fallback's own buffer (65,536 records,
-	// 64 MiB); records beyond them are dropped with reason fallback_full.
+	// 32 MiB); records beyond them are dropped with reason fallback_full.
 	FallbackRecords, FallbackBytes int
+	// FallbackWait is how long an export waits for room in a full fallback buffer (1s)
+	// before dropping; the log call itself never waits for it.
+	FallbackWait time.Duration
 }
 
 func (c *FailoverConfig) setDefaults() {
@@ -55,14 +58,15 @@ func (c *FailoverConfig) setDefaults() {
 	def(&c.RetryMaxElapsed, 15*time.Second)
 	def(&c.ProbeInterval, 500*time.Millisecond)
 	def(&c.ProbeTimeout, time.Second)
+	def(&c.FallbackWait, time.Second)
 	if c.BreakerFailures <= 0 {
 		c.BreakerFailures = 3
 	}
 	if c.FallbackRecords <= 0 {
-		c.FallbackRecords = 65536
+		c.FallbackRecords = 16384
 	}
 	if c.FallbackBytes <= 0 {
-		c.FallbackBytes = 64 << 20
+		c.FallbackBytes = 16 << 20
 	}
 }
 
@@ -143,20 +147,31 @@ func (f *Failover) Export(ctx context.Context, records []sdklog.Record) error {
 		return nil
 	}
 	if f.open.Load() && !f.trial.CompareAndSwap(true, false) {
-		f.fb.enqueue(records)
+		f.toFallback(ctx, records)
 		return nil
 	}
 	if err := f.deliver(ctx, records); err != nil {
-		f.fb.enqueue(records)
+		f.toFallback(ctx, records)
 		return nil
 	}
 	f.exported.Add(uint64(len(records)))
 	return nil
 }
 
-// Spill hands records straight to the fallback, without trying the primary. The batch
-// processor spills what its queue cannot hold.
-func (f *Failover) Spill(records []sdklog.Record) { f.fb.enqueue(records) }
+// toFallback queues records for the fallback, waiting up to FallbackWait for room: Export
+// runs on the batch processor's goroutines, never on the log call's.
+func (f *Failover) toFallback(ctx context.Context, records []sdklog.Record) {
+	// The export context may already be cancelled (a shutdown deadline); the records still
+	// deserve the wait, bounded by FallbackWait.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.cfg.FallbackWait)
+	defer cancel()
+	f.fb.enqueue(wctx, records)
+}
+
+// Spill hands records straight to the fallback, without trying the primary, waiting for
+// room in its buffer until ctx is done (a done ctx: not at all). The batch processor
+// spills what its queue cannot hold, and what is left at a shutdown deadline.
+func (f *Failover) Spill(ctx context.Context, records []sdklog.Record) { f.fb.enqueue(ctx, records) }
 
 func (f *Failover) deliver(ctx context.Context, records []sdklog.Record) error {
 	backoff := f.cfg.RetryInitial

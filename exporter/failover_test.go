@@ -240,13 +240,23 @@ func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
 	defer close(fb.release)
 	cfg := fastConfig()
 	cfg.FallbackRecords = 100
+	cfg.FallbackWait = 10 * time.Millisecond
 	f := NewFailover(p, fb, cfg)
 	start := time.Now()
 	for range 50 {
 		_ = f.Export(context.Background(), records(10))
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// Each export waits at most FallbackWait for room, then drops.
+	if d := time.Since(start); d > 50*cfg.FallbackWait+5*time.Second {
 		t.Fatalf("50 exports took %v with the fallback blocked", d)
+	}
+	// Spill with a done context (the log call's overflow path) never waits.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	start = time.Now()
+	f.Spill(done, records(10))
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Spill with a done context took %v", d)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -255,7 +265,7 @@ func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
 	if s.Dropped["fallback_full"] == 0 || s.Dropped["shutdown"] == 0 {
 		t.Fatalf("dropped %v, want fallback_full and shutdown counts", s.Dropped)
 	}
-	checkBalance(t, f, 500)
+	checkBalance(t, f, 510)
 }
 
 func TestParseRetryAfter(t *testing.T) {

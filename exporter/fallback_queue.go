@@ -12,8 +12,8 @@ import (
 )
 
 // fallbackQueue puts a bounded buffer and a goroutine in front of the fallback exporter,
-// so that a blocked stdout or disk never blocks the caller: enqueue never waits, and what
-// does not fit is dropped and counted.
+// so that a blocked stdout or disk never blocks the caller beyond the wait it chose: what
+// does not fit in time is dropped and counted.
 type fallbackQueue struct {
 	exp                  sdklog.Exporter
 	maxRecords, maxBytes int
@@ -21,7 +21,9 @@ type fallbackQueue struct {
 
 	mu        sync.Mutex
 	cond      *sync.Cond
-	q         []sdklog.Record
+	q         []sdklog.Record // q[head:] is waiting; the backing array is reused
+	sizes     []int           // recordsize.Of of each element of q
+	head      int
 	bytes     int
 	writing   int  // records in the write under way
 	abandoned bool // shutdown counted the write under way as dropped
@@ -40,30 +42,65 @@ func newFallbackQueue(exp sdklog.Exporter, maxRecords, maxBytes int, drops *acco
 	return f
 }
 
-// enqueue copies records into the buffer. It never blocks on I/O.
-func (f *fallbackQueue) enqueue(records []sdklog.Record) {
+// enqueue copies records into the buffer. When it is full, enqueue waits for the writer
+// to make room until ctx is done, then drops what does not fit (reason fallback_full). A
+// done ctx makes it never wait: the log call's overflow path passes one.
+func (f *fallbackQueue) enqueue(ctx context.Context, records []sdklog.Record) {
 	if len(records) == 0 {
 		return
+	}
+	if ctx.Err() == nil {
+		// Wake the wait below when ctx ends. (A done ctx never waits; registering on it
+		// would start a goroutine per call on the log call's overflow path.)
+		stop := context.AfterFunc(ctx, func() {
+			f.mu.Lock()
+			f.cond.Broadcast()
+			f.mu.Unlock()
+		})
+		defer stop()
 	}
 	dropped, shutdown := 0, 0
 	f.mu.Lock()
 	for i := range records {
-		if f.closed && f.abandoned {
+		if f.abandoned {
 			shutdown++
 			continue
 		}
 		size := recordsize.Of(&records[i])
-		if len(f.q) >= f.maxRecords || f.bytes+size > f.maxBytes {
+		for f.full(size) && ctx.Err() == nil && !f.abandoned {
+			f.cond.Wait()
+		}
+		if f.abandoned {
+			shutdown++
+			continue
+		}
+		if f.full(size) {
 			dropped++
 			continue
 		}
+		if len(f.q) == cap(f.q) && f.head > 0 {
+			// Reuse the space the writer has consumed instead of growing.
+			n := copy(f.q, f.q[f.head:])
+			copy(f.sizes, f.sizes[f.head:])
+			clear(f.q[n:])
+			f.q, f.sizes, f.head = f.q[:n], f.sizes[:n], 0
+		}
 		f.q = append(f.q, records[i])
+		f.sizes = append(f.sizes, size)
 		f.bytes += size
+		f.cond.Broadcast()
 	}
-	f.cond.Broadcast()
 	f.mu.Unlock()
 	f.drops.Add(accounting.FallbackFull, dropped)
 	f.drops.Add(accounting.Shutdown, shutdown)
+}
+
+// waiting is the number of records not yet taken by the writer.
+func (f *fallbackQueue) waiting() int { return len(f.q) - f.head }
+
+func (f *fallbackQueue) full(size int) bool {
+	n := f.waiting() + f.writing
+	return n >= f.maxRecords || (n > 0 && f.bytes+size > f.maxBytes)
 }
 
 func (f *fallbackQueue) run() {
@@ -71,22 +108,23 @@ func (f *fallbackQueue) run() {
 	batch := make([]sdklog.Record, 0, fallbackWriteBatch)
 	for {
 		f.mu.Lock()
-		for len(f.q) == 0 && !f.closed {
+		for f.waiting() == 0 && !f.closed {
 			f.cond.Wait()
 		}
-		if len(f.q) == 0 && f.closed {
+		if f.waiting() == 0 && f.closed {
 			f.mu.Unlock()
 			return
 		}
-		n := min(len(f.q), fallbackWriteBatch)
-		batch = append(batch[:0], f.q[:n]...)
-		for i := range batch {
-			f.bytes -= recordsize.Of(&batch[i])
+		n := min(f.waiting(), fallbackWriteBatch)
+		batch = append(batch[:0], f.q[f.head:f.head+n]...)
+		size := 0
+		for _, s := range f.sizes[f.head : f.head+n] {
+			size += s
 		}
-		clear(f.q[:n])
-		f.q = f.q[n:]
-		if len(f.q) == 0 {
-			f.q = nil // let the backing array go
+		clear(f.q[f.head : f.head+n])
+		f.head += n
+		if f.head == len(f.q) {
+			f.q, f.sizes, f.head = f.q[:0], f.sizes[:0], 0
 		}
 		f.writing = n
 		f.mu.Unlock()
@@ -102,6 +140,7 @@ func (f *fallbackQueue) run() {
 			}
 		}
 		f.writing = 0
+		f.bytes -= size
 		f.cond.Broadcast()
 		abandoned := f.abandoned
 		f.mu.Unlock()
@@ -116,7 +155,7 @@ func (f *fallbackQueue) run() {
 func (f *fallbackQueue) queued() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.q) + f.writing
+	return f.waiting() + f.writing
 }
 
 // drain waits until everything enqueued so far is written or ctx ends.
@@ -129,7 +168,7 @@ func (f *fallbackQueue) drain(ctx context.Context) error {
 	defer stop()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for len(f.q) > 0 || f.writing > 0 {
+	for f.waiting() > 0 || f.writing > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -147,9 +186,9 @@ func (f *fallbackQueue) shutdown(ctx context.Context) error {
 	f.mu.Unlock()
 	err := f.drain(ctx)
 	f.mu.Lock()
-	if left := len(f.q) + f.writing; left > 0 {
+	if left := f.waiting() + f.writing; left > 0 {
 		f.abandoned = true
-		f.q = nil
+		f.q, f.sizes, f.head = nil, nil, 0
 		f.drops.Add(accounting.Shutdown, left)
 	}
 	f.abandoned = true // later enqueues are counted as shutdown drops

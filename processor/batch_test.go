@@ -58,7 +58,9 @@ func (g *gated) Export(ctx context.Context, recs []sdklog.Record) error {
 	return g.Exporter.Export(ctx, recs)
 }
 
-func (g *gated) Spill(recs []sdklog.Record) { _ = g.spill.Export(context.Background(), recs) }
+func (g *gated) Spill(_ context.Context, recs []sdklog.Record) {
+	_ = g.spill.Export(context.Background(), recs)
+}
 
 func balance(t *testing.T, b *Batch, extra uint64) {
 	t.Helper()

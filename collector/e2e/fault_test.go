@@ -325,3 +325,29 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorFlushesContext checks that an ERROR record sends the records before it at once,
+// without waiting for the batch interval (here an hour).
+func TestErrorFlushesContext(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			l := newLoad(t, proto, endpointFor(c, proto), resilog.WithBatch(processor.BatchConfig{Interval: time.Hour}))
+			l.emit(5, 0, nil)
+			start := time.Now()
+			l.p.Logger("x").Error("payment failed", "seq", 5)
+			l.emitted++
+			deadline := start.Add(5 * time.Second)
+			for len(c.Logs()) < 6 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of 6 records at the collector 5s after the ERROR (batch interval 1h)", len(c.Logs()))
+				}
+				time.Sleep(time.Millisecond)
+			}
+			// The test collector batches for 50ms before its exporter sees anything.
+			t.Logf("the ERROR and the 5 records before it reached the collector %v after the call", time.Since(start))
+			l.shutdown(5 * time.Second)
+			l.account(c)
+		})
+	}
+}
