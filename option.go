@@ -44,6 +44,8 @@ type options struct {
 	overflow      *processor.Overflow
 	failover      exporter.FailoverConfig
 	meterProvider metric.MeterProvider
+	redaction     processor.RedactConfig
+	noRedaction   bool
 	lookupEnv     func(string) (string, bool)
 }
 
@@ -167,6 +169,17 @@ func WithFailover(c exporter.FailoverConfig) Option {
 // metrics named resilog.records.* on mp.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(o *options) { o.meterProvider = mp })
+}
+
+// WithRedaction configures redaction, which is on by default with every rule group (see
+// processor.RedactConfig and the README's table of what each rule catches).
+func WithRedaction(c processor.RedactConfig) Option {
+	return optionFunc(func(o *options) { o.redaction, o.noRedaction = c, false })
+}
+
+// WithoutRedaction turns redaction off: records reach the exporters as they were logged.
+func WithoutRedaction() Option {
+	return optionFunc(func(o *options) { o.noRedaction = true })
 }
 
 // withLookupEnv replaces os.LookupEnv; tests use it to resolve settings without touching

@@ -81,12 +81,23 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 
 	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's.
 	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication()}
+	var redact *processor.Redact
+	if !o.noRedaction {
+		if redact, err = processor.NewRedact(o.redaction); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+	}
 	if primary != nil {
 		p.failover = exporter.NewFailover(primary, fallback, o.failover)
 		p.batch = processor.NewBatch(p.failover, s.batch)
 		// DESIGN.md's order: keys made unique (instead of the SDK's per-record hash map,
-		// switched off above), then redaction and correlation, then batching.
-		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()), sdklog.WithProcessor(p.batch))
+		// switched off above), then redaction and correlation, then batching. Redaction comes
+		// before anything that keeps or exports a record, the fallback included.
+		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()))
+		if redact != nil {
+			popts = append(popts, sdklog.WithProcessor(redact))
+		}
+		popts = append(popts, sdklog.WithProcessor(p.batch))
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
 	p.provider = p.sdk

@@ -39,8 +39,8 @@ type FailoverConfig struct {
 	ProbeInterval time.Duration
 	// ProbeTimeout bounds one probe (1s).
 	ProbeTimeout time.Duration
-	// FallbackRecords and FallbackBytes bound the fallback's own buffer (65,536 records,
-	// 32 MiB); records beyond them are dropped with reason fallback_full.
+	// FallbackRecords and FallbackBytes bound the fallback's own buffer (16,384 records,
+	// 16 MiB); records beyond them are dropped with reason fallback_full.
 	FallbackRecords, FallbackBytes int
 	// FallbackWait is how long an export waits for room in a full fallback buffer (1s)
 	// before dropping; the log call itself never waits for it.

@@ -75,9 +75,10 @@ var doneCtx = func() context.Context {
 type BatchConfig struct {
 	// MaxQueueRecords bounds the queue in records (262,144; OTEL_BLRP_MAX_QUEUE_SIZE).
 	MaxQueueRecords int
-	// MaxQueueBytes bounds the queue by the estimated memory its records hold (64 MiB, about
-	// 85,000 records of six short attributes; with the garbage collector's headroom the
-	// process holds about twice that at worst).
+	// MaxQueueBytes bounds the queue by the estimated memory its records hold (32 MiB, about
+	// 42,000 records of six short attributes; with the garbage collector's headroom the
+	// process holds about twice that at worst). Concurrent exports keep the queue far below
+	// it when the collector is healthy: a 200,000-record burst never reached it.
 	MaxQueueBytes int
 	// MaxBatch is the most records one export carries (1024; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE).
 	// Larger than the SDK's 512: on 2 cores it delivered more per second with less memory.

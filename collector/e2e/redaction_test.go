@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resilog/resilog"
+	"github.com/resilog/resilog/collector/collectortest"
+	"github.com/resilog/resilog/exporter"
+)
+
+// secrets are logged at the top level, in a nested group, in the message and in an
+// error's text; none may reach the collector or the fallback.
+var secrets = []string{
+	"hunter2-S3cret",
+	"4111111111111111",
+	"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",
+	"jane.doe@example.com",
+	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTg4MTIifQ.AOB-3Te8AA9DKyP7ImZuYlB27P1FQWtlAm8T1I5E_zg",
+	"pmdTbHLdua3UNOOT",
+}
+
+func logSecrets(p *resilog.Pipeline) {
+	log := p.Logger("github.com/acme/shop/checkout")
+	log.Error("payment for jane.doe@example.com failed with card 4111111111111111",
+		"password", "hunter2-S3cret",
+		slog.Group("request", slog.Group("headers", "Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTg4MTIifQ.AOB-3Te8AA9DKyP7ImZuYlB27P1FQWtlAm8T1I5E_zg")),
+		"config", "token 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 loaded",
+		"error", errors.New("dial postgres://app:pmdTbHLdua3UNOOT@db:5432/orders: refused"),
+	)
+}
+
+func TestSecretsNeverLeaveTheProcess(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			p, err := resilog.New(context.Background(), resilog.WithProtocol(proto), resilog.WithEndpoint(endpointFor(c, proto)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			logSecrets(p)
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			r := c.WaitForLogs(t, 1, 10*time.Second)[0]
+			all := fmt.Sprint(r.Body, r.Attributes)
+			for _, s := range secrets {
+				if strings.Contains(all, s) {
+					t.Errorf("the collector received %q: %s", s, all)
+				}
+			}
+			if !strings.Contains(all, "[REDACTED:") || !strings.Contains(all, "****1111") {
+				t.Errorf("no placeholders in %s", all)
+			}
+			if _, ok := r.Attributes["exception.message"]; !ok {
+				t.Errorf("the error's exception.message is missing: %v", r.Attributes)
+			}
+		})
+	}
+	t.Run("fallback", func(t *testing.T) {
+		c := collectortest.Start(t)
+		c.Stop()
+		stdout := new(lockedBuffer)
+		p, err := resilog.New(context.Background(), resilog.WithEndpoint(c.HTTPEndpoint()), resilog.WithFallback(exporter.NewJSONLines(stdout)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logSecrets(p)
+		if err := p.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		lines := stdout.lines()
+		if len(lines) != 1 {
+			t.Fatalf("fallback wrote %d lines", len(lines))
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(lines[0]), s) {
+				t.Errorf("the fallback wrote %q: %s", s, lines[0])
+			}
+		}
+	})
+}

@@ -1,0 +1,141 @@
+package processor
+
+import "strings"
+
+// Key rules. A key is normalised before it is compared: letters lower-cased and the
+// separators '-', '_', '.', ' ' removed, so "X-API-Key", "x_api_key", "xApiKey" and
+// "x.api.key" are all "xapikey". A key is secret when its normalised form is in
+// secretKeys, or ends with one of secretSuffixes, and is not in allowKeys.
+
+// secretKeys are the normalised keys whose values are always secret.
+var secretKeys = map[string]Kind{
+	"password": KindSecret, "passwd": KindSecret, "pwd": KindSecret, "pass": KindSecret, "passphrase": KindSecret,
+	"secret": KindSecret, "clientsecret": KindSecret, "appsecret": KindSecret,
+	"token": KindSecret, "accesstoken": KindSecret, "refreshtoken": KindSecret, "idtoken": KindSecret,
+	"authtoken": KindSecret, "bearertoken": KindSecret, "csrftoken": KindSecret, "xsrftoken": KindSecret,
+	"apikey": KindSecret, "xapikey": KindSecret, "apisecret": KindSecret, "accesskey": KindSecret,
+	"secretkey": KindSecret, "secretaccesskey": KindSecret, "awssecretaccesskey": KindSecret, "accountkey": KindSecret,
+	"authorization": KindAuthHeader, "proxyauthorization": KindAuthHeader, "xauthtoken": KindSecret,
+	"cookie": KindCookie, "setcookie": KindCookie,
+	"session": KindSecret, "sessionid": KindSecret, "sessid": KindSecret, "sid": KindSecret, "phpsessid": KindSecret, "jsessionid": KindSecret,
+	"privatekey": KindPrivateKey, "sshkey": KindPrivateKey, "signingkey": KindSecret, "encryptionkey": KindSecret,
+	"credentials": KindSecret, "credential": KindSecret, "connectionstring": KindSecret, "dsn": KindSecret,
+	"cardnumber": KindCard, "ccnumber": KindCard, "creditcard": KindCard, "creditcardnumber": KindCard, "pan": KindCard, "cardno": KindCard,
+	"cvv": KindCVV, "cvc": KindCVV, "cvv2": KindCVV, "cvc2": KindCVV, "securitycode": KindCVV, "cardsecuritycode": KindCVV,
+	"ssn": KindSSN, "socialsecuritynumber": KindSSN, "nino": KindNINO, "nationalinsurancenumber": KindNINO,
+	"iban": KindIBAN, "otp": KindSecret, "pin": KindSecret, "mfacode": KindSecret, "totp": KindSecret,
+}
+
+// secretSuffixes catch compound keys: db_password, github_token, stripe_secret_key.
+var secretSuffixes = []struct {
+	suffix string
+	kind   Kind
+}{
+	{"password", KindSecret}, {"passwd", KindSecret}, {"secret", KindSecret}, {"secretkey", KindSecret},
+	{"token", KindSecret}, {"apikey", KindSecret}, {"privatekey", KindPrivateKey}, {"sessionid", KindSecret},
+	{"accesskey", KindSecret}, {"cardnumber", KindCard}, {"credentials", KindSecret},
+}
+
+// allowKeys look like secrets but are not: counts of tokens, IDs for correlation, the
+// last four digits of a card.
+var allowKeys = map[string]bool{
+	"cardlastfour": true, "cardlast4": true, "last4": true, "lastfour": true, "panlast4": true,
+	"prompttokens": true, "completiontokens": true, "totaltokens": true, "maxtokens": true,
+	"inputtokens": true, "outputtokens": true, "tokencount": true, "tokens": true, "numtokens": true,
+	"traceid": true, "spanid": true, "requestid": true, "parentspanid": true, "tokentype": true,
+	"passwordchangedat": true, "passwordexpired": true, "passwordreset": true, "tokenexpiresat": true,
+	"sessioncount": true, "sessionduration": true, "secretname": true, "tokenexpiry": true,
+}
+
+// maxKey is the longest key normalised on the stack; longer keys allocate.
+const maxKey = 64
+
+// normalizeKey appends the normalised form of k to dst.
+func normalizeKey(dst []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c+'a'-'A')
+		case c == '-' || c == '_' || c == '.' || c == ' ':
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// maxCachedKeys bounds the key cache; keys beyond it are classified on every call.
+const maxCachedKeys = 4096
+
+// keyKind returns the kind of secret a key names, or KindNone. Services log the same few
+// hundred keys over and over, so results are cached in a copy-on-write map that readers
+// consult without a lock.
+func (r *Redact) keyKind(k string) Kind {
+	if m := r.keyCache.Load(); m != nil {
+		if kind, ok := (*m)[k]; ok {
+			return kind
+		}
+	}
+	kind := r.classifyKey(k)
+	r.cacheMu.Lock()
+	defer r.cacheMu.Unlock()
+	old := r.keyCache.Load()
+	if old == nil || len(*old) < maxCachedKeys {
+		m := make(map[string]Kind, 1+lenOf(old))
+		if old != nil {
+			for key, v := range *old {
+				m[key] = v
+			}
+		}
+		m[strings.Clone(k)] = kind
+		r.keyCache.Store(&m)
+	}
+	return kind
+}
+
+func lenOf(m *map[string]Kind) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// classifyKey is keyKind without the cache. extra and allow are the user's additions,
+// already normalised.
+func (r *Redact) classifyKey(k string) Kind {
+	if k == "" {
+		return KindNone
+	}
+	var buf [maxKey]byte
+	n := normalizeKey(buf[:0], k)
+	if r.allow[string(n)] || allowKeys[string(n)] {
+		return KindNone
+	}
+	if kind, ok := r.extraKeys[string(n)]; ok {
+		return kind
+	}
+	if kind, ok := secretKeys[string(n)]; ok {
+		return r.enabled(kind)
+	}
+	for _, s := range secretSuffixes {
+		if len(n) > len(s.suffix) && string(n[len(n)-len(s.suffix):]) == s.suffix {
+			return r.enabled(s.kind)
+		}
+	}
+	return KindNone
+}
+
+// pathKind matches the user's dotted keys ("user.address.street") against a full path.
+func (r *Redact) pathKind(path string) Kind {
+	if len(r.extraPaths) == 0 {
+		return KindNone
+	}
+	lp := strings.ToLower(path)
+	for p, kind := range r.extraPaths {
+		if lp == p || strings.HasSuffix(lp, "."+p) {
+			return kind
+		}
+	}
+	return KindNone
+}

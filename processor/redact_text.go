@@ -1,0 +1,795 @@
+package processor
+
+import (
+	"slices"
+	"strings"
+)
+
+// A span is a piece of a string to mask.
+type span struct {
+	start, end int
+	kind       Kind
+}
+
+// Character classes for the pre-scan.
+const (
+	clsNone uint8 = iota
+	clsDigit
+	clsTrigger // '@', '=', ':': e-mail, key=value, URL, header
+	clsPrefix  // may start a token prefix (AKIA, ghp_, xox…, eyJ, -----BEGIN, Bearer)
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = clsDigit
+	}
+	for _, c := range "@=:" {
+		t[c] = clsTrigger
+	}
+	for _, c := range "AgxsrhnpSe-Bb" {
+		t[c] = clsPrefix
+	}
+	return
+}()
+
+// isTokenChar reports whether c can be part of a credential token.
+func isTokenChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+// boundaryBefore reports whether position i starts a word.
+func boundaryBefore(s string, i int) bool { return i == 0 || !isTokenChar(s[i-1]) }
+
+// tokenRules are provider credentials recognised by their prefix: the token runs on over
+// charset characters and must be at least min long (prefix included).
+type tokenRule struct {
+	prefix  string
+	min     int
+	kind    Kind
+	charset func(byte) bool
+}
+
+func tokenOrDot(c byte) bool { return isTokenChar(c) || c == '.' }
+
+var tokenRules = []tokenRule{
+	{"AKIA", 20, KindAWSKey, isAlnum},
+	{"ASIA", 20, KindAWSKey, isAlnum},
+	{"ghp_", 40, KindGitHubToken, isTokenChar},
+	{"gho_", 40, KindGitHubToken, isTokenChar},
+	{"ghu_", 40, KindGitHubToken, isTokenChar},
+	{"ghs_", 40, KindGitHubToken, isTokenChar},
+	{"ghr_", 40, KindGitHubToken, isTokenChar},
+	{"github_pat_", 40, KindGitHubToken, isTokenChar},
+	{"glpat-", 26, KindGitLabToken, isTokenChar},
+	{"xoxb-", 20, KindSlackToken, isTokenChar},
+	{"xoxp-", 20, KindSlackToken, isTokenChar},
+	{"xoxa-", 20, KindSlackToken, isTokenChar},
+	{"xoxr-", 20, KindSlackToken, isTokenChar},
+	{"xoxs-", 20, KindSlackToken, isTokenChar},
+	{"xapp-", 20, KindSlackToken, isTokenChar},
+	{"sk_live_", 20, KindStripeKey, isTokenChar},
+	{"sk_test_", 20, KindStripeKey, isTokenChar},
+	{"rk_live_", 20, KindStripeKey, isTokenChar},
+	{"rk_test_", 20, KindStripeKey, isTokenChar},
+	{"sk-ant-", 40, KindAnthropicKey, isTokenChar},
+	{"sk-proj-", 40, KindOpenAIKey, isTokenChar},
+	{"sk-svcacct-", 40, KindOpenAIKey, isTokenChar},
+	{"sk-", 40, KindOpenAIKey, isTokenChar},
+	{"AIza", 39, KindGoogleAPIKey, isTokenChar},
+	{"hvs.", 28, KindVaultToken, isTokenChar},
+	{"hvb.", 28, KindVaultToken, isTokenChar},
+	{"npm_", 40, KindNPMToken, isTokenChar},
+	{"pypi-", 60, KindPyPIToken, isTokenChar},
+	{"SG.", 60, KindSendGridKey, tokenOrDot},
+}
+
+// mayContain is the fast path: one pass over s that finds nothing to scan for in ordinary
+// text. It must return true whenever a detector below could match.
+func mayContain(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch charClass[s[i]] {
+		case clsDigit:
+			if digits++; digits >= 6 {
+				return true
+			}
+		case clsTrigger:
+			return true
+		case clsPrefix:
+			if boundaryBefore(s, i) && prefixAt(s, i) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// What a string holds, as far as the detectors care; findSpans runs only those that can
+// match.
+const (
+	hasDigits = 1 << iota // six digits or more: cards, IBANs, SSNs, NINOs, phones
+	hasAt                 // '@': e-mail, URL user info
+	hasSep                // '=' or ':': key=value, URLs, headers
+	hasPrefix             // a token prefix at a word start: provider keys, JWT, PEM, Bearer
+	hasPlus               // '+': phone numbers
+	hasUpper2             // two capitals in a row: IBANs and NINOs
+)
+
+func scanFlags(s string) (f int) {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch charClass[c] {
+		case clsDigit:
+			digits++
+		case clsTrigger:
+			if c == '@' {
+				f |= hasAt
+			} else {
+				f |= hasSep
+			}
+		case clsPrefix:
+			if f&hasPrefix == 0 && boundaryBefore(s, i) && prefixAt(s, i) {
+				f |= hasPrefix
+			}
+		}
+		if c == '+' {
+			f |= hasPlus
+		}
+		if isUpper(c) && i+1 < len(s) && isUpper(s[i+1]) {
+			f |= hasUpper2
+		}
+	}
+	if digits >= 6 {
+		f |= hasDigits
+	}
+	return f
+}
+
+// prefixesByFirst lists, by first byte, every prefix that makes a string worth scanning:
+// the token rules' and those of JWTs, PEM blocks and Bearer/Basic credentials.
+var prefixesByFirst = func() (t [256][]string) {
+	add := func(p string) { t[p[0]] = append(t[p[0]], p) }
+	for _, r := range tokenRules {
+		add(r.prefix)
+	}
+	for _, p := range []string{"eyJ", "-----BEGIN", "Bearer ", "bearer ", "BEARER ", "Basic ", "basic ", "BASIC "} {
+		add(p)
+	}
+	return
+}()
+
+func prefixAt(s string, i int) bool {
+	rest := s[i:]
+	for _, p := range prefixesByFirst[rest[0]] {
+		if strings.HasPrefix(rest, p) {
+			return true
+		}
+	}
+	return (rest[0] == 'B' || rest[0] == 'b') && (hasPrefixFold(rest, "bearer ") || hasPrefixFold(rest, "basic "))
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// findSpans appends the secrets found in s to out, sorted and without overlaps.
+func (r *Redact) findSpans(s string, out []span) []span {
+	n0 := len(out)
+	f := scanFlags(s)
+	if r.on[GroupCredentials] {
+		if f&hasPrefix != 0 {
+			out = r.findTokens(s, out)
+			out = findPEM(s, out)
+			out = findAuthSchemes(s, out)
+		}
+		if f&hasSep != 0 {
+			out = findURLPasswords(s, out)
+			out = findSlackWebhooks(s, out)
+		}
+	}
+	if f&hasSep != 0 {
+		out = r.findKeyValues(s, out)
+	}
+	if r.on[GroupPayment] && f&hasDigits != 0 {
+		out = findCards(s, out)
+		if f&hasUpper2 != 0 {
+			out = findIBANs(s, out)
+		}
+	}
+	if r.on[GroupGovernmentID] && f&hasDigits != 0 {
+		out = findSSNs(s, out)
+		if f&hasUpper2 != 0 {
+			out = findNINOs(s, out)
+		}
+	}
+	if r.on[GroupContact] {
+		if f&hasAt != 0 {
+			out = findEmails(s, out)
+		}
+		if f&hasPlus != 0 && f&hasDigits != 0 {
+			out = findPhones(s, out)
+		}
+	}
+	for _, p := range r.patterns {
+		for _, m := range p.Regexp.FindAllStringIndex(s, -1) {
+			out = append(out, span{m[0], m[1], p.Kind})
+		}
+	}
+	found := out[n0:]
+	if len(found) < 2 {
+		return out
+	}
+	slices.SortFunc(found, func(a, b span) int { return a.start - b.start })
+	merged := found[:1]
+	for _, sp := range found[1:] {
+		last := &merged[len(merged)-1]
+		if sp.start < last.end {
+			last.end = max(last.end, sp.end)
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	return out[:n0+len(merged)]
+}
+
+func (r *Redact) findTokens(s string, out []span) []span {
+	for i := 0; i < len(s); i++ {
+		if charClass[s[i]] != clsPrefix || !boundaryBefore(s, i) {
+			continue
+		}
+		rest := s[i:]
+		if strings.HasPrefix(rest, "eyJ") {
+			if end := jwtEnd(s, i); end > 0 {
+				out = append(out, span{i, end, KindJWT})
+				i = end
+			}
+			continue
+		}
+		for _, t := range tokenRules {
+			if !strings.HasPrefix(rest, t.prefix) {
+				continue
+			}
+			end := i + len(t.prefix)
+			for end < len(s) && t.charset(s[end]) {
+				end++
+			}
+			if end-i >= t.min {
+				out = append(out, span{i, end, t.kind})
+				i = end
+			}
+			break
+		}
+	}
+	return out
+}
+
+// findSlackWebhooks masks the secret path of Slack incoming webhook URLs.
+func findSlackWebhooks(s string, out []span) []span {
+	if j := strings.Index(s, "hooks.slack.com/services/"); j >= 0 {
+		start := j + len("hooks.slack.com/services/")
+		end := start
+		for end < len(s) && (isTokenChar(s[end]) || s[end] == '/') {
+			end++
+		}
+		if end-start >= 20 {
+			out = append(out, span{start, end, KindSlackWebhook})
+		}
+	}
+	return out
+}
+
+// jwtEnd returns the end of a JWT (three base64url segments, the first two JSON objects)
+// starting at i, or 0.
+func jwtEnd(s string, i int) int {
+	end, dots := i, 0
+	for end < len(s) && (isTokenChar(s[end]) || s[end] == '.') {
+		if s[end] == '.' {
+			dots++
+		}
+		end++
+	}
+	if dots < 2 || end-i < 30 {
+		return 0
+	}
+	second := strings.IndexByte(s[i:end], '.')
+	if !strings.HasPrefix(s[i+second+1:], "eyJ") {
+		return 0
+	}
+	return end
+}
+
+// findPEM masks the body of private-key blocks, raw or with JSON-escaped newlines; an
+// unterminated block is masked to the end of the string.
+func findPEM(s string, out []span) []span {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "-----BEGIN ")
+		if j < 0 {
+			return out
+		}
+		j += from
+		hdrEnd := strings.Index(s[j+11:], "-----")
+		if hdrEnd < 0 {
+			return out
+		}
+		label := s[j+11 : j+11+hdrEnd]
+		bodyStart := j + 11 + hdrEnd + 5
+		if !strings.Contains(label, "PRIVATE KEY") {
+			from = bodyStart
+			continue
+		}
+		end := strings.Index(s[bodyStart:], "-----END")
+		if end < 0 {
+			out = append(out, span{bodyStart, len(s), KindPrivateKey})
+			return out
+		}
+		out = append(out, span{bodyStart, bodyStart + end, KindPrivateKey})
+		from = bodyStart + end + 8
+	}
+}
+
+// findAuthSchemes masks the credentials after "Bearer " and "Basic ".
+func findAuthSchemes(s string, out []span) []span {
+	for i := 0; i < len(s); i++ {
+		if (s[i] != 'B' && s[i] != 'b') || !boundaryBefore(s, i) {
+			continue
+		}
+		var n int
+		switch {
+		case hasPrefixFold(s[i:], "bearer "):
+			n = 7
+		case hasPrefixFold(s[i:], "basic "):
+			n = 6
+		default:
+			continue
+		}
+		start := i + n
+		for start < len(s) && s[start] == ' ' {
+			start++
+		}
+		end := start
+		for end < len(s) && credentialChar(s[end]) {
+			end++
+		}
+		if end-start >= 8 && !alreadyMasked(s[start:end]) {
+			out = append(out, span{start, end, KindAuthHeader})
+			i = end
+		}
+	}
+	return out
+}
+
+// credentialChar is what a header credential (token68 and friends) is made of.
+func credentialChar(c byte) bool {
+	return isTokenChar(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
+}
+
+// findURLPasswords masks the password of scheme://user:password@host.
+func findURLPasswords(s string, out []span) []span {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "://")
+		if j < 0 {
+			return out
+		}
+		start := from + j + 3
+		end := start
+		for end < len(s) && s[end] != '/' && s[end] != '@' && s[end] != ' ' && s[end] != '"' && s[end] != '\n' {
+			end++
+		}
+		if end < len(s) && s[end] == '@' {
+			if c := strings.IndexByte(s[start:end], ':'); c >= 0 && end-(start+c+1) > 0 {
+				out = append(out, span{start + c + 1, end, KindURLPassword})
+			}
+		}
+		from = start
+	}
+}
+
+// findKeyValues masks values whose key names a secret, in the forms key=value, key: value,
+// "key":"value", key="value" and Go's %+v {Key:value}. The value runs to the closing quote,
+// or to whitespace or one of &;,)}] when unquoted. Cookie headers mask every value.
+func (r *Redact) findKeyValues(s string, out []span) []span {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '=' && c != ':' {
+			continue
+		}
+		// The key: token characters (and dots) just before, maybe inside quotes.
+		kEnd := i
+		for kEnd > 0 && s[kEnd-1] == ' ' && c == ':' {
+			kEnd--
+		}
+		if kEnd > 0 && (s[kEnd-1] == '"' || s[kEnd-1] == '\'') {
+			kEnd--
+		}
+		kStart := kEnd
+		for kStart > 0 && (isTokenChar(s[kStart-1]) || s[kStart-1] == '.') {
+			kStart--
+		}
+		if kStart == kEnd {
+			continue
+		}
+		key := s[kStart:kEnd]
+		kind := r.keyKind(key)
+		if kind == KindNone {
+			continue
+		}
+		// The value.
+		v := i + 1
+		if c == ':' && v < len(s) && s[v] == '/' {
+			continue // a URL scheme, not a key
+		}
+		for v < len(s) && s[v] == ' ' {
+			v++
+		}
+		if kind == KindCookie {
+			// Cookie: a=1; b=2 — every value up to the end of the line.
+			end := v
+			for end < len(s) && s[end] != '\n' && s[end] != '\r' && s[end] != '"' {
+				end++
+			}
+			out = appendCookieValues(s, v, end, out)
+			i = end
+			continue
+		}
+		var vStart, vEnd int
+		if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+			q := s[v]
+			vStart = v + 1
+			vEnd = vStart
+			for vEnd < len(s) && s[vEnd] != q {
+				if s[vEnd] == '\\' && vEnd+1 < len(s) {
+					vEnd++
+				}
+				vEnd++
+			}
+		} else {
+			vStart = v
+			vEnd = v
+			for vEnd < len(s) && !valueStop(s[vEnd]) {
+				vEnd++
+			}
+			if kind == KindAuthHeader && isAuthScheme(s[vStart:vEnd]) {
+				continue // "Authorization: Bearer x": findAuthSchemes masks x
+			}
+		}
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) {
+			out = append(out, span{vStart, vEnd, kind})
+		}
+		i = vEnd
+	}
+	return out
+}
+
+func valueStop(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '&', ';', ',', ')', '}', ']', '"', '\'':
+		return true
+	}
+	return false
+}
+
+func isAuthScheme(v string) bool {
+	return strings.EqualFold(v, "bearer") || strings.EqualFold(v, "basic") || strings.EqualFold(v, "token") ||
+		strings.EqualFold(v, "digest") || strings.EqualFold(v, "negotiate")
+}
+
+func appendCookieValues(s string, from, to int, out []span) []span {
+	for i := from; i < to; i++ {
+		if s[i] != '=' {
+			continue
+		}
+		end := i + 1
+		for end < to && s[end] != ';' && s[end] != ' ' && s[end] != ',' {
+			end++
+		}
+		if end > i+1 && !alreadyMasked(s[i+1:end]) {
+			out = append(out, span{i + 1, end, KindCookie})
+		}
+		i = end
+	}
+	return out
+}
+
+// alreadyMasked reports whether v is a placeholder (ours or a common one), so that
+// redaction is idempotent.
+func alreadyMasked(v string) bool {
+	if v == "" {
+		return true
+	}
+	if strings.HasPrefix(v, "[REDACTED") || strings.HasPrefix(v, "[HMAC:") || strings.HasPrefix(v, "****") {
+		return true
+	}
+	if len(v) < 4 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] != '*' && v[i] != 'x' && v[i] != 'X' && v[i] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// digitRun reads digits with single spaces or dashes between them starting at i; it
+// returns the end and the digits (in buf).
+func digitRun(s string, i int, buf []byte) (int, []byte) {
+	end := i
+	for end < len(s) {
+		c := s[end]
+		if isDigit(c) {
+			buf = append(buf, c)
+			end++
+			continue
+		}
+		if (c == ' ' || c == '-') && end+1 < len(s) && isDigit(s[end+1]) && end > i {
+			end++
+			continue
+		}
+		break
+	}
+	return end, buf
+}
+
+// findCards masks payment card numbers: 13–19 digits, spaces or dashes allowed, a known
+// brand prefix and a valid Luhn check digit.
+func findCards(s string, out []span) []span {
+	var buf [24]byte
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
+			continue
+		}
+		end, digits := digitRun(s, i, buf[:0])
+		if end < len(s) && isAlnum(s[end]) {
+			i = end
+			continue
+		}
+		if len(digits) >= 13 && len(digits) <= 19 && cardBrand(digits) && luhn(digits) {
+			out = append(out, span{i, end, KindCard})
+		}
+		i = end
+	}
+	return out
+}
+
+func cardBrand(d []byte) bool {
+	p2 := int(d[0]-'0')*10 + int(d[1]-'0')
+	p4 := p2*100 + int(d[2]-'0')*10 + int(d[3]-'0')
+	switch {
+	case d[0] == '4': // Visa
+		return true
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720: // Mastercard
+		return true
+	case p2 == 34 || p2 == 37: // American Express
+		return true
+	case p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499): // Discover
+		return true
+	case p2 == 62: // UnionPay
+		return true
+	case p4 >= 3528 && p4 <= 3589: // JCB
+		return true
+	case p2 == 36 || p2 == 38 || (p4 >= 3000 && p4 <= 3059): // Diners Club
+		return true
+	case p2 == 50 || (p2 >= 56 && p2 <= 69): // Maestro
+		return true
+	}
+	return false
+}
+
+func luhn(d []byte) bool {
+	sum := 0
+	for i := len(d) - 1; i >= 0; i-- {
+		n := int(d[i] - '0')
+		if (len(d)-1-i)%2 == 1 {
+			n *= 2
+			if n > 9 {
+				n -= 9
+			}
+		}
+		sum += n
+	}
+	return sum%10 == 0
+}
+
+// findIBANs masks IBANs: country code, check digits and 11–30 letters or digits, in one
+// piece or in groups of four, valid under ISO 13616 mod 97.
+func findIBANs(s string, out []span) []span {
+	for i := 0; i+15 <= len(s); i++ {
+		if !isUpper(s[i]) || !isUpper(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) || (i > 0 && isAlnum(s[i-1])) {
+			continue
+		}
+		var buf [40]byte
+		b := buf[:0]
+		end := i
+		for end < len(s) && len(b) < 34 {
+			c := s[end]
+			if isDigit(c) || isUpper(c) {
+				b = append(b, c)
+				end++
+				continue
+			}
+			if c == ' ' && end+1 < len(s) && (isDigit(s[end+1]) || isUpper(s[end+1])) && (len(b))%4 == 0 {
+				end++
+				continue
+			}
+			break
+		}
+		if end < len(s) && isAlnum(s[end]) {
+			continue
+		}
+		if len(b) >= 15 && ibanValid(b) {
+			out = append(out, span{i, end, KindIBAN})
+			i = end
+		}
+	}
+	return out
+}
+
+func ibanValid(b []byte) bool {
+	rem := 0
+	add := func(c byte) {
+		if isDigit(c) {
+			rem = (rem*10 + int(c-'0')) % 97
+		} else {
+			v := int(c-'A') + 10
+			rem = (rem*100 + v) % 97
+		}
+	}
+	for _, c := range b[4:] {
+		add(c)
+	}
+	for _, c := range b[:4] {
+		add(c)
+	}
+	return rem == 1
+}
+
+// findSSNs masks US social security numbers written AAA-GG-SSSS, following the SSA's
+// structure rules (no area 000, 666 or 9xx; no group 00; no serial 0000).
+func findSSNs(s string, out []span) []span {
+	for i := 0; i+11 <= len(s); i++ {
+		if !isDigit(s[i]) || (i > 0 && (isAlnum(s[i-1]) || s[i-1] == '-')) {
+			continue
+		}
+		t := s[i : i+11]
+		if t[3] != '-' || t[6] != '-' || !allDigits(t[:3]) || !allDigits(t[4:6]) || !allDigits(t[7:]) {
+			continue
+		}
+		if i+11 < len(s) && (isAlnum(s[i+11]) || s[i+11] == '-') {
+			continue
+		}
+		if t[:3] == "000" || t[:3] == "666" || t[0] == '9' || t[4:6] == "00" || t[7:] == "0000" {
+			continue
+		}
+		out = append(out, span{i, i + 11, KindSSN})
+		i += 10
+	}
+	return out
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// findNINOs masks UK National Insurance numbers: two letters, six digits (optionally in
+// pairs), a final A–D.
+func findNINOs(s string, out []span) []span {
+	for i := 0; i+9 <= len(s); i++ {
+		if !isUpper(s[i]) || !isUpper(s[i+1]) || (i > 0 && isAlnum(s[i-1])) {
+			continue
+		}
+		if strings.IndexByte("DFIUV", s[i]) >= 0 || strings.IndexByte("DFIOUV", s[i+1]) >= 0 {
+			continue
+		}
+		j, digits := i+2, 0
+		for j < len(s) && digits < 6 {
+			if s[j] == ' ' && digits%2 == 0 && j+1 < len(s) && isDigit(s[j+1]) {
+				j++
+				continue
+			}
+			if !isDigit(s[j]) {
+				break
+			}
+			digits++
+			j++
+		}
+		if digits != 6 {
+			continue
+		}
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+		if j >= len(s) || s[j] < 'A' || s[j] > 'D' || (j+1 < len(s) && isAlnum(s[j+1])) {
+			continue
+		}
+		out = append(out, span{i, j + 1, KindNINO})
+		i = j
+	}
+	return out
+}
+
+// findEmails masks addresses local@domain.tld.
+func findEmails(s string, out []span) []span {
+	for from := 0; ; {
+		j := strings.IndexByte(s[from:], '@')
+		if j < 0 {
+			return out
+		}
+		at := from + j
+		from = at + 1
+		start := at
+		for start > 0 && emailLocal(s[start-1]) {
+			start--
+		}
+		end, dot := at+1, -1
+		for end < len(s) && (isAlnum(s[end]) || s[end] == '-' || s[end] == '.') {
+			if s[end] == '.' {
+				dot = end
+			}
+			end++
+		}
+		for end > at+1 && s[end-1] == '.' { // a sentence's full stop
+			end--
+		}
+		dot = strings.LastIndexByte(s[:end], '.')
+		if start == at || dot <= at+1 || dot >= end-2 {
+			continue
+		}
+		out = append(out, span{start, end, KindEmail})
+		from = end
+	}
+}
+
+func emailLocal(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+// findPhones masks international numbers: '+', a country code and 7–15 digits in all,
+// with single spaces, dashes, dots or parentheses between groups.
+func findPhones(s string, out []span) []span {
+	for from := 0; ; {
+		j := strings.IndexByte(s[from:], '+')
+		if j < 0 {
+			return out
+		}
+		i := from + j
+		from = i + 1
+		if i > 0 && isAlnum(s[i-1]) || i+1 >= len(s) || !isDigit(s[i+1]) || s[i+1] == '0' {
+			continue
+		}
+		end, digits := i+1, 0
+		for end < len(s) {
+			c := s[end]
+			if isDigit(c) {
+				digits++
+				end++
+				continue
+			}
+			if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') && end+1 < len(s) && (isDigit(s[end+1]) || s[end+1] == '(') {
+				end++
+				continue
+			}
+			break
+		}
+		if end < len(s) && isAlnum(s[end]) {
+			continue
+		}
+		if digits >= 7 && digits <= 15 {
+			out = append(out, span{i, end, KindPhone})
+			from = end
+		}
+	}
+}
