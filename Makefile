@@ -4,12 +4,17 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all test test-root test-collector lint vet fmt-check staticcheck demo bench logbench build clean
+.PHONY: all test test-root test-collector fuzz lint vet fmt-check staticcheck demo bench logbench build clean
 
 all: test
 
 ## test: everything CI runs (.ci/run calls this).
-test: lint test-root test-collector
+test: lint test-root fuzz test-collector
+
+## fuzz: the fuzz tests, briefly (their seed corpora also run in test-root).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime 15s ./processor/
+	$(GO) test -run '^$$' -fuzz '^FuzzEncodeDecodes$$' -fuzztime 10s ./internal/otlpenc/
 
 ## test-root: the library, with the race detector.
 test-root:
