@@ -45,6 +45,7 @@ type options struct {
 	failover      exporter.FailoverConfig
 	meterProvider metric.MeterProvider
 	redaction     processor.RedactConfig
+	correlation   processor.CorrelateConfig
 	noRedaction   bool
 	lookupEnv     func(string) (string, bool)
 }
@@ -175,6 +176,12 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // processor.RedactConfig and the README's table of what each rule catches).
 func WithRedaction(c processor.RedactConfig) Option {
 	return optionFunc(func(o *options) { o.redaction, o.noRedaction = c, false })
+}
+
+// WithCorrelation configures what processor.Correlate adds besides the request ID and
+// the bound attributes, which it always adds: baggage members, Datadog fields.
+func WithCorrelation(c processor.CorrelateConfig) Option {
+	return optionFunc(func(o *options) { o.correlation = c })
 }
 
 // WithoutRedaction turns redaction off: records reach the exporters as they were logged.

@@ -90,10 +90,13 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if primary != nil {
 		p.failover = exporter.NewFailover(primary, fallback, o.failover)
 		p.batch = processor.NewBatch(p.failover, s.batch)
-		// DESIGN.md's order: keys made unique (instead of the SDK's per-record hash map,
-		// switched off above), then redaction and correlation, then batching. Redaction comes
-		// before anything that keeps or exports a record, the fallback included.
-		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()))
+		// Keys made unique (instead of the SDK's per-record hash map, switched off above),
+		// correlation, redaction, batching. Correlation comes before redaction, unlike in
+		// DESIGN.md's first sketch, because it adds the attributes bound to the context,
+		// which are user data like any other; redaction comes before anything that keeps or
+		// exports a record, the fallback included.
+		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()),
+			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
 		if redact != nil {
 			popts = append(popts, sdklog.WithProcessor(redact))
 		}
