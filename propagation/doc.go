@@ -5,4 +5,11 @@
 //	HTTP/gRPC middleware ─► context ─► bridge and processor.Correlate read it
 //
 // It sits beside the data path rather than on it: nothing here converts or exports records.
+//
+//	handler := otelhttp.NewHandler(propagation.RequestIDMiddleware(propagation.RecoverMiddleware(mux, log)), "orders")
+//
+//	func createOrder(w http.ResponseWriter, r *http.Request) {
+//		ctx := propagation.With(r.Context(), "user_id", 88) // on every record logged with ctx
+//		propagation.Go(ctx, log, "send invoice", sendInvoice) // outlives the request; panics logged
+//	}
 package propagation
