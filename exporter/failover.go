@@ -158,12 +158,12 @@ func (f *Failover) Export(ctx context.Context, records []sdklog.Record) error {
 	return nil
 }
 
-// toFallback queues records for the fallback, waiting up to FallbackWait for room: Export
-// runs on the batch processor's goroutines, never on the log call's.
+// toFallback queues records for the fallback, waiting up to FallbackWait for room (Export
+// runs on the batch processor's goroutines, never on the log call's). When ctx is already
+// done — a shutdown deadline — it takes what fits at once and counts the rest as dropped
+// at once, so that the accounting is complete when Shutdown returns.
 func (f *Failover) toFallback(ctx context.Context, records []sdklog.Record) {
-	// The export context may already be cancelled (a shutdown deadline); the records still
-	// deserve the wait, bounded by FallbackWait.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.cfg.FallbackWait)
+	wctx, cancel := context.WithTimeout(ctx, f.cfg.FallbackWait)
 	defer cancel()
 	f.fb.enqueue(wctx, records)
 }

@@ -153,6 +153,9 @@ type Batch struct {
 	bytes    int
 	seq      uint64
 	closed   bool
+	// abandoned is set when Shutdown's deadline passed with exports still running: their
+	// records were counted as dropped then, and a late return must not count them again.
+	abandoned bool
 
 	exportCtx    context.Context
 	cancelExport context.CancelFunc
@@ -326,9 +329,14 @@ func (b *Batch) runExporter() {
 		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
 		err := b.exp.Export(ctx, p.recs)
 		cancel()
-		if err != nil {
+		b.mu.Lock()
+		abandoned := b.abandoned
+		b.mu.Unlock()
+		switch {
+		case abandoned:
+		case err != nil:
 			b.drops.Add(accounting.ExportFailed, len(p.recs))
-		} else {
+		default:
 			b.exportedOK.Add(uint64(len(p.recs)))
 		}
 
@@ -432,6 +440,16 @@ func (b *Batch) shutdown(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-ctx.Done():
+			// An exporter that ignores its context: count what it holds now, so that the
+			// accounting is complete when Shutdown returns.
+			b.mu.Lock()
+			b.abandoned = true
+			held := 0
+			for _, n := range b.inflight {
+				held += n
+			}
+			b.mu.Unlock()
+			b.drops.Add(accounting.Shutdown, held)
 			err = fmt.Errorf("processor: exports did not return before the shutdown deadline: %w", ctx.Err())
 		}
 	}

@@ -266,3 +266,30 @@ func TestParseOverflow(t *testing.T) {
 		t.Error("an unknown policy parsed")
 	}
 }
+
+// stubborn ignores its context: an export that outlives the shutdown deadline.
+type stubborn struct{ release chan struct{} }
+
+func (s stubborn) Export(context.Context, []sdklog.Record) error { <-s.release; return nil }
+func (stubborn) ForceFlush(context.Context) error                { return nil }
+func (stubborn) Shutdown(context.Context) error                  { return nil }
+
+func TestBatchShutdownAccountsForStuckExports(t *testing.T) {
+	exp := stubborn{release: make(chan struct{})}
+	b := NewBatch(exp, BatchConfig{MaxBatch: 10, Exporters: 2, Interval: time.Hour})
+	for i := range 50 {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := b.Shutdown(ctx); err == nil {
+		t.Error("Shutdown reported success with exports stuck")
+	}
+	balance(t, b, 0) // complete as soon as Shutdown returns
+	close(exp.release)
+	time.Sleep(50 * time.Millisecond)
+	balance(t, b, 0) // and the late returns are not counted twice
+	if s := b.Stats(); s.Dropped["shutdown"] != 50 {
+		t.Errorf("stats %+v, want all 50 dropped with reason shutdown", s)
+	}
+}
