@@ -15,6 +15,7 @@ test: lint test-root fuzz test-collector
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime 15s ./processor/
 	$(GO) test -run '^$$' -fuzz '^FuzzEncodeDecodes$$' -fuzztime 10s ./internal/otlpenc/
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestIDMiddleware$$' -fuzztime 10s ./propagation/
 
 ## test-root: the library, with the race detector.
 test-root:

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/attrvalue"
 )
 
 // JSONLines writes each record as one JSON object per line: the stdout fallback, the
@@ -216,7 +218,7 @@ func appendValue(b []byte, v attribute.Value, depth int) []byte {
 		return append(b, '}')
 	case attribute.SLICE, attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE, attribute.STRINGSLICE:
 		b = append(b, '[')
-		for i, e := range sliceElems(v) {
+		for i, e := range attrvalue.Elems(v) {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -225,30 +227,6 @@ func appendValue(b []byte, v attribute.Value, depth int) []byte {
 		return append(b, ']')
 	}
 	return append(b, "null"...)
-}
-
-func sliceElems(v attribute.Value) []attribute.Value {
-	switch v.Type() {
-	case attribute.SLICE:
-		return v.AsSlice()
-	case attribute.BOOLSLICE:
-		return convertSlice(v.AsBoolSlice(), attribute.BoolValue)
-	case attribute.INT64SLICE:
-		return convertSlice(v.AsInt64Slice(), attribute.Int64Value)
-	case attribute.FLOAT64SLICE:
-		return convertSlice(v.AsFloat64Slice(), attribute.Float64Value)
-	case attribute.STRINGSLICE:
-		return convertSlice(v.AsStringSlice(), attribute.StringValue)
-	}
-	return nil
-}
-
-func convertSlice[T any](in []T, f func(T) attribute.Value) []attribute.Value {
-	out := make([]attribute.Value, len(in))
-	for i, e := range in {
-		out[i] = f(e)
-	}
-	return out
 }
 
 const hexDigits = "0123456789abcdef"

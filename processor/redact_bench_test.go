@@ -32,10 +32,21 @@ func BenchmarkRedact(b *testing.B) {
 	inText := mk(attribute.Int("order_id", 1042), attribute.Int("user_id", 88), attribute.String("total", "149.99"),
 		attribute.Bool("paid", true), attribute.String("detail", "login failed for user=jdoe password=h4cdCSOJpeiX"))
 	ctx := context.Background()
+	// Redact leaves a clean record untouched, so the same record can be passed again.
+	b.Run("clean", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = r.OnEmit(ctx, &clean)
+		}
+	})
+	if n := clean.AttributesLen(); n != 5 {
+		b.Fatalf("the clean record was modified: %d attributes", n)
+	}
+	// A record with a secret is rewritten: each iteration starts from a fresh clone.
 	for _, bc := range []struct {
 		name string
 		rec  sdklog.Record
-	}{{"clean", clean}, {"secret_key", secret}, {"secret_in_text", inText}} {
+	}{{"secret_key", secret}, {"secret_in_text", inText}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -44,7 +55,7 @@ func BenchmarkRedact(b *testing.B) {
 			}
 		})
 	}
-	b.Run("clone_only", func(b *testing.B) { // the baseline the cases above include
+	b.Run("clone_only", func(b *testing.B) { // the baseline the secret cases include
 		b.ReportAllocs()
 		for b.Loop() {
 			rec := clean.Clone()

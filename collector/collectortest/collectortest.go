@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -56,11 +55,11 @@ func Start(t testing.TB) *Collector {
 // New prepares a collector whose configuration lives in dir, on two free loopback ports.
 // It does not start it.
 func New(dir string) (*Collector, error) {
-	httpAddr, err := freeAddr()
+	httpAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	grpcAddr, err := freeAddr()
+	grpcAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -97,15 +96,6 @@ service:
 		return nil, err
 	}
 	return c, nil
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // HTTPEndpoint is the OTLP/HTTP base URL, e.g. http://127.0.0.1:43123.
@@ -152,7 +142,7 @@ func (c *Collector) Start() error {
 	}
 	// Running means the receivers were started; make sure both ports accept.
 	for _, addr := range []string{c.httpAddr, c.grpcAddr} {
-		if err := waitListening(addr, time.Until(deadline)); err != nil {
+		if err := WaitListening(context.Background(), addr, time.Until(deadline)); err != nil {
 			col.Shutdown()
 			<-done
 			return err
@@ -160,21 +150,6 @@ func (c *Collector) Start() error {
 	}
 	c.col, c.done = col, done
 	return nil
-}
-
-func waitListening(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("collectortest: %s not listening: %w", addr, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // Stop shuts the collector down and waits until its ports are closed. Stopping a stopped

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -33,12 +34,11 @@ func buildOrders(t *testing.T) string {
 // stop returns what it wrote on stdout.
 func startOrders(t *testing.T, bin string, env ...string) (base string, stop func() []byte) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := collectortest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
 	var stdout bytes.Buffer
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), append(env, "PORT="+port, "OTEL_SERVICE_NAME=orders")...)
@@ -56,25 +56,10 @@ func startOrders(t *testing.T, bin string, env ...string) (base string, stop fun
 		return stdout.Bytes()
 	}
 	t.Cleanup(func() { stop() })
-	if err := waitListening(net.JoinHostPort("127.0.0.1", port), 20*time.Second); err != nil {
+	if err := collectortest.WaitListening(context.Background(), addr, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	return "http://127.0.0.1:" + port, stop
-}
-
-func waitListening(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func post(t *testing.T, url, requestID, body string) *http.Response {

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/resilog/resilog/internal/attrvalue"
 )
 
 // Wire types.
@@ -131,40 +133,16 @@ func appendAnyValue(b []byte, v attribute.Value, depth int) []byte {
 
 // ArrayValue{repeated AnyValue values = 1}
 
-func elems(v attribute.Value) []attribute.Value {
-	switch v.Type() {
-	case attribute.SLICE:
-		return v.AsSlice()
-	case attribute.BOOLSLICE:
-		return mapSlice(v.AsBoolSlice(), attribute.BoolValue)
-	case attribute.INT64SLICE:
-		return mapSlice(v.AsInt64Slice(), attribute.Int64Value)
-	case attribute.FLOAT64SLICE:
-		return mapSlice(v.AsFloat64Slice(), attribute.Float64Value)
-	case attribute.STRINGSLICE:
-		return mapSlice(v.AsStringSlice(), attribute.StringValue)
-	}
-	return nil
-}
-
-func mapSlice[T any](in []T, f func(T) attribute.Value) []attribute.Value {
-	out := make([]attribute.Value, len(in))
-	for i, e := range in {
-		out[i] = f(e)
-	}
-	return out
-}
-
 func sizeArray(v attribute.Value, depth int) int {
 	n := 0
-	for _, e := range elems(v) {
+	for _, e := range attrvalue.Elems(v) {
 		n += sizeField(sizeAnyValue(e, depth))
 	}
 	return n
 }
 
 func appendArray(b []byte, v attribute.Value, depth int) []byte {
-	for _, e := range elems(v) {
+	for _, e := range attrvalue.Elems(v) {
 		b = appendHeader(b, 1, sizeAnyValue(e, depth))
 		b = appendAnyValue(b, e, depth)
 	}

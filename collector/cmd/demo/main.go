@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/resilog/resilog/collector/collectortest"
 )
 
 func main() {
@@ -61,7 +63,10 @@ func (d *demo) run(ctx context.Context) error {
 	if d.dir, err = os.MkdirTemp("", "resilog-demo-"); err != nil {
 		return err
 	}
-	httpAddr, grpcAddr, ordersAddr := freeAddr(), freeAddr(), freeAddr()
+	httpAddr, grpcAddr, ordersAddr, err := freeAddrs()
+	if err != nil {
+		return err
+	}
 	out := filepath.Join(d.dir, "collector-out.jsonl")
 
 	step("starting resilog-collector with %s (OTLP/HTTP %s, gRPC %s)", d.config, httpAddr, grpcAddr)
@@ -74,7 +79,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := waitListening(ctx, httpAddr, 30*time.Second); err != nil {
+	if err := collectortest.WaitListening(ctx, httpAddr, 30*time.Second); err != nil {
 		return fmt.Errorf("collector: %w", err)
 	}
 
@@ -88,7 +93,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := waitListening(ctx, ordersAddr, 30*time.Second); err != nil {
+	if err := collectortest.WaitListening(ctx, ordersAddr, 30*time.Second); err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
 
@@ -135,6 +140,17 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	fmt.Printf("\ndemo: %d records received by the collector\n", len(recs))
 	return nil
+}
+
+func freeAddrs() (a, b, c string, err error) {
+	if a, err = collectortest.FreeAddr(); err != nil {
+		return
+	}
+	if b, err = collectortest.FreeAddr(); err != nil {
+		return
+	}
+	c, err = collectortest.FreeAddr()
+	return
 }
 
 func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
@@ -186,34 +202,6 @@ func (d *demo) cleanup() {
 	}
 	if d.dir != "" {
 		os.RemoveAll(d.dir)
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitListening(ctx context.Context, addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not listening after %v", addr, within)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
 	}
 }
 

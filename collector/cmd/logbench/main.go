@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -45,6 +44,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/resilog/resilog"
+	"github.com/resilog/resilog/collector/collectortest"
 	"github.com/resilog/resilog/collector/faultproxy"
 	"github.com/resilog/resilog/exporter"
 )
@@ -320,7 +320,15 @@ type collector struct {
 }
 
 func newCollector(bin, dir string) (*collector, error) {
-	c := &collector{bin: bin, dir: dir, httpAddr: freeAddr(), grpcAddr: freeAddr(), config: filepath.Join(dir, "collector.yaml")}
+	httpAddr, err := collectortest.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	grpcAddr, err := collectortest.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	c := &collector{bin: bin, dir: dir, httpAddr: httpAddr, grpcAddr: grpcAddr, config: filepath.Join(dir, "collector.yaml")}
 	cfg := fmt.Sprintf(`receivers:
   otlp:
     protocols:
@@ -363,18 +371,9 @@ func (c *collector) start() error {
 	}
 	c.cmd = cmd
 	c.outputs = append(c.outputs, out)
-	deadline := time.Now().Add(30 * time.Second)
 	for _, addr := range []string{c.httpAddr, c.grpcAddr} {
-		for {
-			conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-			if err == nil {
-				conn.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("collector not listening on %s", addr)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if err := collectortest.WaitListening(context.Background(), addr, 30*time.Second); err != nil {
+			return fmt.Errorf("collector: %w", err)
 		}
 	}
 	return nil
@@ -483,15 +482,6 @@ func countFallback(path string, seen map[int64]int) (int, error) {
 			return 0, err
 		}
 	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // peakRSSMB reads this process's peak resident set (VmHWM) from /proc.
