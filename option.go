@@ -38,6 +38,7 @@ type options struct {
 	disabled      *bool
 	global        bool
 	level         slog.Leveler
+	levels        *string
 	sdkExporter   sdklog.Exporter
 	fallback      sdklog.Exporter
 	batch         processor.BatchConfig
@@ -133,6 +134,14 @@ func WithGlobal() Option {
 // slog.LevelInfo). A *slog.LevelVar changes it at run time.
 func WithLevel(l slog.Leveler) Option {
 	return optionFunc(func(o *options) { o.level = l })
+}
+
+// WithLevels sets minimum levels by logger-name prefix, the longest match winning:
+// "info,github.com/acme/shop=debug,github.com/acme/shop/db=warn" (env: RESILOG_LOG_LEVELS).
+// Change them at run time with Pipeline.Levels().Set, or mount Pipeline.Levels() as an
+// http.Handler. Without it, every logger uses WithLevel's leveler, or INFO.
+func WithLevels(spec string) Option {
+	return optionFunc(func(o *options) { o.levels = &spec })
 }
 
 // WithSDKExporter replaces the exporter New would build from configuration with e: for

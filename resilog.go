@@ -29,6 +29,7 @@ type Pipeline struct {
 	sdk      *sdklog.LoggerProvider // nil when disabled
 	resource *resource.Resource
 	level    slog.Leveler
+	levels   *bridge.Levels     // nil when WithLevel alone sets the level
 	batch    *processor.Batch   // nil when disabled or exporter "none"
 	failover *exporter.Failover // likewise
 	metrics  metric.Registration
@@ -54,7 +55,7 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{resource: res, level: s.level}
+	p := &Pipeline{resource: res, level: s.level, levels: s.levels}
 	if s.disabled {
 		p.provider = noop.NewLoggerProvider()
 		return p, nil
@@ -165,8 +166,16 @@ func (p *Pipeline) Handler(name string) slog.Handler {
 	if p.sdk == nil {
 		return slog.DiscardHandler
 	}
-	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(p.level))
+	level := p.level
+	if p.levels != nil {
+		level = p.levels.For(name)
+	}
+	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(level))
 }
+
+// Levels returns the per-logger levels, to change them at run time (Set) or to mount as an
+// http.Handler that shows and changes them. It is nil when only WithLevel was given.
+func (p *Pipeline) Levels() *bridge.Levels { return p.levels }
 
 // LoggerProvider returns the OpenTelemetry LoggerProvider at the head of the pipeline, for
 // bridges other than slog.

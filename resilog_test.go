@@ -117,3 +117,21 @@ func TestWithGlobal(t *testing.T) {
 		t.Fatalf("records = %v", recs)
 	}
 }
+
+func TestLevelsByPrefix(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(), envOf(map[string]string{"RESILOG_LOG_LEVELS": "warn,github.com/acme/shop=debug"}), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("github.com/acme/shop/orders").Debug("kept")
+	p.Logger("github.com/acme/shopping").Info("dropped by the default")
+	if err := p.Levels().Set("error"); err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("github.com/acme/shop/orders").Warn("dropped after the change")
+	_ = p.Shutdown(context.Background())
+	if recs := exp.Records(); len(recs) != 1 || recs[0].Body().AsString() != "kept" {
+		t.Fatalf("records %v", recs)
+	}
+}

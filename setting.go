@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
 )
@@ -36,6 +37,7 @@ type settings struct {
 	serviceName string               // "" when neither option nor OTEL_SERVICE_NAME set it
 	envResource []attribute.KeyValue // from OTEL_RESOURCE_ATTRIBUTES
 	level       slog.Leveler
+	levels      *bridge.Levels // nil when only WithLevel (or nothing but the default) sets the level
 	batch       processor.BatchConfig
 }
 
@@ -102,6 +104,20 @@ func resolve(o *options) (settings, error) {
 	}
 
 	s.level = o.level
+	spec, specSet := "", false
+	if o.levels != nil {
+		spec, specSet = *o.levels, true
+	} else if _, v, ok := first("RESILOG_LOG_LEVELS"); ok {
+		spec, specSet = v, true
+	}
+	if specSet || o.level == nil {
+		// Per-name levels unless the caller chose a single leveler (WithLevel) alone.
+		levels, err := bridge.ParseLevels(spec)
+		if err != nil {
+			return s, fmt.Errorf("%w: levels %q: %w", ErrInvalidConfig, spec, err)
+		}
+		s.levels = levels
+	}
 	if s.level == nil {
 		s.level = slog.LevelInfo
 	}

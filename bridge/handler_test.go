@@ -12,7 +12,7 @@ import (
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
-func newPipeline(t *testing.T) (*recordtest.Exporter, *sdklog.LoggerProvider) {
+func newPipeline(t testing.TB) (*recordtest.Exporter, *sdklog.LoggerProvider) {
 	t.Helper()
 	exp := new(recordtest.Exporter)
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
