@@ -39,6 +39,7 @@ type options struct {
 	global        bool
 	level         slog.Leveler
 	levels        *string
+	consoleFormat *string
 	sdkExporter   sdklog.Exporter
 	fallback      sdklog.Exporter
 	batch         processor.BatchConfig
@@ -142,6 +143,12 @@ func WithLevel(l slog.Leveler) Option {
 // http.Handler. Without it, every logger uses WithLevel's leveler, or INFO.
 func WithLevels(spec string) Option {
 	return optionFunc(func(o *options) { o.levels = &spec })
+}
+
+// WithConsoleFormat picks the console exporter's format: "json" (default: JSON lines, for
+// containers) or "text" (for a terminal) (env: RESILOG_CONSOLE_FORMAT).
+func WithConsoleFormat(format string) Option {
+	return optionFunc(func(o *options) { o.consoleFormat = &format })
 }
 
 // WithSDKExporter replaces the exporter New would build from configuration with e: for

@@ -68,6 +68,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 			primary, err = exporter.NewOTLP(ctx, s.otlp)
 		case ExporterConsole:
 			primary = exporter.NewJSONLines(os.Stdout)
+			if s.console == "text" {
+				primary = exporter.NewConsole(os.Stdout)
+			}
 			if fallback == nil {
 				fallback = exporter.NewJSONLines(os.Stderr)
 			}

@@ -39,6 +39,7 @@ type settings struct {
 	level       slog.Leveler
 	levels      *bridge.Levels // nil when only WithLevel (or nothing but the default) sets the level
 	batch       processor.BatchConfig
+	console     string // "json" or "text"
 }
 
 func resolve(o *options) (settings, error) {
@@ -85,6 +86,16 @@ func resolve(o *options) (settings, error) {
 	case ExporterOTLP, ExporterConsole, ExporterNone:
 	default:
 		return s, fmt.Errorf("%w: exporter %q (want %q, %q or %q)", ErrInvalidConfig, s.exporter, ExporterOTLP, ExporterConsole, ExporterNone)
+	}
+
+	s.console = "json"
+	if o.consoleFormat != nil {
+		s.console = *o.consoleFormat
+	} else if _, v, ok := first("RESILOG_CONSOLE_FORMAT"); ok {
+		s.console = strings.ToLower(v)
+	}
+	if s.console != "json" && s.console != "text" {
+		return s, fmt.Errorf("%w: console format %q (want json or text)", ErrInvalidConfig, s.console)
 	}
 
 	if o.serviceName != nil {

@@ -135,6 +135,7 @@ func TestResolveErrors(t *testing.T) {
 		{"bad disabled", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, nil},
 		{"bad insecure", map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes please"}, nil},
 		{"bad levels", map[string]string{"RESILOG_LOG_LEVELS": "info,github.com/x=loud"}, nil},
+		{"bad console format", map[string]string{"RESILOG_CONSOLE_FORMAT": "xml"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,167 @@
+package exporter
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+// Console writes records as text lines for a developer's terminal:
+//
+//	2026-05-07T14:32:01Z INFO [3f2a1b9c] github.com/acme/shop/orders order created order_id=1042 user.id=88
+//
+// The bracket holds the first 8 hex digits of the trace ID (or the request ID when there
+// is no trace); nested groups are flattened to dotted keys. Every control character,
+// newline and invalid UTF-8 byte in the message and the values is escaped, and values
+// with spaces, quotes or '=' are quoted, so user input can never forge a line.
+type Console struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+// NewConsole returns a Console writing to w; one Export is one Write.
+func NewConsole(w io.Writer) *Console { return &Console{w: w} }
+
+// Export writes records.
+func (c *Console) Export(_ context.Context, records []sdklog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = c.buf[:0]
+	for i := range records {
+		c.buf = AppendConsole(c.buf, &records[i])
+	}
+	_, err := c.w.Write(c.buf)
+	if cap(c.buf) > 1<<20 {
+		c.buf = nil
+	}
+	return err
+}
+
+// ForceFlush does nothing.
+func (*Console) ForceFlush(context.Context) error { return nil }
+
+// Shutdown does nothing; the writer belongs to the caller.
+func (*Console) Shutdown(context.Context) error { return nil }
+
+// AppendConsole appends r as one text line to b.
+func AppendConsole(b []byte, r *sdklog.Record) []byte {
+	ts := r.Timestamp()
+	if ts.IsZero() {
+		ts = r.ObservedTimestamp()
+	}
+	b = ts.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, ' ')
+	lvl := LevelText(r.Severity(), r.SeverityText())
+	if lvl == "" {
+		lvl = "-"
+	}
+	b = appendEscaped(b, lvl)
+	if tid := r.TraceID(); tid.IsValid() {
+		b = append(b, " ["...)
+		b = appendHex(b, tid[:4])
+		b = append(b, ']')
+	} else {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if string(kv.Key) == requestIDKey && kv.Value.Type() == attribute.STRING {
+				b = append(b, " ["...)
+				b = appendEscaped(b, kv.Value.AsString())
+				b = append(b, ']')
+				return false
+			}
+			return true
+		})
+	}
+	if name := r.InstrumentationScope().Name; name != "" {
+		b = append(b, ' ')
+		b = appendEscaped(b, name)
+	}
+	if body := r.Body(); body.Type() != attribute.EMPTY {
+		b = append(b, ' ')
+		if body.Type() == attribute.STRING {
+			b = appendEscaped(b, body.AsString())
+		} else {
+			b = appendConsoleValue(b, body)
+		}
+	}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		b = appendConsoleAttr(b, string(kv.Key), kv.Value, 0)
+		return true
+	})
+	return append(b, '\n')
+}
+
+func appendConsoleAttr(b []byte, key string, v attribute.Value, depth int) []byte {
+	if v.Type() == attribute.MAP && depth < maxDepth {
+		for _, kv := range v.AsMap() {
+			b = appendConsoleAttr(b, key+"."+string(kv.Key), kv.Value, depth+1)
+		}
+		return b
+	}
+	b = append(b, ' ')
+	b = appendConsoleString(b, key)
+	b = append(b, '=')
+	return appendConsoleValue(b, v)
+}
+
+func appendConsoleValue(b []byte, v attribute.Value) []byte {
+	switch v.Type() {
+	case attribute.STRING:
+		return appendConsoleString(b, v.AsString())
+	case attribute.INT64:
+		return strconv.AppendInt(b, v.AsInt64(), 10)
+	case attribute.BOOL:
+		return strconv.AppendBool(b, v.AsBool())
+	case attribute.FLOAT64:
+		return strconv.AppendFloat(b, v.AsFloat64(), 'g', -1, 64)
+	}
+	return appendConsoleString(b, v.String())
+}
+
+// appendConsoleString writes s bare if it is plain, quoted and escaped otherwise.
+func appendConsoleString(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, `""`...)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= utf8.RuneSelf {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	return append(b, s...)
+}
+
+// appendEscaped writes s unquoted with control characters, line separators and invalid
+// UTF-8 escaped Go-style (\n, \x1b, \u2028, \ufffd).
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= ' ' && c < utf8.RuneSelf && c != 0x7f && c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case c == '\\':
+			b = append(b, `\\`...)
+		case r == '\u2028' || r == '\u2029' || !unicode.IsPrint(r):
+			q := strconv.QuoteRune(r) // 'x' with the escape inside
+			b = append(b, q[1:len(q)-1]...)
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
+}

@@ -1,0 +1,73 @@
+package exporter
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+func TestFileRotates(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	f, err := NewFile(FileConfig{Path: path, MaxSizeMB: 1, MaxBackups: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 900)
+	batch := make([]sdklog.Record, 100)
+	for i := range batch {
+		batch[i] = recordtest.Make("t", func(r *log.Record) {
+			r.SetBody(attribute.StringValue("m"))
+			r.AddAttributes(attribute.Int("seq", i), attribute.String("pad", big))
+		})
+	}
+	// ~1 KB a record, 4,000 records: about 4 MB through a 1 MB file.
+	for range 40 {
+		if err := f.Export(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var backups []string
+	for _, e := range entries {
+		if e.Name() != "app.log" {
+			backups = append(backups, e.Name())
+		}
+		if info, _ := e.Info(); info.Size() > 1<<20 {
+			t.Errorf("%s is %d bytes, over the 1 MB limit", e.Name(), info.Size())
+		}
+	}
+	if len(backups) != 2 {
+		t.Fatalf("backups %v, want exactly 2 (MaxBackups)", backups)
+	}
+	for _, name := range append(backups, "app.log") {
+		fh, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if !json.Valid(sc.Bytes()) {
+				t.Fatalf("%s holds a line that is not JSON (a record split by rotation?)", name)
+			}
+		}
+		fh.Close()
+	}
+	if _, err := NewFile(FileConfig{}); err == nil {
+		t.Error("a file exporter without a path was accepted")
+	}
+}
