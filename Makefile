@@ -4,7 +4,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all test test-root test-collector fuzz lint vet fmt-check staticcheck demo bench logbench build clean
+.PHONY: all test test-root test-collector fuzz tidy-check lint vet fmt-check staticcheck demo bench logbench build clean
 
 all: test
 
@@ -25,8 +25,12 @@ test-root:
 test-collector:
 	cd collector && $(GO) test -count=1 -timeout 15m ./...
 
-## lint: gofmt, go vet and staticcheck over both modules.
-lint: fmt-check vet staticcheck
+## lint: gofmt, go vet, staticcheck and tidy go.mod files over both modules.
+lint: fmt-check tidy-check vet staticcheck
+
+tidy-check:
+	$(GO) mod tidy -diff
+	cd collector && $(GO) mod tidy -diff
 
 fmt-check:
 	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

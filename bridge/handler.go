@@ -10,16 +10,18 @@ import (
 
 // Handler is a named slog.Handler that emits into an OpenTelemetry LoggerProvider.
 type Handler struct {
-	level slog.Leveler
-	inner *otelslog.Handler
+	level      slog.Leveler
+	errorStack bool
+	inner      *otelslog.Handler
 }
 
 var _ slog.Handler = (*Handler)(nil)
 
 type config struct {
-	provider log.LoggerProvider
-	level    slog.Leveler
-	source   bool
+	provider   log.LoggerProvider
+	level      slog.Leveler
+	source     bool
+	errorStack bool
 }
 
 // Option configures [NewHandler].
@@ -48,6 +50,12 @@ func WithSource(on bool) Option {
 	return optionFunc(func(c *config) { c.source = on })
 }
 
+// WithErrorStack captures the stack at the log call for records at ERROR and above that
+// hold an error without a stack of its own.
+func WithErrorStack(on bool) Option {
+	return optionFunc(func(c *config) { c.errorStack = on })
+}
+
 // NewHandler returns a Handler whose records carry name as their instrumentation scope.
 func NewHandler(name string, opts ...Option) *Handler {
 	c := config{level: slog.LevelInfo}
@@ -64,7 +72,7 @@ func NewHandler(name string, opts ...Option) *Handler {
 	if c.source {
 		oo = append(oo, otelslog.WithSource(true))
 	}
-	return &Handler{level: c.level, inner: otelslog.NewHandler(name, oo...)}
+	return &Handler{level: c.level, errorStack: c.errorStack, inner: otelslog.NewHandler(name, oo...)}
 }
 
 // Enabled reports whether l passes the level gate and the provider wants the record.
@@ -72,11 +80,17 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.level.Level() && h.inner.Enabled(ctx, l)
 }
 
-// Handle converts r and emits it. It always returns nil: delivery failures are accounted
-// for by the processors and exporters, never pushed back onto the caller.
+// Handle converts r and emits it. An error attribute, under any key and in any group,
+// keeps its key (with the error's message); the first one is also described by
+// exception.type, exception.message and exception.stacktrace (when the error carries a
+// stack, or WithErrorStack is on). Handle always returns nil: delivery failures are
+// accounted for by the processors and exporters, never pushed back onto the caller.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if hasError(r) {
+		r = withExceptions(r, h.errorStack)
 	}
 	return h.inner.Handle(ctx, r)
 }
@@ -86,7 +100,14 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	return &Handler{level: h.level, inner: h.inner.WithAttrs(attrs).(*otelslog.Handler)}
+	// Errors bound with With keep their key and message (the upstream bridge would drop
+	// the key and keep one as the record's error).
+	var first error
+	clean := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		clean[i] = replaceErrors(a, &first, 0)
+	}
+	return &Handler{level: h.level, errorStack: h.errorStack, inner: h.inner.WithAttrs(clean).(*otelslog.Handler)}
 }
 
 // WithGroup returns a Handler that nests later attributes under name.
@@ -94,5 +115,5 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &Handler{level: h.level, inner: h.inner.WithGroup(name).(*otelslog.Handler)}
+	return &Handler{level: h.level, errorStack: h.errorStack, inner: h.inner.WithGroup(name).(*otelslog.Handler)}
 }

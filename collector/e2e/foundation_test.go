@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"testing"
@@ -121,12 +122,19 @@ func TestErrorRecordCarriesException(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Logger("x").ErrorContext(ctx, "charge failed", "error", errors.New("card declined"))
+	p.Logger("x").ErrorContext(ctx, "charge failed", "cause", fmt.Errorf("charging order 1042: %w", errors.New("card declined")),
+		slog.Group("retry", "last_error", errors.New("timeout")))
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r := c.WaitForLogs(t, 1, 10*time.Second)[0]
-	if r.SeverityNumber != 17 || r.Attributes["exception.message"] != "card declined" {
-		t.Errorf("record = %+v, want severity 17 and exception.message", r)
+	want := map[string]any{
+		"cause":             "charging order 1042: card declined",
+		"retry":             map[string]any{"last_error": "timeout"},
+		"exception.type":    "*errors.errorString",
+		"exception.message": "charging order 1042: card declined",
+	}
+	if r.SeverityNumber != 17 || !reflect.DeepEqual(r.Attributes, want) {
+		t.Errorf("record = %d %#v, want severity 17 and %#v", r.SeverityNumber, r.Attributes, want)
 	}
 }
