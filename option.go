@@ -40,6 +40,8 @@ type options struct {
 	level         slog.Leveler
 	levels        *string
 	consoleFormat *string
+	source        bool
+	errorStack    bool
 	sdkExporter   sdklog.Exporter
 	fallback      sdklog.Exporter
 	batch         processor.BatchConfig
@@ -124,9 +126,12 @@ func WithDisabled(disabled bool) Option {
 	return optionFunc(func(o *options) { o.disabled = ptr(disabled) })
 }
 
-// WithGlobal makes New install the pipeline as the process-wide default: slog.SetDefault
-// with a logger named by the service name, and otel.SetLoggerProvider. Off by default:
-// a library never changes globals unless asked.
+// WithGlobal makes New install the pipeline as the process-wide default, so that it
+// captures everything the process logs: slog.SetDefault with a logger named by the service
+// name (which also routes the standard log package into the pipeline) and
+// otel.SetLoggerProvider. The OpenTelemetry SDK's own error handler is pointed at stderr
+// so that an export failure can never log itself into the pipeline that is failing. Off
+// by default: a library never changes globals unless asked.
 func WithGlobal() Option {
 	return optionFunc(func(o *options) { o.global = true })
 }
@@ -143,6 +148,18 @@ func WithLevel(l slog.Leveler) Option {
 // http.Handler. Without it, every logger uses WithLevel's leveler, or INFO.
 func WithLevels(spec string) Option {
 	return optionFunc(func(o *options) { o.levels = &spec })
+}
+
+// WithSource adds the call site to every record: code.file.path, code.line.number and
+// code.function.name. Off by default: it costs a stack lookup per record.
+func WithSource() Option {
+	return optionFunc(func(o *options) { o.source = true })
+}
+
+// WithErrorStack captures the stack at the log call as exception.stacktrace for records at
+// ERROR and above whose error carries no stack of its own.
+func WithErrorStack() Option {
+	return optionFunc(func(o *options) { o.errorStack = true })
 }
 
 // WithConsoleFormat picks the console exporter's format: "json" (default: JSON lines, for
@@ -167,7 +184,20 @@ func WithFallback(e sdklog.Exporter) Option {
 // WithBatch tunes the batching processor. Non-zero fields of c override the OTEL_BLRP_*
 // variables and the defaults documented on processor.BatchConfig.
 func WithBatch(c processor.BatchConfig) Option {
-	return optionFunc(func(o *options) { o.batch = c })
+	return optionFunc(func(o *options) {
+		sampling := o.batch.Sampling
+		o.batch = c
+		if c.Sampling.First == 0 {
+			o.batch.Sampling = sampling // WithSampling and WithBatch compose
+		}
+	})
+}
+
+// WithSampling thins out repeated records (off by default): per message and severity, the
+// first N in each interval, then one in M; the rest are dropped with reason sampled.
+// Records at ERROR and above are never sampled.
+func WithSampling(s processor.Sampling) Option {
+	return optionFunc(func(o *options) { o.batch.Sampling = s })
 }
 
 // WithOverflow sets what happens when the queue is full (default

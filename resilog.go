@@ -25,14 +25,16 @@ import (
 
 // Pipeline is a running resilog data path. Its methods are safe for concurrent use.
 type Pipeline struct {
-	provider log.LoggerProvider
-	sdk      *sdklog.LoggerProvider // nil when disabled
-	resource *resource.Resource
-	level    slog.Leveler
-	levels   *bridge.Levels     // nil when WithLevel alone sets the level
-	batch    *processor.Batch   // nil when disabled or exporter "none"
-	failover *exporter.Failover // likewise
-	metrics  metric.Registration
+	provider   log.LoggerProvider
+	sdk        *sdklog.LoggerProvider // nil when disabled
+	resource   *resource.Resource
+	level      slog.Leveler
+	levels     *bridge.Levels // nil when WithLevel alone sets the level
+	source     bool
+	errorStack bool
+	batch      *processor.Batch   // nil when disabled or exporter "none"
+	failover   *exporter.Failover // likewise
+	metrics    metric.Registration
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -116,7 +118,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		}
 	}
 
+	p.source, p.errorStack = o.source, o.errorStack
 	if o.global {
+		otel.SetErrorHandler(stderrErrorHandler{})
 		otel.SetLoggerProvider(p.provider)
 		slog.SetDefault(p.Logger(s.serviceName))
 	}
@@ -173,8 +177,15 @@ func (p *Pipeline) Handler(name string) slog.Handler {
 	if p.levels != nil {
 		level = p.levels.For(name)
 	}
-	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(level))
+	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(level),
+		bridge.WithSource(p.source), bridge.WithErrorStack(p.errorStack))
 }
+
+// stderrErrorHandler writes the OpenTelemetry SDK's errors to stderr, never to a logger
+// that could lead back into the pipeline.
+type stderrErrorHandler struct{}
+
+func (stderrErrorHandler) Handle(err error) { fmt.Fprintln(os.Stderr, "resilog: opentelemetry:", err) }
 
 // Levels returns the per-logger levels, to change them at run time (Set) or to mount as an
 // http.Handler that shows and changes them. It is nil when only WithLevel was given.

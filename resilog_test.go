@@ -3,9 +3,12 @@ package resilog
 import (
 	"context"
 	"errors"
+	stdlog "log"
 	"log/slog"
+	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -133,5 +136,30 @@ func TestLevelsByPrefix(t *testing.T) {
 	_ = p.Shutdown(context.Background())
 	if recs := exp.Records(); len(recs) != 1 || recs[0].Body().AsString() != "kept" {
 		t.Fatalf("records %v", recs)
+	}
+}
+
+func TestGlobalCapturesStdLogButNotOtelErrors(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(), envOf(nil), WithServiceName("svc"), WithSDKExporter(exp), WithGlobal(), WithSource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdlog.Printf("from the standard log package")
+	otel.Handle(errors.New("exporter exploded")) // must go to stderr, not into the pipeline
+	slog.Info("from slog.Default")
+	_ = p.Shutdown(context.Background())
+	recs := exp.Records()
+	if len(recs) != 2 || recs[0].Body().AsString() != "from the standard log package" {
+		t.Fatalf("records %v", recs)
+	}
+	if _, ok := recordtest.AsMap(recs[0])["code.file.path"]; ok {
+		t.Error("empty source attributes on a record without a call site")
+	}
+	m := recordtest.AsMap(recs[1])
+	if f, _ := m["code.file.path"].(string); !strings.HasSuffix(f, "resilog_test.go") || m["code.line.number"] == int64(0) {
+		t.Errorf("WithSource: %v", m)
 	}
 }

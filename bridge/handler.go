@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"log/slog"
+	"runtime"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/otel/log"
@@ -12,6 +13,7 @@ import (
 type Handler struct {
 	level      slog.Leveler
 	errorStack bool
+	source     bool
 	inner      *otelslog.Handler
 }
 
@@ -69,10 +71,7 @@ func NewHandler(name string, opts ...Option) *Handler {
 	if c.provider != nil {
 		oo = append(oo, otelslog.WithLoggerProvider(c.provider))
 	}
-	if c.source {
-		oo = append(oo, otelslog.WithSource(true))
-	}
-	return &Handler{level: c.level, errorStack: c.errorStack, inner: otelslog.NewHandler(name, oo...)}
+	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, inner: otelslog.NewHandler(name, oo...)}
 }
 
 // Enabled reports whether l passes the level gate and the provider wants the record.
@@ -92,6 +91,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if hasError(r) {
 		r = withExceptions(r, h.errorStack)
 	}
+	if h.source && r.PC != 0 {
+		// Only when the call site is known: the log package's records have none.
+		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
+		r = r.Clone()
+		r.AddAttrs(slog.String("code.file.path", f.File), slog.Int("code.line.number", f.Line), slog.String("code.function.name", f.Function))
+	}
 	return h.inner.Handle(ctx, r)
 }
 
@@ -107,7 +112,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		clean[i] = replaceErrors(a, &first, 0)
 	}
-	return &Handler{level: h.level, errorStack: h.errorStack, inner: h.inner.WithAttrs(clean).(*otelslog.Handler)}
+	return &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithAttrs(clean).(*otelslog.Handler)}
 }
 
 // WithGroup returns a Handler that nests later attributes under name.
@@ -115,5 +120,5 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &Handler{level: h.level, errorStack: h.errorStack, inner: h.inner.WithGroup(name).(*otelslog.Handler)}
+	return &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithGroup(name).(*otelslog.Handler)}
 }

@@ -96,6 +96,8 @@ type BatchConfig struct {
 	Overflow Overflow
 	// BlockTimeout is how long OverflowBlock waits (100ms).
 	BlockTimeout time.Duration
+	// Sampling thins out repeated records before they are queued (off by default).
+	Sampling Sampling
 }
 
 func (c *BatchConfig) setDefaults() {
@@ -139,6 +141,7 @@ type Batch struct {
 	spiller Spiller
 	cfg     BatchConfig
 	drops   accounting.Drops
+	sampler *sampler // nil when sampling is off
 
 	emitted, exportedOK atomic.Uint64
 
@@ -180,6 +183,7 @@ func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	cfg.setDefaults()
 	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]int{}, stopTicker: make(chan struct{})}
 	b.spiller, _ = exp.(Spiller)
+	b.sampler = newSampler(cfg.Sampling)
 	b.work = sync.NewCond(&b.mu)
 	b.space = sync.NewCond(&b.mu)
 	b.progress = sync.NewCond(&b.mu)
@@ -198,6 +202,10 @@ func (b *Batch) Enabled(context.Context, sdklog.EnabledParameters) bool { return
 // OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
 func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	b.emitted.Add(1)
+	if b.sampler != nil && r.Severity() < b.cfg.FlushSeverity && !b.sampler.keep(r, time.Now()) {
+		b.drops.Add(accounting.Sampled, 1)
+		return nil
+	}
 	size := recordsize.Of(r)
 	b.mu.Lock()
 	if b.closed {
