@@ -1,19 +1,10 @@
 package bridge
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"reflect"
 	"runtime/debug"
-	"strings"
-)
 
-// Exception attribute keys (OpenTelemetry semantic conventions).
-const (
-	exceptionType       = "exception.type"
-	exceptionMessage    = "exception.message"
-	exceptionStacktrace = "exception.stacktrace"
+	"github.com/resilog/resilog/internal/exception"
 )
 
 // hasError reports whether any attribute of r (groups included) holds an error.
@@ -58,11 +49,11 @@ func withExceptions(r slog.Record, captureStack bool) slog.Record {
 	if first == nil {
 		return r
 	}
-	out.AddAttrs(slog.String(exceptionType, errorType(first)), slog.String(exceptionMessage, safeError(first)))
-	if st := errorStack(first); st != "" {
-		out.AddAttrs(slog.String(exceptionStacktrace, st))
+	out.AddAttrs(slog.String(exception.TypeKey, exception.Type(first)), slog.String(exception.MessageKey, exception.Message(first)))
+	if st := exception.Stack(first); st != "" {
+		out.AddAttrs(slog.String(exception.StacktraceKey, st))
 	} else if captureStack && r.Level >= slog.LevelError {
-		out.AddAttrs(slog.String(exceptionStacktrace, string(debug.Stack())))
+		out.AddAttrs(slog.String(exception.StacktraceKey, string(debug.Stack())))
 	}
 	return out
 }
@@ -74,7 +65,7 @@ func replaceErrors(a slog.Attr, first *error, depth int) slog.Attr {
 			if *first == nil {
 				*first = err
 			}
-			return slog.String(a.Key, safeError(err))
+			return slog.String(a.Key, exception.Message(err))
 		}
 	case slog.KindGroup:
 		if depth > 32 {
@@ -88,62 +79,4 @@ func replaceErrors(a slog.Attr, first *error, depth int) slog.Attr {
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(attrs...)}
 	}
 	return a
-}
-
-// safeError is err.Error(), or a description of the panic a broken Error method raised.
-func safeError(err error) (msg string) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg = fmt.Sprintf("!PANIC in Error method of %T: %v", err, p)
-		}
-	}()
-	if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
-		return "<nil>"
-	}
-	return err.Error()
-}
-
-// errorType names the Go type of err. Wrapping added by fmt.Errorf is looked through to
-// the cause; a joined error lists the types of its errors.
-func errorType(err error) string {
-	for {
-		switch e := err.(type) {
-		case interface{ Unwrap() []error }:
-			var types []string
-			for _, x := range e.Unwrap() {
-				if x != nil {
-					types = append(types, errorType(x))
-				}
-			}
-			return strings.Join(types, ", ")
-		case interface{ Unwrap() error }:
-			t := reflect.TypeOf(err).String()
-			if t == "*fmt.wrapError" || t == "*fmt.wrapErrors" {
-				if inner := e.Unwrap(); inner != nil {
-					err = inner
-					continue
-				}
-			}
-		}
-		return reflect.TypeOf(err).String()
-	}
-}
-
-// errorStack returns the stack an error carries: a StackTrace() method (github.com/pkg/
-// errors and compatible) anywhere in its chain, formatted with %+v, or a Stack() []byte.
-func errorStack(err error) (stack string) {
-	defer func() {
-		if recover() != nil {
-			stack = "" // a nil receiver or a broken method: no stack rather than a crash
-		}
-	}()
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if s, ok := e.(interface{ Stack() []byte }); ok {
-			return string(s.Stack())
-		}
-		if m := reflect.ValueOf(e).MethodByName("StackTrace"); m.IsValid() && m.Type().NumIn() == 0 && m.Type().NumOut() == 1 {
-			return strings.TrimSpace(fmt.Sprintf("%+v", m.Call(nil)[0].Interface()))
-		}
-	}
-	return ""
 }

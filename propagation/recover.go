@@ -6,26 +6,32 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+
+	"github.com/resilog/resilog/internal/exception"
 )
 
 // Exception attribute keys (OpenTelemetry semantic conventions).
 const (
-	ExceptionTypeKey       = "exception.type"
-	ExceptionMessageKey    = "exception.message"
-	ExceptionStacktraceKey = "exception.stacktrace"
+	ExceptionTypeKey       = exception.TypeKey
+	ExceptionMessageKey    = exception.MessageKey
+	ExceptionStacktraceKey = exception.StacktraceKey
 )
 
 // PanicAttrs describes a recovered panic value with the exception.* attributes, the
 // stack, and the request ID of ctx. Every place in resilog that recovers a panic logs
 // these.
 func PanicAttrs(ctx context.Context, recovered any, stack []byte) []slog.Attr {
-	typ := fmt.Sprintf("%T", recovered)
+	typ, msg := fmt.Sprintf("%T", recovered), fmt.Sprint(recovered)
+	if err, ok := recovered.(error); ok {
+		// The same description as a logged error (see the bridge).
+		typ, msg = exception.Type(err), exception.Message(err)
+	}
 	if recovered == nil {
 		typ = "panic(nil)"
 	}
 	attrs := []slog.Attr{
 		slog.String(ExceptionTypeKey, typ),
-		slog.String(ExceptionMessageKey, fmt.Sprint(recovered)),
+		slog.String(ExceptionMessageKey, msg),
 		slog.String(ExceptionStacktraceKey, string(stack)),
 	}
 	if id := RequestID(ctx); id != "" {

@@ -1,0 +1,76 @@
+// Package exception describes errors and panics with OpenTelemetry's exception.*
+// attributes, the same way everywhere in resilog: the bridge for logged errors,
+// propagation for recovered panics.
+package exception
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Attribute keys (OpenTelemetry semantic conventions).
+const (
+	TypeKey       = "exception.type"
+	MessageKey    = "exception.message"
+	StacktraceKey = "exception.stacktrace"
+)
+
+// Message is err.Error(), or a description of the panic a broken Error method raised.
+func Message(err error) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = fmt.Sprintf("!PANIC in Error method of %T: %v", err, p)
+		}
+	}()
+	if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+// Type names the Go type of err. Wrapping added by fmt.Errorf is looked through to
+// the cause; a joined error lists the types of its errors.
+func Type(err error) string {
+	for {
+		switch e := err.(type) {
+		case interface{ Unwrap() []error }:
+			var types []string
+			for _, x := range e.Unwrap() {
+				if x != nil {
+					types = append(types, Type(x))
+				}
+			}
+			return strings.Join(types, ", ")
+		case interface{ Unwrap() error }:
+			t := reflect.TypeOf(err).String()
+			if t == "*fmt.wrapError" || t == "*fmt.wrapErrors" {
+				if inner := e.Unwrap(); inner != nil {
+					err = inner
+					continue
+				}
+			}
+		}
+		return reflect.TypeOf(err).String()
+	}
+}
+
+// Stack returns the stack an error carries: a StackTrace() method (github.com/pkg/
+// errors and compatible) anywhere in its chain, formatted with %+v, or a Stack() []byte.
+func Stack(err error) (stack string) {
+	defer func() {
+		if recover() != nil {
+			stack = "" // a nil receiver or a broken method: no stack rather than a crash
+		}
+	}()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if s, ok := e.(interface{ Stack() []byte }); ok {
+			return string(s.Stack())
+		}
+		if m := reflect.ValueOf(e).MethodByName("StackTrace"); m.IsValid() && m.Type().NumIn() == 0 && m.Type().NumOut() == 1 {
+			return strings.TrimSpace(fmt.Sprintf("%+v", m.Call(nil)[0].Interface()))
+		}
+	}
+	return ""
+}
