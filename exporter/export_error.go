@@ -21,6 +21,7 @@ type ExportError struct {
 	RetryAfter time.Duration
 }
 
+// Error describes the failure and whether it is worth retrying.
 func (e *ExportError) Error() string {
 	kind := "transient"
 	if e.Permanent {
@@ -32,6 +33,7 @@ func (e *ExportError) Error() string {
 	return fmt.Sprintf("%s export failure: %v", kind, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *ExportError) Unwrap() error { return e.Err }
 
 // retryableStatus follows the OTLP/HTTP specification.

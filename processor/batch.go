@@ -32,6 +32,7 @@ const (
 	OverflowBlock
 )
 
+// String returns the policy's name, as ParseOverflow reads it.
 func (o Overflow) String() string {
 	switch o {
 	case OverflowFallback:

@@ -46,6 +46,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error describes the panic.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // Run calls fn(ctx). A panic in fn is recovered, logged at ERROR on log with its

@@ -32,6 +32,7 @@ const (
 
 var reasonNames = [numReasons]string{"queue_full", "block_timeout", "fallback_full", "fallback_error", "shutdown", "sampled", "export_failed"}
 
+// String returns the reason as it appears in Stats and metrics.
 func (r Reason) String() string {
 	if r < 0 || r >= numReasons {
 		return fmt.Sprintf("Reason(%d)", int(r))
