@@ -60,6 +60,12 @@ func run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = p.Shutdown(sctx)
+		// ORDERS_STATS_FILE: where every record went, for the demo's accounting.
+		if path := os.Getenv("ORDERS_STATS_FILE"); path != "" {
+			if b, err := json.Marshal(p.Stats()); err == nil {
+				_ = os.WriteFile(path, b, 0o600)
+			}
+		}
 	}()
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(p.Resource())}

@@ -1,12 +1,18 @@
-// Command demo runs the orders example against a real resilog-collector and shows what the
-// collector received. make demo builds both binaries and runs it:
+// Command demo tells resilog's story against a real collector. make demo builds the
+// binaries and runs it:
 //
 //	demo -collector bin/resilog-collector -orders bin/orders -config collector/config/local.yaml
 //
-// It starts the collector with the given config (receivers moved to free loopback ports),
-// starts the orders service pointed at it, sends a handful of requests, stops both, and
-// prints the log records from the collector's file output with their trace IDs. It exits 0
-// only if the collector received records; child processes are stopped on every exit path,
+// It starts the collector (receivers moved to free loopback ports) and the orders example,
+// sends orders with request IDs — one with a card number and a password in it, a failing
+// one, a panicking route, each with a background job — stops the collector for a few
+// seconds mid-traffic and starts it again, then stops everything and prints where every
+// record went: the accounting, one request's records grouped under its trace as the
+// collector received them, and the redacted fields as they arrived. The last line is
+//
+//	demo: emitted=N collector=N fallback=N dropped=N lost=N
+//
+// It exits 0 only if nothing was lost. Child processes are stopped on every exit path,
 // Ctrl-C included.
 package main
 
@@ -39,11 +45,12 @@ func main() {
 	collectorBin := flag.String("collector", "bin/resilog-collector", "resilog-collector binary")
 	ordersBin := flag.String("orders", "bin/orders", "orders example binary")
 	config := flag.String("config", "collector/config/local.yaml", "collector configuration")
+	outage := flag.Duration("outage", 3*time.Second, "how long the collector is stopped mid-traffic")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := &demo{collectorBin: *collectorBin, ordersBin: *ordersBin, config: *config}
+	d := &demo{collectorBin: *collectorBin, ordersBin: *ordersBin, config: *config, outage: *outage}
 	err := d.run(ctx)
 	d.cleanup()
 	if err != nil {
@@ -54,41 +61,52 @@ func main() {
 
 type demo struct {
 	collectorBin, ordersBin, config string
+	outage                          time.Duration
 	dir                             string
+	httpAddr, grpcAddr              string
+	collector                       *exec.Cmd
+	outputs                         []string
 	procs                           []*exec.Cmd
 }
+
+// record is a log record as the collector or the fallback has it.
+type record struct {
+	ts                          time.Time
+	level, traceID, body, reqID string
+	attrs                       map[string]any
+}
+
+func (r record) key() string { return fmt.Sprintf("%d|%s", r.ts.UnixNano(), r.body) }
 
 func (d *demo) run(ctx context.Context) error {
 	var err error
 	if d.dir, err = os.MkdirTemp("", "resilog-demo-"); err != nil {
 		return err
 	}
-	httpAddr, grpcAddr, ordersAddr, err := freeAddrs()
+	if d.httpAddr, err = collectortest.FreeAddr(); err != nil {
+		return err
+	}
+	if d.grpcAddr, err = collectortest.FreeAddr(); err != nil {
+		return err
+	}
+	ordersAddr, err := collectortest.FreeAddr()
 	if err != nil {
 		return err
 	}
-	out := filepath.Join(d.dir, "collector-out.jsonl")
 
-	step("starting resilog-collector with %s (OTLP/HTTP %s, gRPC %s)", d.config, httpAddr, grpcAddr)
-	col, err := d.start(d.collectorBin, []string{"RESILOG_COLLECTOR_OUT=" + out},
-		"--config", d.config,
-		"--set=receivers.otlp.protocols.http.endpoint="+httpAddr,
-		"--set=receivers.otlp.protocols.grpc.endpoint="+grpcAddr,
-		"--set=service.pipelines.logs.exporters=[file]",
-		"--set=service.pipelines.traces.exporters=[file]")
-	if err != nil {
+	step("starting resilog-collector with %s (OTLP/HTTP on %s)", d.config, d.httpAddr)
+	if err := d.startCollector(ctx); err != nil {
 		return err
 	}
-	if err := collectortest.WaitListening(ctx, httpAddr, 30*time.Second); err != nil {
-		return fmt.Errorf("collector: %w", err)
-	}
-
 	_, port, _ := net.SplitHostPort(ordersAddr)
-	step("starting the orders example on %s", ordersAddr)
-	orders, err := d.start(d.ordersBin, []string{
+	stats := filepath.Join(d.dir, "stats.json")
+	var fallback bytes.Buffer
+	step("starting the orders example on %s (its fallback is its stdout)", ordersAddr)
+	orders, err := d.start(d.ordersBin, &fallback, []string{
 		"PORT=" + port,
-		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + httpAddr,
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + d.httpAddr,
 		"OTEL_SERVICE_NAME=orders",
+		"ORDERS_STATS_FILE=" + stats,
 	})
 	if err != nil {
 		return err
@@ -97,60 +115,123 @@ func (d *demo) run(ctx context.Context) error {
 		return fmt.Errorf("orders: %w", err)
 	}
 
-	step("sending requests")
-	bodies := []string{
-		`{"user_id":88,"total":"149.99"}`,
-		`{"user_id":17,"total":"12.50"}`,
-		`{"user_id":42,"total":"980.00"}`,
-		`{"user_id":0,"total":"oops"}`, // rejected: logged at ERROR with its exception
-		`{"user_id":88,"total":"7.25"}`,
-	}
-	for _, b := range bodies {
-		resp, err := http.Post("http://"+ordersAddr+"/orders", "application/json", strings.NewReader(b))
+	base := "http://" + ordersAddr
+	step("sending traffic")
+	send := func(method, path, id, body string) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+		req.Header.Set("X-Request-ID", id)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		fmt.Printf("  POST /orders %-34s -> %d\n", b, resp.StatusCode)
+		fmt.Printf("  %-4s %-8s X-Request-ID: %-13s %-72s -> %d\n", method, path, id, body, resp.StatusCode)
+		return resp.StatusCode, nil
+	}
+	type call struct{ method, path, id, body string }
+	first := []call{
+		{"POST", "/orders", "demo-card", `{"user_id":88,"total":"149.99","card":"4111 1111 1111 1111","password":"hunter2"}`},
+		{"POST", "/orders", "demo-2", `{"user_id":17,"total":"12.50"}`},
+		{"POST", "/orders", "demo-bad", `{"user_id":0,"total":"oops"}`},
+		{"GET", "/panic", "demo-panic", ""},
+	}
+	for _, c := range first {
+		if _, err := send(c.method, c.path, c.id, c.body); err != nil {
+			return err
+		}
 	}
 
-	step("stopping the orders service (it flushes its logs and spans on the way out)")
+	step("stopping the collector for %v while orders keep coming", d.outage)
+	d.stopCollector()
+	for i := 0; i < 6; i++ {
+		if _, err := send("POST", "/orders", fmt.Sprintf("demo-out-%d", i), fmt.Sprintf(`{"user_id":%d,"total":"%d.00"}`, 20+i, 5+i)); err != nil {
+			return err
+		}
+		time.Sleep(d.outage / 6)
+	}
+	step("starting the collector again")
+	if err := d.startCollector(ctx); err != nil {
+		return err
+	}
+	for i := 0; i < 4; i++ {
+		time.Sleep(700 * time.Millisecond)
+		if _, err := send("POST", "/orders", fmt.Sprintf("demo-back-%d", i), fmt.Sprintf(`{"user_id":%d,"total":"%d.00"}`, 40+i, 30+i)); err != nil {
+			return err
+		}
+	}
+
+	step("stopping the orders service (it finishes its jobs and flushes) and the collector")
 	if err := d.stop(orders, 15*time.Second); err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
-	// The collector batches for 200ms and its file exporter flushes on shutdown.
-	time.Sleep(500 * time.Millisecond)
-	step("stopping the collector")
-	if err := d.stop(col, 15*time.Second); err != nil {
-		return fmt.Errorf("collector: %w", err)
-	}
+	time.Sleep(500 * time.Millisecond) // the collector batches for 200ms
+	d.stopCollector()
 
-	recs, err := readLogs(out)
+	// Where did every record go?
+	var st struct {
+		Emitted, Exported, Fallback, DroppedTotal uint64
+		Dropped                                   map[string]uint64
+	}
+	b, err := os.ReadFile(stats)
+	if err != nil {
+		return fmt.Errorf("the orders service wrote no stats: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	atCollector, err := d.readCollector()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nThe collector received %d log records:\n\n", len(recs))
-	fmt.Printf("%-8s %-32s %-16s %-18s %s\n", "LEVEL", "TRACE ID", "SPAN ID", "MESSAGE", "ATTRIBUTES")
-	for _, r := range recs {
-		fmt.Printf("%-8s %-32s %-16s %-18s %s\n", r.level, orDash(r.traceID), orDash(r.spanID), r.body, r.attrs)
+	inFallback, err := readFallback(fallback.Bytes())
+	if err != nil {
+		return err
 	}
-	if len(recs) == 0 {
-		return errors.New("the collector received no log records")
+	seen := map[string]bool{}
+	for _, r := range append(append([]record(nil), atCollector...), inFallback...) {
+		seen[r.key()] = true
 	}
-	fmt.Printf("\ndemo: %d records received by the collector\n", len(recs))
-	return nil
-}
+	lost := int(st.Emitted) - int(st.DroppedTotal) - len(seen)
 
-func freeAddrs() (a, b, c string, err error) {
-	if a, err = collectortest.FreeAddr(); err != nil {
-		return
+	fmt.Printf("\nWhere every record went\n\n")
+	fmt.Printf("  %-34s %6d\n", "emitted by the orders service", st.Emitted)
+	fmt.Printf("  %-34s %6d   (%d by the service's own count)\n", "delivered to the collector", len(atCollector), st.Exported)
+	fmt.Printf("  %-34s %6d   (stdout JSON lines while the collector was away)\n", "written to the fallback", len(inFallback))
+	fmt.Printf("  %-34s %6d   %v\n", "dropped, counted", st.DroppedTotal, st.Dropped)
+	fmt.Printf("  %-34s %6d\n", "lost", lost)
+
+	fmt.Printf("\nOne request (X-Request-ID: demo-card) as the collector received it, under its trace\n\n")
+	var traceID string
+	for _, r := range atCollector {
+		if r.reqID == "demo-card" {
+			traceID = r.traceID
+			break
+		}
 	}
-	if b, err = collectortest.FreeAddr(); err != nil {
-		return
+	fmt.Printf("  trace %s\n", orDash(traceID))
+	for _, r := range atCollector {
+		if traceID != "" && r.traceID == traceID {
+			fmt.Printf("    %s %-5s %-20s %s\n", r.ts.Format("15:04:05.000"), r.level, r.body, compact(r.attrs))
+		}
 	}
-	c, err = collectortest.FreeAddr()
-	return
+
+	fmt.Printf("\nRedacted before they left the process (as the collector received them)\n\n")
+	for _, r := range atCollector {
+		for k, v := range r.attrs {
+			if s, ok := v.(string); ok && (strings.HasPrefix(s, "[REDACTED") || strings.HasPrefix(s, "****")) {
+				fmt.Printf("    %-18s %-10s %s=%s\n", r.body, r.reqID, k, s)
+			}
+		}
+	}
+	if st.Emitted == 0 || len(atCollector) == 0 || len(inFallback) == 0 {
+		return fmt.Errorf("the story is incomplete: emitted=%d collector=%d fallback=%d", st.Emitted, len(atCollector), len(inFallback))
+	}
+	fmt.Printf("\ndemo: emitted=%d collector=%d fallback=%d dropped=%d lost=%d\n", st.Emitted, len(atCollector), len(inFallback), st.DroppedTotal, lost)
+	if lost != 0 {
+		return fmt.Errorf("%d records lost", lost)
+	}
+	return nil
 }
 
 func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
@@ -162,10 +243,48 @@ func orDash(s string) string {
 	return s
 }
 
-func (d *demo) start(bin string, env []string, args ...string) (*exec.Cmd, error) {
+func compact(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "exception.stacktrace" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%v ", k, m[k])
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func (d *demo) startCollector(ctx context.Context) error {
+	out := filepath.Join(d.dir, fmt.Sprintf("collector-%d.jsonl", len(d.outputs)))
+	cmd, err := d.start(d.collectorBin, os.Stderr, []string{"RESILOG_COLLECTOR_OUT=" + out},
+		"--config", d.config,
+		"--set=receivers.otlp.protocols.http.endpoint="+d.httpAddr,
+		"--set=receivers.otlp.protocols.grpc.endpoint="+d.grpcAddr,
+		"--set=service.pipelines.logs.exporters=[file]",
+		"--set=service.pipelines.traces.exporters=[file]")
+	if err != nil {
+		return err
+	}
+	d.collector = cmd
+	d.outputs = append(d.outputs, out)
+	return collectortest.WaitListening(ctx, d.httpAddr, 30*time.Second)
+}
+
+func (d *demo) stopCollector() {
+	if d.collector != nil {
+		_ = d.stop(d.collector, 15*time.Second)
+		d.collector = nil
+	}
+}
+
+func (d *demo) start(bin string, stdout io.Writer, env []string, args ...string) (*exec.Cmd, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout = os.Stderr
+	cmd.Stdout = stdout
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -177,6 +296,9 @@ func (d *demo) start(bin string, env []string, args ...string) (*exec.Cmd, error
 
 // stop asks cmd to exit with SIGTERM and kills it if it has not within grace.
 func (d *demo) stop(cmd *exec.Cmd, grace time.Duration) error {
+	if cmd.Process == nil {
+		return nil
+	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -205,55 +327,68 @@ func (d *demo) cleanup() {
 	}
 }
 
-type record struct {
-	ts                           time.Time
-	level, traceID, spanID, body string
-	attrs                        string
-}
-
-// readLogs reads the file exporter's output: one OTLP/JSON request per line, logs and
-// traces mixed.
-func readLogs(path string) ([]record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading collector output: %w", err)
-	}
-	defer f.Close()
+// readCollector reads the file exporter's output of every incarnation: one OTLP/JSON
+// request per line, logs and traces mixed.
+func (d *demo) readCollector() ([]record, error) {
 	var recs []record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	var u plog.JSONUnmarshaler
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !bytes.Contains(line, []byte(`"resourceLogs"`)) {
+	for _, path := range d.outputs {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		ld, err := u.UnmarshalLogs(line)
 		if err != nil {
-			return nil, fmt.Errorf("collector output: %w", err)
+			return nil, err
 		}
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					lr := lrs.At(k)
-					attrs, _ := json.Marshal(lr.Attributes().AsRaw())
-					r := record{
-						ts:    lr.Timestamp().AsTime(),
-						level: lr.SeverityText(),
-						body:  lr.Body().AsString(),
-						attrs: string(attrs),
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		for sc.Scan() {
+			if !bytes.Contains(sc.Bytes(), []byte(`"resourceLogs"`)) {
+				continue
+			}
+			ld, err := u.UnmarshalLogs(sc.Bytes())
+			if err != nil {
+				return nil, fmt.Errorf("collector output: %w", err)
+			}
+			for i := 0; i < ld.ResourceLogs().Len(); i++ {
+				sls := ld.ResourceLogs().At(i).ScopeLogs()
+				for j := 0; j < sls.Len(); j++ {
+					lrs := sls.At(j).LogRecords()
+					for k := 0; k < lrs.Len(); k++ {
+						lr := lrs.At(k)
+						r := record{ts: lr.Timestamp().AsTime(), level: lr.SeverityText(), body: lr.Body().AsString(), attrs: lr.Attributes().AsRaw()}
+						if !lr.TraceID().IsEmpty() {
+							r.traceID = lr.TraceID().String()
+						}
+						r.reqID, _ = r.attrs["request.id"].(string)
+						recs = append(recs, r)
 					}
-					if !lr.TraceID().IsEmpty() {
-						r.traceID = lr.TraceID().String()
-						r.spanID = lr.SpanID().String()
-					}
-					recs = append(recs, r)
 				}
 			}
 		}
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].ts.Before(recs[j].ts) })
+	return recs, nil
+}
+
+// readFallback reads the orders service's stdout: resilog's JSON lines.
+func readFallback(data []byte) ([]record, error) {
+	var recs []record
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return nil, fmt.Errorf("fallback line is not JSON: %s", sc.Text())
+		}
+		ts, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["time"]))
+		if err != nil {
+			return nil, fmt.Errorf("fallback line without a time: %s", sc.Text())
+		}
+		r := record{ts: ts, level: fmt.Sprint(m["level"]), body: fmt.Sprint(m["msg"])}
+		r.traceID, _ = m["trace_id"].(string)
+		r.reqID, _ = m["request_id"].(string)
+		recs = append(recs, r)
+	}
 	return recs, sc.Err()
 }
