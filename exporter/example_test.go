@@ -27,3 +27,10 @@ func ExampleNewFile() {
 	}
 	defer f.Shutdown(context.Background())
 }
+
+// Console and JSON lines are the local outputs; either can be the primary or the fallback.
+func ExampleNewConsole() {
+	console := exporter.NewConsole(os.Stderr)     // for a terminal
+	jsonLines := exporter.NewJSONLines(os.Stdout) // for containers
+	_, _ = console, jsonLines
+}

@@ -1,9 +1,14 @@
 package processor_test
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"regexp"
 
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
 )
 
@@ -31,4 +36,29 @@ func ExampleNewRedact() {
 	}
 	fmt.Println(r.String("customer_note=call-me ref OS-123456"))
 	// Output: customer_note=[REDACTED:secret] ref [REDACTED:order_secret]
+}
+
+// The processors in resilog's order, assembled by hand (resilog.New does this for you).
+func ExampleNewBatch() {
+	ctx := context.Background()
+	otlp, err := exporter.NewOTLP(ctx, exporter.OTLPConfig{Endpoint: "http://127.0.0.1:4318/v1/logs"})
+	if err != nil {
+		panic(err)
+	}
+	failover := exporter.NewFailover(otlp, exporter.NewJSONLines(os.Stdout), exporter.FailoverConfig{})
+	batch := processor.NewBatch(failover, processor.BatchConfig{Overflow: processor.OverflowFallback})
+	redact, err := processor.NewRedact(processor.RedactConfig{})
+	if err != nil {
+		panic(err)
+	}
+	provider := sdklog.NewLoggerProvider(
+		sdklog.WithAllowKeyDuplication(), // DedupKeys does it, cheaper
+		sdklog.WithProcessor(processor.NewDedupKeys()),
+		sdklog.WithProcessor(processor.NewCorrelate(processor.CorrelateConfig{Baggage: []string{"tenant"}})),
+		sdklog.WithProcessor(redact),
+		sdklog.WithProcessor(batch),
+	)
+	defer provider.Shutdown(ctx)
+	fmt.Println(batch.Stats().Emitted)
+	// Output: 0
 }
