@@ -67,6 +67,7 @@ func (p *HTTP) Requests() []Request {
 // Close stops the proxy.
 func (p *HTTP) Close() error { return p.srv.Close() }
 
+// ServeHTTP answers with the configured failure or forwards the request to the collector.
 func (p *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	req := Request{At: time.Now(), Path: r.URL.Path}

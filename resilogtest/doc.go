@@ -1,0 +1,16 @@
+// Package resilogtest captures what your code logs through resilog, in memory, so that
+// your tests can assert on it — the way zaptest/observer is used with zap.
+//
+//	func TestCheckout(t *testing.T) {
+//		logs := resilogtest.New(t)
+//		checkout(logs.Logger("github.com/acme/shop/checkout"), order)
+//		got := logs.FilterMessage("payment failed")
+//		if len(got) != 1 || got[0].Attrs["order_id"] != int64(1042) {
+//			t.Errorf("logged %v", logs.Records())
+//		}
+//	}
+//
+// Records go through the same pipeline as in production — bridge, correlation, redaction,
+// batching — with an in-memory exporter at the end, so a test also sees what redaction
+// and correlation do.
+package resilogtest
