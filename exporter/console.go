@@ -1,10 +1,8 @@
 package exporter
 
 import (
-	"context"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -21,35 +19,10 @@ import (
 // is no trace); nested groups are flattened to dotted keys. Every control character,
 // newline and invalid UTF-8 byte in the message and the values is escaped, and values
 // with spaces, quotes or '=' are quoted, so user input can never forge a line.
-type Console struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-}
+type Console struct{ lines }
 
 // NewConsole returns a Console writing to w; one Export is one Write.
-func NewConsole(w io.Writer) *Console { return &Console{w: w} }
-
-// Export writes records.
-func (c *Console) Export(_ context.Context, records []sdklog.Record) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf = c.buf[:0]
-	for i := range records {
-		c.buf = AppendConsole(c.buf, &records[i])
-	}
-	_, err := c.w.Write(c.buf)
-	if cap(c.buf) > 1<<20 {
-		c.buf = nil
-	}
-	return err
-}
-
-// ForceFlush does nothing.
-func (*Console) ForceFlush(context.Context) error { return nil }
-
-// Shutdown does nothing; the writer belongs to the caller.
-func (*Console) Shutdown(context.Context) error { return nil }
+func NewConsole(w io.Writer) *Console { return &Console{lines{w: w, format: AppendConsole}} }
 
 // AppendConsole appends r as one text line to b.
 func AppendConsole(b []byte, r *sdklog.Record) []byte {

@@ -34,36 +34,41 @@ import (
 // then the attributes, maps as nested objects. An attribute whose key collides with a
 // top-level field is written as "attr.<key>". Strings are escaped so that no value can
 // start a new line: control characters, U+2028/U+2029 and invalid UTF-8 never appear raw.
-type JSONLines struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-}
+type JSONLines struct{ lines }
 
 // NewJSONLines returns an exporter that writes to w. Writes are serialised; one Export
 // is one Write call.
-func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{w: w} }
+func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{lines{w: w, format: AppendJSON}} }
+
+// lines is what the line-oriented exporters share: format every record of a batch into
+// one buffer, write it with one call.
+type lines struct {
+	mu     sync.Mutex
+	w      io.Writer
+	buf    []byte
+	format func([]byte, *sdklog.Record) []byte
+}
 
 // Export writes records.
-func (j *JSONLines) Export(_ context.Context, records []sdklog.Record) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.buf = j.buf[:0]
+func (l *lines) Export(_ context.Context, records []sdklog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = l.buf[:0]
 	for i := range records {
-		j.buf = AppendJSON(j.buf, &records[i])
+		l.buf = l.format(l.buf, &records[i])
 	}
-	_, err := j.w.Write(j.buf)
-	if cap(j.buf) > 1<<20 {
-		j.buf = nil // don't keep a burst's buffer forever
+	_, err := l.w.Write(l.buf)
+	if cap(l.buf) > 1<<20 {
+		l.buf = nil // don't keep a burst's buffer forever
 	}
 	return err
 }
 
 // ForceFlush does nothing: every Export is written at once.
-func (*JSONLines) ForceFlush(context.Context) error { return nil }
+func (*lines) ForceFlush(context.Context) error { return nil }
 
 // Shutdown does nothing; the writer belongs to the caller.
-func (*JSONLines) Shutdown(context.Context) error { return nil }
+func (*lines) Shutdown(context.Context) error { return nil }
 
 // reservedKeys are the top-level fields of the schema.
 func reservedKey(k string) bool {

@@ -12,6 +12,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog"
+	"github.com/resilog/resilog/internal/recordtest"
 )
 
 // Record is one captured record, flattened for assertions.
@@ -141,28 +142,8 @@ func flatten(r *sdklog.Record) Record {
 		out.SpanID = id.String()
 	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		out.Attrs[string(kv.Key)] = value(kv.Value)
+		out.Attrs[string(kv.Key)] = recordtest.Value(kv.Value)
 		return true
 	})
 	return out
-}
-
-func value(v attribute.Value) any {
-	switch v.Type() {
-	case attribute.MAP:
-		m := map[string]any{}
-		for _, kv := range v.AsMap() {
-			m[string(kv.Key)] = value(kv.Value)
-		}
-		return m
-	case attribute.SLICE:
-		var s []any
-		for _, e := range v.AsSlice() {
-			s = append(s, value(e))
-		}
-		return s
-	case attribute.EMPTY:
-		return nil
-	}
-	return v.AsInterface()
 }
