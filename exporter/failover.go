@@ -168,6 +168,10 @@ func (f *Failover) toFallback(ctx context.Context, records []sdklog.Record) {
 	f.fb.enqueue(wctx, records)
 }
 
+// SpillRecord is Spill for one record that the caller still owns: it is cloned straight
+// into the fallback's buffer, never waiting.
+func (f *Failover) SpillRecord(r *sdklog.Record) { f.fb.enqueueOne(r) }
+
 // Spill hands records straight to the fallback, without trying the primary, waiting for
 // room in its buffer until ctx is done (a done ctx: not at all). The batch processor
 // spills what its queue cannot hold, and what is left at a shutdown deadline.

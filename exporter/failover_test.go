@@ -286,3 +286,27 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestSpillRecordNeverWaits(t *testing.T) {
+	fb := blockingExporter{release: make(chan struct{})}
+	cfg := fastConfig()
+	cfg.FallbackRecords = 3
+	f := NewFailover(&scripted{}, fb, cfg)
+	recs := records(10)
+	start := time.Now()
+	for i := range recs {
+		f.SpillRecord(&recs[i])
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("10 spills took %v with the fallback blocked", d)
+	}
+	// Three fit (the one being written, blocked, counts among them); seven did not.
+	if got := f.Stats().Dropped["fallback_full"]; got != 7 {
+		t.Fatalf("fallback_full = %d, want 7 (%+v)", got, f.Stats())
+	}
+	close(fb.release)
+	if err := f.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkBalance(t, f, 10)
+}

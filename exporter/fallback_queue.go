@@ -78,13 +78,7 @@ func (f *fallbackQueue) enqueue(ctx context.Context, records []sdklog.Record) {
 			dropped++
 			continue
 		}
-		if len(f.q) == cap(f.q) && f.head > 0 {
-			// Reuse the space the writer has consumed instead of growing.
-			n := copy(f.q, f.q[f.head:])
-			copy(f.sizes, f.sizes[f.head:])
-			clear(f.q[n:])
-			f.q, f.sizes, f.head = f.q[:n], f.sizes[:n], 0
-		}
+		f.compactLocked()
 		f.q = append(f.q, records[i])
 		f.sizes = append(f.sizes, size)
 		f.bytes += size
@@ -97,6 +91,40 @@ func (f *fallbackQueue) enqueue(ctx context.Context, records []sdklog.Record) {
 
 // waiting is the number of records not yet taken by the writer.
 func (f *fallbackQueue) waiting() int { return len(f.q) - f.head }
+
+// enqueueOne clones r into the buffer if there is room, and counts it as dropped
+// otherwise. It never waits.
+func (f *fallbackQueue) enqueueOne(r *sdklog.Record) {
+	size := recordsize.Of(r)
+	f.mu.Lock()
+	switch {
+	case f.abandoned:
+		f.mu.Unlock()
+		f.drops.Add(accounting.Shutdown, 1)
+		return
+	case f.full(size):
+		f.mu.Unlock()
+		f.drops.Add(accounting.FallbackFull, 1)
+		return
+	}
+	f.compactLocked()
+	f.q = append(f.q, r.Clone())
+	f.sizes = append(f.sizes, size)
+	f.bytes += size
+	f.cond.Broadcast()
+	f.mu.Unlock()
+}
+
+// compactLocked moves the waiting records to the front of the array when it is full and
+// the writer has consumed some, instead of growing it.
+func (f *fallbackQueue) compactLocked() {
+	if len(f.q) == cap(f.q) && f.head > 0 {
+		n := copy(f.q, f.q[f.head:])
+		copy(f.sizes, f.sizes[f.head:])
+		clear(f.q[n:])
+		f.q, f.sizes, f.head = f.q[:n], f.sizes[:n], 0
+	}
+}
 
 func (f *fallbackQueue) full(size int) bool {
 	n := f.waiting() + f.writing

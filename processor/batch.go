@@ -64,6 +64,12 @@ type Spiller interface {
 	Spill(ctx context.Context, records []sdklog.Record)
 }
 
+// recordSpiller is implemented by Spillers that can take one record by pointer, copying
+// it straight into their buffer: the log call's overflow path then allocates no slice.
+type recordSpiller interface {
+	SpillRecord(r *sdklog.Record)
+}
+
 // doneCtx is an already cancelled context: Spill with it never waits.
 var doneCtx = func() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,6 +146,7 @@ func (c *BatchConfig) setDefaults() {
 type Batch struct {
 	exp     sdklog.Exporter
 	spiller Spiller
+	one     recordSpiller // spiller's single-record form, if it has one
 	cfg     BatchConfig
 	drops   accounting.Drops
 	sampler *sampler // nil when sampling is off
@@ -184,6 +191,7 @@ func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	cfg.setDefaults()
 	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]int{}, stopTicker: make(chan struct{})}
 	b.spiller, _ = exp.(Spiller)
+	b.one, _ = exp.(recordSpiller)
 	b.sampler = newSampler(cfg.Sampling)
 	b.work = sync.NewCond(&b.mu)
 	b.space = sync.NewCond(&b.mu)
@@ -243,9 +251,12 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 			return nil
 		default: // OverflowFallback
 			b.mu.Unlock()
-			if b.spiller != nil {
+			switch {
+			case b.one != nil:
+				b.one.SpillRecord(r)
+			case b.spiller != nil:
 				b.spiller.Spill(doneCtx, []sdklog.Record{r.Clone()})
-			} else {
+			default:
 				b.drops.Add(accounting.QueueFull, 1)
 			}
 			return nil
