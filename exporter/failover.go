@@ -311,6 +311,6 @@ func (f *Failover) Shutdown(ctx context.Context) error {
 	f.stopOnce.Do(func() { close(f.stop) })
 	f.probing.Wait()
 	err := f.fb.shutdown(ctx)
-	f.drops.Flush()
+	f.drops.FlushWithin(50 * time.Millisecond)
 	return errors.Join(err, f.primary.Shutdown(ctx), f.fb.exp.Shutdown(ctx))
 }

@@ -491,7 +491,7 @@ func (b *Batch) shutdown(ctx context.Context) error {
 		}
 	}
 	err = errors.Join(err, b.exp.Shutdown(ctx))
-	b.drops.Flush()
+	b.drops.FlushWithin(50 * time.Millisecond)
 	return err
 }
 

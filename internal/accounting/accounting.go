@@ -50,16 +50,19 @@ func Reasons() []Reason {
 }
 
 // Drops counts dropped records by reason and reports them on a writer (stderr by default)
-// at most once per interval. The zero value is ready to use.
+// at most once per interval. Counting is lock-free; the report is written on a timer's
+// goroutine, never on the caller's, so a blocked stderr cannot stall a log call. The zero
+// value is ready to use.
 type Drops struct {
 	counts [numReasons]atomic.Uint64
 
-	reportMu     sync.Mutex
-	lastReport   time.Time
-	reported     [numReasons]uint64
-	out          io.Writer
-	interval     time.Duration
-	pendingTimer *time.Timer
+	pending    atomic.Bool  // a report is scheduled
+	lastReport atomic.Int64 // unix nanos of the last line written
+
+	reportMu sync.Mutex // serialises writers
+	reported [numReasons]uint64
+	out      io.Writer
+	interval time.Duration
 }
 
 // SetReport sets where and how often drops are reported; w nil means os.Stderr and
@@ -74,7 +77,17 @@ func (d *Drops) Add(r Reason, n int) {
 		return
 	}
 	d.counts[r].Add(uint64(n))
-	d.report()
+	if d.pending.CompareAndSwap(false, true) {
+		interval := d.interval
+		if interval <= 0 {
+			interval = 10 * time.Second
+		}
+		wait := max(0, interval-time.Since(time.Unix(0, d.lastReport.Load())))
+		time.AfterFunc(wait, func() {
+			d.pending.Store(false) // drops from now on schedule the next line
+			d.Flush()
+		})
+	}
 }
 
 // Count returns how many records were dropped for r.
@@ -100,41 +113,10 @@ func (d *Drops) Snapshot() map[string]uint64 {
 	return m
 }
 
-// report writes a line now if the last one is older than the interval, and otherwise
-// makes sure one is written when the interval ends, so the final count is never hidden.
-func (d *Drops) report() {
-	d.reportMu.Lock()
-	defer d.reportMu.Unlock()
-	interval := d.interval
-	if interval <= 0 {
-		interval = 10 * time.Second
-	}
-	if wait := interval - time.Since(d.lastReport); wait > 0 {
-		if d.pendingTimer == nil {
-			d.pendingTimer = time.AfterFunc(wait, func() {
-				d.reportMu.Lock()
-				defer d.reportMu.Unlock()
-				d.pendingTimer = nil
-				d.writeLocked()
-			})
-		}
-		return
-	}
-	d.writeLocked()
-}
-
-// Flush writes a line for drops not reported yet, at once.
+// Flush writes a line for the drops not reported yet, now, on the caller's goroutine.
 func (d *Drops) Flush() {
 	d.reportMu.Lock()
 	defer d.reportMu.Unlock()
-	if d.pendingTimer != nil {
-		d.pendingTimer.Stop()
-		d.pendingTimer = nil
-	}
-	d.writeLocked()
-}
-
-func (d *Drops) writeLocked() {
 	var parts []string
 	for i := range d.counts {
 		n := d.counts[i].Load()
@@ -146,10 +128,24 @@ func (d *Drops) writeLocked() {
 	if len(parts) == 0 {
 		return
 	}
-	d.lastReport = time.Now()
+	d.lastReport.Store(time.Now().UnixNano())
 	w := d.out
 	if w == nil {
 		w = os.Stderr
 	}
 	fmt.Fprintf(w, "resilog: records dropped: %s\n", strings.Join(parts, " "))
+}
+
+// FlushWithin is Flush that gives up waiting after timeout (the line is still written
+// when the writer unblocks): for Shutdown, which must keep its deadline even with stderr
+// blocked.
+func (d *Drops) FlushWithin(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { d.Flush(); close(done) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
