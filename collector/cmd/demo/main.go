@@ -260,12 +260,13 @@ func compact(m map[string]any) string {
 
 func (d *demo) startCollector(ctx context.Context) error {
 	out := filepath.Join(d.dir, fmt.Sprintf("collector-%d.jsonl", len(d.outputs)))
-	cmd, err := d.start(d.collectorBin, os.Stderr, []string{"RESILOG_COLLECTOR_OUT=" + out},
+	traces := filepath.Join(d.dir, fmt.Sprintf("collector-traces-%d.jsonl", len(d.outputs)))
+	cmd, err := d.start(d.collectorBin, os.Stderr, []string{"RESILOG_COLLECTOR_OUT=" + out, "RESILOG_COLLECTOR_TRACES_OUT=" + traces},
 		"--config", d.config,
 		"--set=receivers.otlp.protocols.http.endpoint="+d.httpAddr,
 		"--set=receivers.otlp.protocols.grpc.endpoint="+d.grpcAddr,
-		"--set=service.pipelines.logs.exporters=[file]",
-		"--set=service.pipelines.traces.exporters=[file]")
+		"--set=service.pipelines.logs.exporters=[file/logs]",
+		"--set=service.pipelines.traces.exporters=[file/traces]")
 	if err != nil {
 		return err
 	}
@@ -327,8 +328,8 @@ func (d *demo) cleanup() {
 	}
 }
 
-// readCollector reads the file exporter's output of every incarnation: one OTLP/JSON
-// request per line, logs and traces mixed.
+// readCollector reads the logs file exporter's output of every incarnation: one OTLP/JSON
+// request per line.
 func (d *demo) readCollector() ([]record, error) {
 	var recs []record
 	var u plog.JSONUnmarshaler
