@@ -449,10 +449,10 @@ func (r *Redact) text(s string) (string, bool) {
 		return placeholder(KindTooLarge), true
 	}
 	if !mayContain(s) && len(r.patterns) == 0 {
-		return s, false
+		return s, false // the body of a clean record ends here
 	}
 	var buf [8]span
-	spans := r.findSpans(s, buf[:0])
+	spans := r.findSpans(s, scanFlags(s), buf[:0])
 	if len(spans) == 0 {
 		return s, false
 	}

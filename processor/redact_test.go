@@ -302,3 +302,21 @@ func FuzzRedact(f *testing.F) {
 		r.Value(attribute.MapValue(attribute.String(s, s), attribute.Map("g", attribute.String("password", s))))
 	})
 }
+
+// TestMayContainAgreesWithScanFlags keeps the fast path and the full scan in step.
+func TestMayContainAgreesWithScanFlags(t *testing.T) {
+	for _, s := range append(append(loadLines(t, "redact-positives.tsv"), loadLines(t, "redact-negatives.tsv")...),
+		"order created", "149.99", "+44 20", "GB82", "a@b", "x=1", "Bearer abc", "12345", "123456") {
+		if got, want := mayContain(s), scanFlags(s)&worthScanning != 0; got != want {
+			t.Errorf("mayContain(%q) = %v, scanFlags says %v", s, got, want)
+		}
+	}
+}
+
+func loadLines(t *testing.T, name string) []string {
+	var out []string
+	for _, s := range loadCorpus(t, name) {
+		out = append(out, s.line)
+	}
+	return out
+}

@@ -91,8 +91,25 @@ var tokenRules = []tokenRule{
 	{"SG.", 60, KindSendGridKey, tokenOrDot},
 }
 
-// mayContain is the fast path: one pass over s that finds nothing to scan for in ordinary
-// text. It must return true whenever a detector below could match.
+// What a string holds, as far as the detectors care; findSpans runs only those that can
+// match.
+const (
+	hasDigits = 1 << iota // six digits or more: cards, IBANs, SSNs, NINOs, phones
+	hasAt                 // '@': e-mail, URL user info
+	hasSep                // '=' or ':': key=value, URLs, headers
+	hasPrefix             // a token prefix at a word start: provider keys, JWT, PEM, Bearer
+	hasPlus               // '+': phone numbers
+	hasUpper2             // two capitals in a row: IBANs and NINOs
+
+	// worthScanning: without one of these no detector can match (hasPlus and hasUpper2
+	// only narrow which detectors run).
+	worthScanning = hasDigits | hasAt | hasSep | hasPrefix
+)
+
+// mayContain is the fast path: scanFlags(s)&worthScanning != 0, computed with fewer
+// checks a character and an early exit. It runs on the body and every string attribute
+// of every record; scanning clean strings with scanFlags instead cost a clean record
+// ~12 ns (BenchmarkRedact/clean 155-161 ns against 143-145). A test keeps the two in step.
 func mayContain(s string) bool {
 	digits := 0
 	for i := 0; i < len(s); i++ {
@@ -112,17 +129,7 @@ func mayContain(s string) bool {
 	return false
 }
 
-// What a string holds, as far as the detectors care; findSpans runs only those that can
-// match.
-const (
-	hasDigits = 1 << iota // six digits or more: cards, IBANs, SSNs, NINOs, phones
-	hasAt                 // '@': e-mail, URL user info
-	hasSep                // '=' or ':': key=value, URLs, headers
-	hasPrefix             // a token prefix at a word start: provider keys, JWT, PEM, Bearer
-	hasPlus               // '+': phone numbers
-	hasUpper2             // two capitals in a row: IBANs and NINOs
-)
-
+// scanFlags reads s once and says what it holds.
 func scanFlags(s string) (f int) {
 	digits := 0
 	for i := 0; i < len(s); i++ {
@@ -181,10 +188,10 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// findSpans appends the secrets found in s to out, sorted and without overlaps.
-func (r *Redact) findSpans(s string, out []span) []span {
+// findSpans appends the secrets found in s to out, sorted and without overlaps. f is
+// scanFlags(s).
+func (r *Redact) findSpans(s string, f int, out []span) []span {
 	n0 := len(out)
-	f := scanFlags(s)
 	if r.on[GroupCredentials] {
 		if f&hasPrefix != 0 {
 			out = r.findTokens(s, out)
