@@ -101,17 +101,8 @@ func TestFaultCollectorHangs(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
-			addr := c.HTTPAddr()
-			if proto == exporter.ProtocolGRPC {
-				addr = c.GRPCAddr()
-			}
-			proxy, err := faultproxy.NewTCP(addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer proxy.Close()
-			proxy.SetHang(true)
-			l := newLoad(t, proto, "http://"+proxy.Addr(), resilog.WithTimeout(500*time.Millisecond))
+			hung := hungProxy(t, c, proto)
+			l := newLoad(t, proto, hung, resilog.WithTimeout(500*time.Millisecond))
 			l.emit(3000, 0, nil)
 			l.shutdown(10 * time.Second)
 			o := l.account(c)
@@ -125,22 +116,30 @@ func TestFaultCollectorHangs(t *testing.T) {
 	}
 }
 
+// hungProxy puts a proxy that accepts connections and never answers in front of c's
+// receiver for proto, and returns its endpoint.
+func hungProxy(t *testing.T, c *collectortest.Collector, proto string) string {
+	t.Helper()
+	addr := c.HTTPAddr()
+	if proto == exporter.ProtocolGRPC {
+		addr = c.GRPCAddr()
+	}
+	proxy, err := faultproxy.NewTCP(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	proxy.SetHang(true)
+	return "http://" + proxy.Addr()
+}
+
 func TestFaultShutdownDeadlineWhileHung(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
-			addr := c.HTTPAddr()
-			if proto == exporter.ProtocolGRPC {
-				addr = c.GRPCAddr()
-			}
-			proxy, err := faultproxy.NewTCP(addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer proxy.Close()
-			proxy.SetHang(true)
+			hung := hungProxy(t, c, proto)
 			// The export timeout (10s) is far beyond the shutdown deadline (1s).
-			l := newLoad(t, proto, "http://"+proxy.Addr())
+			l := newLoad(t, proto, hung)
 			l.emit(5000, 0, nil)
 			const deadline = time.Second
 			took := l.shutdown(deadline)

@@ -3,7 +3,6 @@ package faultproxy
 import (
 	"context"
 	"net"
-	"sync"
 	"time"
 
 	collogpb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -24,11 +23,9 @@ type GRPC struct {
 	conn   *grpc.ClientConn
 	client collogpb.LogsServiceClient
 
-	mu        sync.Mutex
-	code      codes.Code
-	retry     time.Duration
-	remaining int
-	requests  []Request
+	plan  plan
+	code  codes.Code    // under plan.mu
+	retry time.Duration // under plan.mu
 }
 
 // NewGRPC listens on a free loopback port and forwards to target (host:port).
@@ -54,17 +51,11 @@ func (p *GRPC) URL() string { return "http://" + p.l.Addr().String() }
 // Fail answers the next n calls (every call if n < 0) with code; retry > 0 attaches
 // RetryInfo with that delay.
 func (p *GRPC) Fail(code codes.Code, retry time.Duration, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.code, p.retry, p.remaining = code, retry, n
+	p.plan.set(n, func() { p.code, p.retry = code, retry })
 }
 
 // Requests returns the calls seen so far; Status holds the gRPC code answered.
-func (p *GRPC) Requests() []Request {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]Request(nil), p.requests...)
-}
+func (p *GRPC) Requests() []Request { return p.plan.seen() }
 
 // Close stops the proxy.
 func (p *GRPC) Close() error {
@@ -74,18 +65,12 @@ func (p *GRPC) Close() error {
 
 // Export fails or forwards one call.
 func (p *GRPC) Export(ctx context.Context, req *collogpb.ExportLogsServiceRequest) (*collogpb.ExportLogsServiceResponse, error) {
-	p.mu.Lock()
-	r := Request{At: time.Now(), Path: "Export"}
-	fail := p.remaining != 0 && p.code != codes.OK
-	if fail {
-		r.Status = int(p.code)
-		if p.remaining > 0 {
-			p.remaining--
-		}
-	}
-	code, retry := p.code, p.retry
-	p.requests = append(p.requests, r)
-	p.mu.Unlock()
+	var code codes.Code
+	var retry time.Duration
+	fail := p.plan.next("Export", func() int {
+		code, retry = p.code, p.retry
+		return int(code)
+	})
 	if !fail {
 		return p.client.Export(ctx, req)
 	}

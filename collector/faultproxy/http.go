@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"sync"
 	"time"
 )
 
@@ -16,18 +15,9 @@ type HTTP struct {
 	l     net.Listener
 	proxy *httputil.ReverseProxy
 
-	mu         sync.Mutex
-	status     int
-	retryAfter string
-	remaining  int // failures left; -1 means every request
-	requests   []Request
-}
-
-// Request is one request the proxy saw.
-type Request struct {
-	At     time.Time
-	Path   string
-	Status int // what the proxy answered; 0 when forwarded
+	plan       plan
+	status     int    // under plan.mu
+	retryAfter string // under plan.mu
 }
 
 // NewHTTP listens on a free loopback port and forwards to target (http://host:port).
@@ -52,35 +42,23 @@ func (p *HTTP) URL() string { return "http://" + p.l.Addr().String() }
 // Fail answers the next n requests (every request if n < 0) with status and, if
 // retryAfter is not empty, a Retry-After header.
 func (p *HTTP) Fail(status int, retryAfter string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.status, p.retryAfter, p.remaining = status, retryAfter, n
+	p.plan.set(n, func() { p.status, p.retryAfter = status, retryAfter })
 }
 
 // Requests returns the requests seen so far.
-func (p *HTTP) Requests() []Request {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]Request(nil), p.requests...)
-}
+func (p *HTTP) Requests() []Request { return p.plan.seen() }
 
 // Close stops the proxy.
 func (p *HTTP) Close() error { return p.srv.Close() }
 
 // ServeHTTP answers with the configured failure or forwards the request to the collector.
 func (p *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	req := Request{At: time.Now(), Path: r.URL.Path}
-	fail := p.remaining != 0 && p.status != 0
-	if fail {
-		req.Status = p.status
-		if p.remaining > 0 {
-			p.remaining--
-		}
-	}
-	status, retryAfter := p.status, p.retryAfter
-	p.requests = append(p.requests, req)
-	p.mu.Unlock()
+	var status int
+	var retryAfter string
+	fail := p.plan.next(r.URL.Path, func() int {
+		status, retryAfter = p.status, p.retryAfter
+		return status
+	})
 	if !fail {
 		p.proxy.ServeHTTP(w, r)
 		return
