@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
+	"syscall"
 	"time"
 )
 
@@ -34,5 +36,24 @@ func WaitListening(ctx context.Context, addr string, within time.Duration) error
 			return ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// StopProcess asks cmd to exit with SIGTERM (a collector or a service then flushes what
+// it holds), waits, and kills it if it has not exited within grace.
+func StopProcess(cmd *exec.Cmd, grace time.Duration) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("%s did not exit within %v of SIGTERM", cmd.Path, grace)
 	}
 }

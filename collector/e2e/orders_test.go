@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,8 +49,7 @@ func startOrders(t *testing.T, bin string, env ...string) (base string, stop fun
 	stop = func() []byte {
 		if !stopped {
 			stopped = true
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
+			_ = collectortest.StopProcess(cmd, 30*time.Second)
 		}
 		return stdout.Bytes()
 	}

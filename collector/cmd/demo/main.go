@@ -300,19 +300,9 @@ func (d *demo) stop(cmd *exec.Cmd, grace time.Duration) error {
 	if cmd.Process == nil {
 		return nil
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		cmd.Process = nil
-		return err
-	case <-time.After(grace):
-		_ = cmd.Process.Kill()
-		<-done
-		cmd.Process = nil
-		return fmt.Errorf("did not exit within %v of SIGTERM", grace)
-	}
+	err := collectortest.StopProcess(cmd, grace)
+	cmd.Process = nil // cleanup skips it
+	return err
 }
 
 // cleanup kills whatever is still running and removes the temporary directory.

@@ -386,15 +386,7 @@ func (c *collector) stop() {
 	if c.cmd == nil {
 		return
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-done
-	}
+	_ = collectortest.StopProcess(c.cmd, 30*time.Second)
 	c.cmd = nil
 }
 
