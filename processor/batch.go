@@ -175,6 +175,7 @@ type Batch struct {
 	cancelExport context.CancelFunc
 	workers      sync.WaitGroup
 	stopTicker   chan struct{}
+	refill       chan struct{} // asks tick for a spare batch buffer
 	shutdownOnce sync.Once
 	shutdownErr  error
 	free         []*pending // exported batches kept for reuse, under mu
@@ -192,7 +193,7 @@ var _ sdklog.Processor = (*Batch)(nil)
 // and Shutdown hand it what they cannot queue or export.
 func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	cfg.setDefaults()
-	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]int{}, stopTicker: make(chan struct{})}
+	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]int{}, stopTicker: make(chan struct{}), refill: make(chan struct{}, 1)}
 	b.spiller, _ = exp.(Spiller)
 	b.one, _ = exp.(recordSpiller)
 	b.sampler = newSampler(cfg.Sampling)
@@ -200,6 +201,7 @@ func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	b.space = sync.NewCond(&b.mu)
 	b.progress = sync.NewCond(&b.mu)
 	b.exportCtx, b.cancelExport = context.WithCancel(context.Background())
+	b.free = append(b.free, b.makePending())
 	for range cfg.Exporters {
 		b.workers.Add(1)
 		go b.runExporter()
@@ -325,6 +327,13 @@ func (b *Batch) tick() {
 			b.mu.Lock()
 			b.sealLocked()
 			b.mu.Unlock()
+		case <-b.refill:
+			p := b.makePending()
+			b.mu.Lock()
+			if len(b.free) == 0 {
+				b.free = append(b.free, p)
+			}
+			b.mu.Unlock()
 		}
 	}
 }
@@ -380,14 +389,29 @@ func (b *Batch) runExporter() {
 
 // newPendingLocked returns an empty batch, reusing an exported one when it can: a fixed
 // free list, unlike a sync.Pool, survives garbage collections, so steady logging does not
-// allocate batch buffers.
+// allocate batch buffers. When it takes the last free buffer, tick allocates the next
+// one while this one fills: a buffer is MaxBatch records (about 600 KB at 1024), and
+// allocating it on the caller's goroutine made that log call pay for zeroing it and for
+// garbage-collection assists in proportion (0.3-0.85 ms of CPU time, and up to 1.8 ms of
+// wall time, at every 1024th record with the collector down).
 func (b *Batch) newPendingLocked() *pending {
-	if n := len(b.free); n > 0 {
-		p := b.free[n-1]
-		b.free[n-1] = nil
-		b.free = b.free[:n-1]
-		return p
+	n := len(b.free)
+	if n == 0 {
+		return b.makePending() // a burst outran tick
 	}
+	p := b.free[n-1]
+	b.free[n-1] = nil
+	b.free = b.free[:n-1]
+	if n == 1 {
+		select {
+		case b.refill <- struct{}{}:
+		default:
+		}
+	}
+	return p
+}
+
+func (b *Batch) makePending() *pending {
 	return &pending{recs: make([]sdklog.Record, 0, b.cfg.MaxBatch)}
 }
 

@@ -293,3 +293,49 @@ func TestBatchShutdownAccountsForStuckExports(t *testing.T) {
 		t.Errorf("stats %+v, want all 50 dropped with reason shutdown", s)
 	}
 }
+
+// TestBatchBufferIsReadyBeforeTheLogCallNeedsIt: a batch buffer (MaxBatch records, about
+// 600 KB at the default) is allocated off the log call. While exports hang, every sealed
+// batch keeps its buffer, and the next one must be waiting before the current one is full.
+func TestBatchBufferIsReadyBeforeTheLogCallNeedsIt(t *testing.T) {
+	g := newGated()
+	b := NewBatch(g, BatchConfig{MaxBatch: 8, Exporters: 1, Interval: time.Hour})
+	defer func() {
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+	}()
+	spare := func() *pending {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			b.mu.Lock()
+			var p *pending
+			if n := len(b.free); n > 0 {
+				p = b.free[n-1]
+			}
+			b.mu.Unlock()
+			if p != nil || time.Now().After(deadline) {
+				return p
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	want := spare() // allocated by NewBatch
+	for batch := range 5 {
+		if want == nil {
+			t.Fatalf("batch %d: no spare buffer waiting", batch)
+		}
+		_ = b.OnEmit(context.Background(), rec(batch*8, log.SeverityInfo))
+		b.mu.Lock()
+		got := b.cur
+		b.mu.Unlock()
+		if got != want {
+			t.Fatalf("batch %d: the log call did not take the spare buffer", batch)
+		}
+		// The next buffer is made while this one fills, not when it is sealed: the call
+		// right after a seal would otherwise find none.
+		want = spare()
+		for i := 1; i < 8; i++ {
+			_ = b.OnEmit(context.Background(), rec(batch*8+i, log.SeverityInfo))
+		}
+	}
+}
