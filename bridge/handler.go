@@ -6,15 +6,27 @@ import (
 	"runtime"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 )
 
 // Handler is a named slog.Handler that emits into an OpenTelemetry LoggerProvider.
+//
+// Records are converted as the upstream bridge (otelslog) converts them. The common case
+// — no group opened with WithGroup, and only scalar attributes (strings, numbers, bools,
+// durations, times) on the record and bound with WithAttrs — is converted here, with the
+// same result and without the upstream bridge's per-record attribute buffer (one heap
+// allocation of 64 bytes per attribute); everything else goes through otelslog.
 type Handler struct {
 	level      slog.Leveler
 	errorStack bool
 	source     bool
 	inner      *otelslog.Handler
+	// logger is the provider's logger for the fast path; nil when every record goes
+	// through inner (no provider given, a group is open, or a bound attribute is not
+	// scalar).
+	logger log.Logger
+	bound  []attribute.KeyValue // attributes bound with WithAttrs, converted
 }
 
 var _ slog.Handler = (*Handler)(nil)
@@ -68,10 +80,12 @@ func NewHandler(name string, opts ...Option) *Handler {
 		c.level = slog.LevelInfo
 	}
 	var oo []otelslog.Option
+	var logger log.Logger
 	if c.provider != nil {
 		oo = append(oo, otelslog.WithLoggerProvider(c.provider))
+		logger = c.provider.Logger(name) // the scope otelslog gives it: the name alone
 	}
-	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, inner: otelslog.NewHandler(name, oo...)}
+	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, inner: otelslog.NewHandler(name, oo...), logger: logger}
 }
 
 // Enabled reports whether l passes the level gate and the provider wants the record.
@@ -97,7 +111,83 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		r = r.Clone()
 		r.AddAttrs(slog.String("code.file.path", f.File), slog.Int("code.line.number", f.Line), slog.String("code.function.name", f.Function))
 	}
+	if h.logger != nil && scalarAttrs(r) {
+		h.logger.Emit(ctx, h.convert(r))
+		return nil
+	}
 	return h.inner.Handle(ctx, r)
+}
+
+// sevOffset maps slog levels onto OpenTelemetry severities, as otelslog does.
+const sevOffset = slog.Level(log.SeverityDebug) - slog.LevelDebug
+
+// convert is otelslog's conversion of a record without groups whose attributes are all
+// scalar (scalarAttrs).
+func (h *Handler) convert(r slog.Record) log.Record {
+	var rec log.Record
+	rec.SetTimestamp(r.Time)
+	rec.SetBody(attribute.StringValue(r.Message))
+	rec.SetSeverity(log.Severity(r.Level + sevOffset))
+	rec.SetSeverityText(r.Level.String())
+	if len(h.bound) > 0 {
+		rec.AddAttributes(h.bound...)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		rec.AddAttributes(scalarKeyValue(a))
+		return true
+	})
+	return rec
+}
+
+// scalarAttrs reports whether every attribute of r is a keyed scalar.
+func scalarAttrs(r slog.Record) bool {
+	ok := true
+	r.Attrs(func(a slog.Attr) bool {
+		ok = isScalar(a)
+		return ok
+	})
+	return ok
+}
+
+// isScalar reports whether a has a key and a value otelslog converts without looking
+// inside it: not a group, a LogValuer or an arbitrary value (an error among them).
+func isScalar(a slog.Attr) bool {
+	if a.Key == "" {
+		return false
+	}
+	switch a.Value.Kind() {
+	case slog.KindBool, slog.KindDuration, slog.KindFloat64, slog.KindInt64, slog.KindString, slog.KindTime, slog.KindUint64:
+		return true
+	}
+	return false
+}
+
+// scalarKeyValue converts a scalar attribute exactly as otelslog does: durations in
+// nanoseconds, times in Unix nanoseconds, an unsigned integer beyond int64 as a float.
+func scalarKeyValue(a slog.Attr) attribute.KeyValue {
+	kv := attribute.KeyValue{Key: attribute.Key(a.Key)}
+	switch v := a.Value; v.Kind() {
+	case slog.KindBool:
+		kv.Value = attribute.BoolValue(v.Bool())
+	case slog.KindDuration:
+		kv.Value = attribute.Int64Value(v.Duration().Nanoseconds())
+	case slog.KindFloat64:
+		kv.Value = attribute.Float64Value(v.Float64())
+	case slog.KindInt64:
+		kv.Value = attribute.Int64Value(v.Int64())
+	case slog.KindString:
+		kv.Value = attribute.StringValue(v.String())
+	case slog.KindTime:
+		kv.Value = attribute.Int64Value(v.Time().UnixNano())
+	case slog.KindUint64:
+		const maxInt64 = ^uint64(0) >> 1
+		if u := v.Uint64(); u > maxInt64 {
+			kv.Value = attribute.Float64Value(float64(u))
+		} else {
+			kv.Value = attribute.Int64Value(int64(u))
+		}
+	}
+	return kv
 }
 
 // WithAttrs returns a Handler that adds attrs to every record.
@@ -112,7 +202,19 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		clean[i] = replaceErrors(a, &first, 0)
 	}
-	return &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithAttrs(clean).(*otelslog.Handler)}
+	h2 := &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithAttrs(clean).(*otelslog.Handler)}
+	if h.logger != nil {
+		bound := make([]attribute.KeyValue, len(h.bound), len(h.bound)+len(clean))
+		copy(bound, h.bound)
+		for _, a := range clean {
+			if !isScalar(a) {
+				return h2 // otelslog keeps the bound attributes from here on
+			}
+			bound = append(bound, scalarKeyValue(a))
+		}
+		h2.logger, h2.bound = h.logger, bound
+	}
+	return h2
 }
 
 // WithGroup returns a Handler that nests later attributes under name.
@@ -120,5 +222,6 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
+	// Groups are otelslog's: no fast path below a group.
 	return &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithGroup(name).(*otelslog.Handler)}
 }

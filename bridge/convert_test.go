@@ -1,0 +1,124 @@
+package bridge_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/bridge"
+)
+
+// describe renders everything a converted record carries, attributes in order.
+func describe(r sdklog.Record) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "time=%d sev=%d text=%q body=%s scope=%q", r.Timestamp().UnixNano(), r.Severity(), r.SeverityText(), r.Body().String(), r.InstrumentationScope().Name)
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		fmt.Fprintf(&b, " %s=%s:%s", kv.Key, kv.Value.Type(), kv.Value.String())
+		return true
+	})
+	return b.String()
+}
+
+// TestConversionMatchesOtelslog: the bridge converts records itself when it can (no group,
+// scalar attributes) and through otelslog otherwise; either way the result must be what
+// otelslog alone produces.
+func TestConversionMatchesOtelslog(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC)
+	type point struct{ X, Y int }
+	cases := []struct {
+		name string
+		log  func(l *slog.Logger)
+	}{
+		{"every scalar kind", func(l *slog.Logger) {
+			l.Info("scalars", "s", "text", "empty", "", "i", -42, "i64", int64(math.MinInt64), "u", uint64(7),
+				"u_big", uint64(math.MaxUint64), "f", 3.25, "b", true, "d", 1500*time.Millisecond, "t", at)
+		}},
+		{"more than five attributes", func(l *slog.Logger) {
+			l.Warn("many", "a", 1, "b", 2, "c", 3, "d", 4, "e", 5, "f", 6, "g", 7)
+		}},
+		{"custom levels", func(l *slog.Logger) {
+			l.Log(context.Background(), slog.LevelInfo+2, "info+2", "k", "v")
+			l.Log(context.Background(), slog.LevelDebug-4, "debug-4")
+			l.Log(context.Background(), slog.LevelError+8, "error+8")
+		}},
+		{"bound scalars", func(l *slog.Logger) {
+			l.With("svc", "orders", "shard", 3).With("zone", "eu").Info("bound", "k", "v")
+		}},
+		{"bound non-scalar", func(l *slog.Logger) {
+			l.With("p", point{1, 2}).Info("struct bound", "k", "v")
+		}},
+		{"non-scalar attributes", func(l *slog.Logger) {
+			l.Info("any", "p", point{1, 2}, "list", []int{1, 2}, "bytes", []byte("ab"), "m", map[string]int{"a": 1})
+		}},
+		{"group attribute and empty key", func(l *slog.Logger) {
+			l.Info("group", slog.Group("req", "method", "GET", "path", "/"), slog.String("", "ignored"), "k", "v")
+			l.Info("inline", slog.Group("", "x", 1))
+		}},
+		{"log valuer", func(l *slog.Logger) {
+			l.Info("valuer", "v", valuer{}, "k", "v")
+		}},
+		{"with group", func(l *slog.Logger) {
+			l.With("top", 1).WithGroup("g").With("in", 2).Info("grouped", "k", "v")
+			l.WithGroup("empty").Info("no attributes")
+		}},
+		{"no attributes", func(l *slog.Logger) {
+			l.Error("bare")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := emitted(t, func(lp *sdklog.LoggerProvider) slog.Handler {
+				return bridge.NewHandler("conv", bridge.WithLoggerProvider(lp), bridge.WithLevel(slog.Level(-100)))
+			}, c.log, at)
+			want := emitted(t, func(lp *sdklog.LoggerProvider) slog.Handler {
+				return otelslog.NewHandler("conv", otelslog.WithLoggerProvider(lp))
+			}, c.log, at)
+			if len(got) != len(want) {
+				t.Fatalf("%d records, otelslog gives %d", len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("record %d:\n got %s\nwant %s", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+type valuer struct{}
+
+func (valuer) LogValue() slog.Value { return slog.IntValue(7) }
+
+// fixedTime sets every record's time, so that two handlers' records compare equal.
+type fixedTime struct {
+	slog.Handler
+	at time.Time
+}
+
+func (h fixedTime) Handle(ctx context.Context, r slog.Record) error {
+	r.Time = h.at
+	return h.Handler.Handle(ctx, r)
+}
+func (h fixedTime) WithAttrs(a []slog.Attr) slog.Handler {
+	return fixedTime{h.Handler.WithAttrs(a), h.at}
+}
+func (h fixedTime) WithGroup(n string) slog.Handler { return fixedTime{h.Handler.WithGroup(n), h.at} }
+
+func emitted(t *testing.T, handler func(*sdklog.LoggerProvider) slog.Handler, log func(*slog.Logger), at time.Time) []string {
+	t.Helper()
+	exp, lp := newPipeline(t)
+	log(slog.New(fixedTime{handler(lp), at}))
+	var out []string
+	for _, r := range exp.Records() {
+		out = append(out, describe(r))
+	}
+	return out
+}
