@@ -43,8 +43,35 @@ func appendVarint(b []byte, v uint64) []byte {
 	return append(b, byte(v))
 }
 
-// sizeField is the size of a length-delimited field holding n bytes.
-func sizeField(n int) int { return 1 + sizeVarint(uint64(n)) + n }
+// openField appends the tag of a length-delimited field and room for a length of width
+// bytes, and returns where the field's content starts. The content is appended next, and
+// closeField writes its length: one pass, with no sizing pass before it.
+func openField(b []byte, field, width int) ([]byte, int) {
+	b = append(b, tag(field, wireBytes))
+	b = append(b, make([]byte, width)...)
+	return b, len(b)
+}
+
+// closeField writes the length of the content appended since start into the room
+// openField left, moving the content when the length's varint is not width bytes long,
+// so that the encoding stays canonical. Widths are chosen so that moves are rare: 1 for
+// values and attributes, 2 for records, 3 for the groups of a batch.
+func closeField(b []byte, start, width int) []byte {
+	n := len(b) - start
+	need := sizeVarint(uint64(n))
+	switch {
+	case need > width:
+		b = append(b, make([]byte, need-width)...)
+		copy(b[start+need-width:], b[start:start+n])
+		start += need - width
+	case need < width:
+		copy(b[start-(width-need):], b[start:start+n])
+		b = b[:len(b)-(width-need)]
+		start -= width - need
+	}
+	appendVarint(b[:start-need], uint64(n))
+	return b
+}
 
 // utf8Valid returns s, or s with each invalid byte sequence replaced by U+FFFD: protobuf
 // strings must be UTF-8, and a collector may reject the whole request otherwise.
@@ -55,9 +82,6 @@ func utf8Valid(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// sizeString is the size of a string field holding s.
-func sizeString(s string) int { return sizeField(len(utf8Valid(s))) }
-
 func appendStringField(b []byte, field int, s string) []byte {
 	s = utf8Valid(s)
 	b = append(b, tag(field, wireBytes))
@@ -65,38 +89,10 @@ func appendStringField(b []byte, field int, s string) []byte {
 	return append(b, s...)
 }
 
-func appendHeader(b []byte, field, size int) []byte {
-	b = append(b, tag(field, wireBytes))
-	return appendVarint(b, uint64(size))
-}
-
 // maxDepth bounds the recursion into nested values; deeper values are written empty.
 const maxDepth = 64
 
 // AnyValue.
-
-func sizeAnyValue(v attribute.Value, depth int) int {
-	if depth > maxDepth {
-		return 0
-	}
-	switch v.Type() {
-	case attribute.STRING:
-		return sizeString(v.AsString())
-	case attribute.BOOL:
-		return 2
-	case attribute.INT64:
-		return 1 + sizeVarint(uint64(v.AsInt64()))
-	case attribute.FLOAT64:
-		return 9
-	case attribute.BYTESLICE:
-		return sizeField(len(v.AsByteSlice()))
-	case attribute.MAP:
-		return sizeField(sizeKVList(v.AsMap(), depth+1))
-	case attribute.SLICE, attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE, attribute.STRINGSLICE:
-		return sizeField(sizeArray(v, depth+1))
-	}
-	return 0
-}
 
 func appendAnyValue(b []byte, v attribute.Value, depth int) []byte {
 	if depth > maxDepth {
@@ -118,105 +114,56 @@ func appendAnyValue(b []byte, v attribute.Value, depth int) []byte {
 		return binary.LittleEndian.AppendUint64(b, math.Float64bits(v.AsFloat64()))
 	case attribute.BYTESLICE:
 		p := v.AsByteSlice()
-		b = appendHeader(b, 7, len(p))
+		b = appendVarint(append(b, tag(7, wireBytes)), uint64(len(p)))
 		return append(b, p...)
 	case attribute.MAP:
-		kvs := v.AsMap()
-		b = appendHeader(b, 6, sizeKVList(kvs, depth+1))
-		return appendKVList(b, kvs, depth+1)
+		b, start := openField(b, 6, 1)
+		b = appendKVList(b, v.AsMap(), depth+1)
+		return closeField(b, start, 1)
 	case attribute.SLICE, attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE, attribute.STRINGSLICE:
-		b = appendHeader(b, 5, sizeArray(v, depth+1))
-		return appendArray(b, v, depth+1)
+		b, start := openField(b, 5, 1)
+		b = appendArray(b, v, depth+1)
+		return closeField(b, start, 1)
 	}
 	return b
 }
 
 // ArrayValue{repeated AnyValue values = 1}
 
-func sizeArray(v attribute.Value, depth int) int {
-	n := 0
-	for _, e := range attrvalue.Elems(v) {
-		n += sizeField(sizeAnyValue(e, depth))
-	}
-	return n
-}
-
 func appendArray(b []byte, v attribute.Value, depth int) []byte {
 	for _, e := range attrvalue.Elems(v) {
-		b = appendHeader(b, 1, sizeAnyValue(e, depth))
+		var start int
+		b, start = openField(b, 1, 1)
 		b = appendAnyValue(b, e, depth)
+		b = closeField(b, start, 1)
 	}
 	return b
 }
 
 // KeyValueList{repeated KeyValue values = 1}; KeyValue{string key = 1; AnyValue value = 2}
 
-func sizeKeyValue(kv attribute.KeyValue, depth int) int {
-	return sizeString(string(kv.Key)) + sizeField(sizeAnyValue(kv.Value, depth))
-}
-
 func appendKeyValue(b []byte, kv attribute.KeyValue, depth int) []byte {
 	b = appendStringField(b, 1, string(kv.Key))
-	b = appendHeader(b, 2, sizeAnyValue(kv.Value, depth))
-	return appendAnyValue(b, kv.Value, depth)
+	b, start := openField(b, 2, 1)
+	b = appendAnyValue(b, kv.Value, depth)
+	return closeField(b, start, 1)
 }
 
-func sizeKVList(kvs []attribute.KeyValue, depth int) int {
-	n := 0
-	for _, kv := range kvs {
-		n += sizeField(sizeKeyValue(kv, depth))
-	}
-	return n
+// appendKeyValueField appends kv as the length-delimited field number field.
+func appendKeyValueField(b []byte, field int, kv attribute.KeyValue, depth int) []byte {
+	b, start := openField(b, field, 1)
+	b = appendKeyValue(b, kv, depth)
+	return closeField(b, start, 1)
 }
 
 func appendKVList(b []byte, kvs []attribute.KeyValue, depth int) []byte {
 	for _, kv := range kvs {
-		b = appendHeader(b, 1, sizeKeyValue(kv, depth))
-		b = appendKeyValue(b, kv, depth)
+		b = appendKeyValueField(b, 1, kv, depth)
 	}
 	return b
 }
 
 // LogRecord.
-
-func sizeRecord(r *sdklog.Record) int {
-	n := 0
-	if t := r.Timestamp(); !t.IsZero() {
-		n += 9
-	}
-	if t := r.ObservedTimestamp(); !t.IsZero() {
-		n += 9
-	}
-	if s := r.Severity(); s != 0 {
-		n += 1 + sizeVarint(uint64(s))
-	}
-	if s := r.SeverityText(); s != "" {
-		n += sizeString(s)
-	}
-	if body := r.Body(); body.Type() != attribute.EMPTY {
-		n += sizeField(sizeAnyValue(body, 0))
-	}
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		n += sizeField(sizeKeyValue(kv, 0))
-		return true
-	})
-	if d := r.DroppedAttributes(); d > 0 {
-		n += 1 + sizeVarint(uint64(d))
-	}
-	if f := r.TraceFlags(); f != 0 {
-		n += 5
-	}
-	if r.TraceID().IsValid() {
-		n += 2 + 16
-	}
-	if r.SpanID().IsValid() {
-		n += 2 + 8
-	}
-	if e := r.EventName(); e != "" {
-		n += sizeString(e)
-	}
-	return n
-}
 
 func appendRecord(b []byte, r *sdklog.Record) []byte {
 	if t := r.Timestamp(); !t.IsZero() {
@@ -229,12 +176,13 @@ func appendRecord(b []byte, r *sdklog.Record) []byte {
 		b = appendStringField(b, 3, s)
 	}
 	if body := r.Body(); body.Type() != attribute.EMPTY {
-		b = appendHeader(b, 5, sizeAnyValue(body, 0))
+		var start int
+		b, start = openField(b, 5, 1)
 		b = appendAnyValue(b, body, 0)
+		b = closeField(b, start, 1)
 	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		b = appendHeader(b, 6, sizeKeyValue(kv, 0))
-		b = appendKeyValue(b, kv, 0)
+		b = appendKeyValueField(b, 6, kv, 0)
 		return true
 	})
 	if d := r.DroppedAttributes(); d > 0 {
@@ -265,13 +213,11 @@ func appendRecord(b []byte, r *sdklog.Record) []byte {
 type scopeGroup struct {
 	scope   instrumentation.Scope
 	records []int // indexes into the batch
-	size    int   // ScopeLogs message size
 }
 
 type resourceGroup struct {
 	res    *resource.Resource
 	scopes []scopeGroup
-	size   int // ResourceLogs message size
 }
 
 func sameScope(a, b instrumentation.Scope) bool {
@@ -311,20 +257,6 @@ func group(records []sdklog.Record) []resourceGroup {
 	return groups
 }
 
-func sizeScope(s instrumentation.Scope) int {
-	n := 0
-	if s.Name != "" {
-		n += sizeString(s.Name)
-	}
-	if s.Version != "" {
-		n += sizeString(s.Version)
-	}
-	for _, kv := range s.Attributes.ToSlice() {
-		n += sizeField(sizeKeyValue(kv, 0))
-	}
-	return n
-}
-
 func appendScope(b []byte, s instrumentation.Scope) []byte {
 	if s.Name != "" {
 		b = appendStringField(b, 1, s.Name)
@@ -333,21 +265,9 @@ func appendScope(b []byte, s instrumentation.Scope) []byte {
 		b = appendStringField(b, 2, s.Version)
 	}
 	for _, kv := range s.Attributes.ToSlice() {
-		b = appendHeader(b, 3, sizeKeyValue(kv, 0))
-		b = appendKeyValue(b, kv, 0)
+		b = appendKeyValueField(b, 3, kv, 0)
 	}
 	return b
-}
-
-func sizeResource(r *resource.Resource) int {
-	n := 0
-	if r == nil {
-		return 0
-	}
-	for _, kv := range r.Attributes() {
-		n += sizeField(sizeKeyValue(kv, 0))
-	}
-	return n
 }
 
 func appendResource(b []byte, r *resource.Resource) []byte {
@@ -355,54 +275,38 @@ func appendResource(b []byte, r *resource.Resource) []byte {
 		return b
 	}
 	for _, kv := range r.Attributes() {
-		b = appendHeader(b, 1, sizeKeyValue(kv, 0))
-		b = appendKeyValue(b, kv, 0)
+		b = appendKeyValueField(b, 1, kv, 0)
 	}
 	return b
 }
 
 // AppendRequest appends the encoding of an ExportLogsServiceRequest holding records to b.
 func AppendRequest(b []byte, records []sdklog.Record) []byte {
-	groups := group(records)
-	recSize := make([]int, len(records))
-	for gi := range groups {
-		g := &groups[gi]
-		for si := range g.scopes {
-			s := &g.scopes[si]
-			s.size = sizeField(sizeScope(s.scope))
-			for _, i := range s.records {
-				recSize[i] = sizeRecord(&records[i])
-				s.size += sizeField(recSize[i])
-			}
-			if s.scope.SchemaURL != "" {
-				s.size += sizeString(s.scope.SchemaURL)
-			}
-			g.size += sizeField(s.size)
-		}
-		g.size += sizeField(sizeResource(g.res))
-		if g.res != nil && g.res.SchemaURL() != "" {
-			g.size += sizeString(g.res.SchemaURL())
-		}
-	}
-	for _, g := range groups {
-		b = appendHeader(b, 1, g.size) // ExportLogsServiceRequest.resource_logs
-		b = appendHeader(b, 1, sizeResource(g.res))
+	var rl, res, sl, sc, rec int // where each open field's content starts
+	for _, g := range group(records) {
+		b, rl = openField(b, 1, 3) // ExportLogsServiceRequest.resource_logs
+		b, res = openField(b, 1, 2)
 		b = appendResource(b, g.res)
+		b = closeField(b, res, 2)
 		for _, s := range g.scopes {
-			b = appendHeader(b, 2, s.size) // ResourceLogs.scope_logs
-			b = appendHeader(b, 1, sizeScope(s.scope))
+			b, sl = openField(b, 2, 3) // ResourceLogs.scope_logs
+			b, sc = openField(b, 1, 1)
 			b = appendScope(b, s.scope)
+			b = closeField(b, sc, 1)
 			for _, i := range s.records {
-				b = appendHeader(b, 2, recSize[i]) // ScopeLogs.log_records
+				b, rec = openField(b, 2, 2) // ScopeLogs.log_records
 				b = appendRecord(b, &records[i])
+				b = closeField(b, rec, 2)
 			}
 			if s.scope.SchemaURL != "" {
 				b = appendStringField(b, 3, s.scope.SchemaURL)
 			}
+			b = closeField(b, sl, 3)
 		}
 		if g.res != nil && g.res.SchemaURL() != "" {
 			b = appendStringField(b, 3, g.res.SchemaURL())
 		}
+		b = closeField(b, rl, 3)
 	}
 	return b
 }

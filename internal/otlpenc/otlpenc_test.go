@@ -1,7 +1,9 @@
 package otlpenc
 
 import (
+	"bytes"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +138,36 @@ func TestEncodingIsCanonicalProtobuf(t *testing.T) {
 	}
 	if len(again) != len(b) {
 		t.Fatalf("re-marshalled %d bytes, encoded %d", len(again), len(b))
+	}
+}
+
+// TestEncodingAtLengthBoundaries: lengths are written after the content, into room of a
+// guessed width; every size around a varint boundary must still give canonical protobuf
+// with the content intact, at every level (value, attribute, record, scope and resource
+// groups).
+func TestEncodingAtLengthBoundaries(t *testing.T) {
+	for _, n := range []int{0, 1, 100, 120, 125, 126, 127, 128, 129, 200, 16370, 16380, 16383, 16384, 20000, 2_097_140, 2_097_152, 2_200_000} {
+		body := strings.Repeat("b", n)
+		r := recordtest.Make("s", func(r *log.Record) {
+			r.SetBody(attribute.StringValue(body))
+			r.AddAttributes(attribute.Map("m", attribute.String("k", body[:min(n, 300)])), attribute.Slice("l", attribute.StringValue(body[:min(n, 130)])))
+		})
+		b := AppendRequest(nil, []sdklog.Record{r, r})
+		req := decode(t, b)
+		recs := req.ResourceLogs[0].ScopeLogs[0].LogRecords
+		if len(recs) != 2 || recs[1].Body.GetStringValue() != body {
+			t.Fatalf("n=%d: records or body lost", n)
+		}
+		if got := recs[0].Attributes[0].Value.GetKvlistValue().Values[0].Value.GetStringValue(); got != body[:min(n, 300)] {
+			t.Fatalf("n=%d: map value = %d bytes", n, len(got))
+		}
+		again, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("n=%d: re-marshalled %d bytes differ from the %d encoded", n, len(again), len(b))
+		}
 	}
 }
 
