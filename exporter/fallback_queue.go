@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
@@ -14,44 +15,136 @@ import (
 // fallbackQueue puts a bounded buffer and a goroutine in front of the fallback exporter,
 // so that a blocked stdout or disk never blocks the caller beyond the wait it chose: what
 // does not fit in time is dropped and counted.
+//
+// The buffer is a list of fixed-size chunks rather than one growing array: the log call's
+// overflow path (enqueueOne) appends to the last chunk and never copies, grows or clears
+// the records already queued, and the writer takes whole chunks under the lock, writes
+// and clears them outside it. Chunks are reused, and a spare is made off the log call
+// before the last one is taken.
 type fallbackQueue struct {
 	exp                  sdklog.Exporter
 	maxRecords, maxBytes int
+	chunkRecords         int
 	drops                *accounting.Drops
 
 	mu        sync.Mutex
-	cond      *sync.Cond
-	q         []sdklog.Record // q[head:] is waiting; the backing array is reused
-	sizes     []int           // recordsize.Of of each element of q
-	head      int
-	bytes     int
-	writing   int  // records in the write under way
-	abandoned bool // shutdown counted the write under way as dropped
+	cond      *sync.Cond       // room made, records written: enqueue and drain wait on it
+	more      *sync.Cond       // the writer waits on it for records
+	urgent    int              // drain calls waiting: the writer does not linger
+	chunks    []*fallbackChunk // waiting, oldest first; the last one fills
+	waiting   int              // records in chunks
+	bytes     int              // estimated size of the records waiting and being written
+	writing   int              // records taken by the writer and not yet written
+	free      []*fallbackChunk // written chunks and spares, for reuse
+	abandoned bool             // shutdown counted the records left as dropped
 	closed    bool
-	done      chan struct{}
+	done      chan struct{} // closed when the writer returns
+	refill    chan struct{} // asks for a spare chunk
+	stop      chan struct{} // ends the refill goroutine
+	stopOnce  sync.Once
 
-	written atomic.Uint64
+	written    atomic.Uint64
+	chunksMade atomic.Int64 // chunks allocated so far
 }
 
-const fallbackWriteBatch = 512
+type fallbackChunk struct {
+	recs  []sdklog.Record // cap is the queue's chunkRecords
+	bytes int
+}
+
+// chunkRecords is the size of a buffer chunk (about 150 KB): big enough that the writer
+// hands the fallback large writes, small enough to allocate quickly.
+const chunkRecords = 256
+
+// maxFreeChunks bounds the chunks kept for reuse.
+const maxFreeChunks = 4
+
+// linger is how long the writer waits for a chunk to fill before writing what it has.
+// Records spilled one at a time by log calls would otherwise be written one per write
+// system call, each waking the writer: CPU taken from the application while the
+// collector is failing.
+const linger = 5 * time.Millisecond
 
 func newFallbackQueue(exp sdklog.Exporter, maxRecords, maxBytes int, drops *accounting.Drops) *fallbackQueue {
-	f := &fallbackQueue{exp: exp, maxRecords: maxRecords, maxBytes: maxBytes, drops: drops, done: make(chan struct{})}
+	f := &fallbackQueue{
+		exp: exp, maxRecords: maxRecords, maxBytes: maxBytes, chunkRecords: min(chunkRecords, maxRecords), drops: drops,
+		done: make(chan struct{}), refill: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
 	f.cond = sync.NewCond(&f.mu)
+	f.more = sync.NewCond(&f.mu)
+	f.free = append(f.free, f.newChunk())
 	go f.run()
+	go f.refiller()
 	return f
+}
+
+func (f *fallbackQueue) newChunk() *fallbackChunk {
+	f.chunksMade.Add(1)
+	return &fallbackChunk{recs: make([]sdklog.Record, 0, f.chunkRecords)}
+}
+
+func (f *fallbackQueue) refiller() {
+	for {
+		select {
+		case <-f.stop:
+			return
+		case <-f.refill:
+			c := f.newChunk()
+			f.mu.Lock()
+			if len(f.free) == 0 {
+				f.free = append(f.free, c)
+			}
+			f.mu.Unlock()
+		}
+	}
+}
+
+// tailLocked returns the chunk to append to, opening one when the last is full.
+func (f *fallbackQueue) tailLocked() *fallbackChunk {
+	if n := len(f.chunks); n > 0 && len(f.chunks[n-1].recs) < cap(f.chunks[n-1].recs) {
+		return f.chunks[n-1]
+	}
+	var c *fallbackChunk
+	if n := len(f.free); n > 0 {
+		c = f.free[n-1]
+		f.free[n-1] = nil
+		f.free = f.free[:n-1]
+		if n == 1 {
+			select {
+			case f.refill <- struct{}{}:
+			default:
+			}
+		}
+	} else {
+		c = f.newChunk() // a burst outran the refill
+	}
+	f.chunks = append(f.chunks, c)
+	return c
+}
+
+// addLocked queues r, which the caller has cloned, and wakes the writer for the first
+// record (it then lingers) and for each full chunk.
+func (f *fallbackQueue) addLocked(r sdklog.Record, size int) {
+	c := f.tailLocked()
+	c.recs = append(c.recs, r)
+	c.bytes += size
+	f.waiting++
+	f.bytes += size
+	if f.waiting == 1 || len(c.recs) == cap(c.recs) {
+		f.more.Signal()
+	}
 }
 
 // enqueue copies records into the buffer. When it is full, enqueue waits for the writer
 // to make room until ctx is done, then drops what does not fit (reason fallback_full). A
-// done ctx makes it never wait: the log call's overflow path passes one.
+// done ctx makes it never wait.
 func (f *fallbackQueue) enqueue(ctx context.Context, records []sdklog.Record) {
 	if len(records) == 0 {
 		return
 	}
 	if ctx.Err() == nil {
 		// Wake the wait below when ctx ends. (A done ctx never waits; registering on it
-		// would start a goroutine per call on the log call's overflow path.)
+		// would start a goroutine per call.)
 		stop := context.AfterFunc(ctx, func() {
 			f.mu.Lock()
 			f.cond.Broadcast()
@@ -78,22 +171,15 @@ func (f *fallbackQueue) enqueue(ctx context.Context, records []sdklog.Record) {
 			dropped++
 			continue
 		}
-		f.compactLocked()
-		f.q = append(f.q, records[i])
-		f.sizes = append(f.sizes, size)
-		f.bytes += size
-		f.cond.Broadcast()
+		f.addLocked(records[i], size)
 	}
 	f.mu.Unlock()
 	f.drops.Add(accounting.FallbackFull, dropped)
 	f.drops.Add(accounting.Shutdown, shutdown)
 }
 
-// waiting is the number of records not yet taken by the writer.
-func (f *fallbackQueue) waiting() int { return len(f.q) - f.head }
-
 // enqueueOne clones r into the buffer if there is room, and counts it as dropped
-// otherwise. It never waits.
+// otherwise. It never waits: the log call's overflow path uses it.
 func (f *fallbackQueue) enqueueOne(r *sdklog.Record) {
 	size := recordsize.Of(r)
 	f.mu.Lock()
@@ -107,74 +193,76 @@ func (f *fallbackQueue) enqueueOne(r *sdklog.Record) {
 		f.drops.Add(accounting.FallbackFull, 1)
 		return
 	}
-	f.compactLocked()
-	f.q = append(f.q, r.Clone())
-	f.sizes = append(f.sizes, size)
-	f.bytes += size
-	f.cond.Broadcast()
+	f.addLocked(r.Clone(), size)
 	f.mu.Unlock()
 }
 
-// compactLocked moves the waiting records to the front of the array when it is full and
-// the writer has consumed some, instead of growing it.
-func (f *fallbackQueue) compactLocked() {
-	if len(f.q) == cap(f.q) && f.head > 0 {
-		n := copy(f.q, f.q[f.head:])
-		copy(f.sizes, f.sizes[f.head:])
-		clear(f.q[n:])
-		f.q, f.sizes, f.head = f.q[:n], f.sizes[:n], 0
-	}
-}
-
 func (f *fallbackQueue) full(size int) bool {
-	n := f.waiting() + f.writing
+	n := f.waiting + f.writing
 	return n >= f.maxRecords || (n > 0 && f.bytes+size > f.maxBytes)
 }
 
+// run writes the queued chunks to the fallback exporter, oldest first.
 func (f *fallbackQueue) run() {
 	defer close(f.done)
-	batch := make([]sdklog.Record, 0, fallbackWriteBatch)
+	var taken []*fallbackChunk
+	lingered := time.AfterFunc(time.Hour, func() {
+		f.mu.Lock()
+		f.more.Signal()
+		f.mu.Unlock()
+	})
+	defer lingered.Stop()
 	for {
 		f.mu.Lock()
-		for f.waiting() == 0 && !f.closed {
-			f.cond.Wait()
+		for f.waiting == 0 && !f.closed {
+			f.more.Wait()
 		}
-		if f.waiting() == 0 && f.closed {
+		if f.waiting == 0 && f.closed {
 			f.mu.Unlock()
 			return
 		}
-		n := min(f.waiting(), fallbackWriteBatch)
-		batch = append(batch[:0], f.q[f.head:f.head+n]...)
-		size := 0
-		for _, s := range f.sizes[f.head : f.head+n] {
-			size += s
+		// Wait a little for a full chunk, unless someone waits for the writes.
+		until := time.Now().Add(linger)
+		lingered.Reset(linger)
+		for f.waiting < f.chunkRecords && !f.closed && f.urgent == 0 && time.Now().Before(until) {
+			f.more.Wait()
 		}
-		clear(f.q[f.head : f.head+n])
-		f.head += n
-		if f.head == len(f.q) {
-			f.q, f.sizes, f.head = f.q[:0], f.sizes[:0], 0
-		}
-		f.writing = n
+		taken = append(taken[:0], f.chunks...)
+		clear(f.chunks)
+		f.chunks = f.chunks[:0]
+		f.writing += f.waiting
+		f.waiting = 0
 		f.mu.Unlock()
 
-		err := f.exp.Export(context.Background(), batch)
+		for i, c := range taken {
+			err := f.exp.Export(context.Background(), c.recs)
+			n := len(c.recs)
 
-		f.mu.Lock()
-		if !f.abandoned {
-			if err != nil {
-				f.drops.Add(accounting.FallbackError, n)
-			} else {
-				f.written.Add(uint64(n))
+			f.mu.Lock()
+			abandoned := f.abandoned
+			if !abandoned {
+				if err != nil {
+					f.drops.Add(accounting.FallbackError, n)
+				} else {
+					f.written.Add(uint64(n))
+				}
+				f.writing -= n
+				f.bytes -= c.bytes
 			}
-		}
-		f.writing = 0
-		f.bytes -= size
-		f.cond.Broadcast()
-		abandoned := f.abandoned
-		f.mu.Unlock()
-		clear(batch)
-		if abandoned {
-			return
+			f.cond.Broadcast()
+			f.mu.Unlock()
+			if abandoned {
+				return // shutdown counted the rest; the exporter may still be blocked
+			}
+
+			clear(c.recs) // release the attribute values to the garbage collector
+			c.recs, c.bytes = c.recs[:0], 0
+			taken[i] = nil
+			f.mu.Lock()
+			if len(f.free) < maxFreeChunks {
+				f.free = append(f.free, c)
+			}
+			f.mu.Unlock()
 		}
 	}
 }
@@ -183,7 +271,7 @@ func (f *fallbackQueue) run() {
 func (f *fallbackQueue) queued() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.waiting() + f.writing
+	return f.waiting + f.writing
 }
 
 // drain waits until everything enqueued so far is written or ctx ends.
@@ -196,7 +284,10 @@ func (f *fallbackQueue) drain(ctx context.Context) error {
 	defer stop()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for f.waiting() > 0 || f.writing > 0 {
+	f.urgent++
+	defer func() { f.urgent-- }()
+	f.more.Signal()
+	for f.waiting > 0 || f.writing > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -211,17 +302,18 @@ func (f *fallbackQueue) shutdown(ctx context.Context) error {
 	f.mu.Lock()
 	f.closed = true
 	f.cond.Broadcast()
+	f.more.Signal()
 	f.mu.Unlock()
 	err := f.drain(ctx)
 	f.mu.Lock()
-	if left := f.waiting() + f.writing; left > 0 {
-		f.abandoned = true
-		f.q, f.sizes, f.head = nil, nil, 0
+	if left := f.waiting + f.writing; left > 0 {
 		f.drops.Add(accounting.Shutdown, left)
 	}
+	f.chunks, f.free, f.waiting, f.writing, f.bytes = nil, nil, 0, 0, 0
 	f.abandoned = true // later enqueues are counted as shutdown drops
 	f.cond.Broadcast()
 	f.mu.Unlock()
+	f.stopOnce.Do(func() { close(f.stop) })
 	if err == nil {
 		<-f.done
 	}
