@@ -5,9 +5,10 @@
 //
 // A [Handler] is named: the name (by Go convention the import path of the code that logs)
 // becomes the record's instrumentation scope. Its level gate runs in Enabled, before any
-// conversion, so a disabled call costs a comparison. Conversion is done by the upstream
-// otelslog bridge: groups become nested maps, the trace and span of the context become the
-// record's trace_id and span_id.
+// conversion, so a disabled call costs a comparison. Conversion is the upstream otelslog
+// bridge's: groups become nested maps, the trace and span of the context become the
+// record's trace_id and span_id. Records whose attributes are all scalars are converted in
+// the Handler itself, with the same result and one allocation fewer per call.
 //
 //	h := bridge.NewHandler("github.com/acme/shop/orders",
 //		bridge.WithLoggerProvider(provider),
