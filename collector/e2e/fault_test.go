@@ -332,6 +332,13 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 				}
 				t.Errorf("a log call waited: %s", wait)
 			}
+			// What the trace shows for the calls the machine made slow, for the record.
+			for i, shown := 0, 0; i < len(w.wall) && shown < 5; i++ {
+				if w.wall[i] > time.Millisecond {
+					t.Logf("call %d: wall %v, CPU %v; the runtime meanwhile: %s", i, w.wall[i], w.cpu[i], w.runtimeDuring(i))
+					shown++
+				}
+			}
 			if n := over(w.wall, time.Millisecond); n > len(w.wall)/1000 {
 				t.Errorf("%d log calls took more than 1ms of wall time with stdout blocked", n)
 			}
