@@ -9,6 +9,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/freelist"
 	"github.com/resilog/resilog/internal/recordsize"
 )
 
@@ -28,23 +29,19 @@ type fallbackQueue struct {
 	drops                *accounting.Drops
 
 	mu        sync.Mutex
-	cond      *sync.Cond       // room made, records written: enqueue and drain wait on it
-	more      *sync.Cond       // the writer waits on it for records
-	urgent    int              // drain calls waiting: the writer does not linger
-	chunks    []*fallbackChunk // waiting, oldest first; the last one fills
-	waiting   int              // records in chunks
-	bytes     int              // estimated size of the records waiting and being written
-	writing   int              // records taken by the writer and not yet written
-	free      []*fallbackChunk // written chunks and spares, for reuse
-	abandoned bool             // shutdown counted the records left as dropped
+	cond      *sync.Cond                     // room made, records written: enqueue and drain wait on it
+	more      *sync.Cond                     // the writer waits on it for records
+	urgent    int                            // drain calls waiting: the writer does not linger
+	chunks    []*fallbackChunk               // waiting, oldest first; the last one fills
+	waiting   int                            // records in chunks
+	bytes     int                            // estimated size of the records waiting and being written
+	writing   int                            // records taken by the writer and not yet written
+	free      *freelist.List[*fallbackChunk] // written chunks, and the next one made ahead
+	abandoned bool                           // shutdown counted the records left as dropped
 	closed    bool
 	done      chan struct{} // closed when the writer returns
-	refill    chan struct{} // asks for a spare chunk
-	stop      chan struct{} // ends the refill goroutine
-	stopOnce  sync.Once
 
-	written    atomic.Uint64
-	chunksMade atomic.Int64 // chunks allocated so far
+	written atomic.Uint64
 }
 
 type fallbackChunk struct {
@@ -68,35 +65,15 @@ const linger = 5 * time.Millisecond
 func newFallbackQueue(exp sdklog.Exporter, maxRecords, maxBytes int, drops *accounting.Drops) *fallbackQueue {
 	f := &fallbackQueue{
 		exp: exp, maxRecords: maxRecords, maxBytes: maxBytes, chunkRecords: min(chunkRecords, maxRecords), drops: drops,
-		done: make(chan struct{}), refill: make(chan struct{}, 1), stop: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	f.cond = sync.NewCond(&f.mu)
 	f.more = sync.NewCond(&f.mu)
-	f.free = append(f.free, f.newChunk())
+	f.free = freelist.New(func() *fallbackChunk {
+		return &fallbackChunk{recs: make([]sdklog.Record, 0, f.chunkRecords)}
+	}, maxFreeChunks)
 	go f.run()
-	go f.refiller()
 	return f
-}
-
-func (f *fallbackQueue) newChunk() *fallbackChunk {
-	f.chunksMade.Add(1)
-	return &fallbackChunk{recs: make([]sdklog.Record, 0, f.chunkRecords)}
-}
-
-func (f *fallbackQueue) refiller() {
-	for {
-		select {
-		case <-f.stop:
-			return
-		case <-f.refill:
-			c := f.newChunk()
-			f.mu.Lock()
-			if len(f.free) == 0 {
-				f.free = append(f.free, c)
-			}
-			f.mu.Unlock()
-		}
-	}
 }
 
 // tailLocked returns the chunk to append to, opening one when the last is full.
@@ -104,20 +81,7 @@ func (f *fallbackQueue) tailLocked() *fallbackChunk {
 	if n := len(f.chunks); n > 0 && len(f.chunks[n-1].recs) < cap(f.chunks[n-1].recs) {
 		return f.chunks[n-1]
 	}
-	var c *fallbackChunk
-	if n := len(f.free); n > 0 {
-		c = f.free[n-1]
-		f.free[n-1] = nil
-		f.free = f.free[:n-1]
-		if n == 1 {
-			select {
-			case f.refill <- struct{}{}:
-			default:
-			}
-		}
-	} else {
-		c = f.newChunk() // a burst outran the refill
-	}
+	c := f.free.Get()
 	f.chunks = append(f.chunks, c)
 	return c
 }
@@ -258,11 +222,7 @@ func (f *fallbackQueue) run() {
 			clear(c.recs) // release the attribute values to the garbage collector
 			c.recs, c.bytes = c.recs[:0], 0
 			taken[i] = nil
-			f.mu.Lock()
-			if len(f.free) < maxFreeChunks {
-				f.free = append(f.free, c)
-			}
-			f.mu.Unlock()
+			f.free.Put(c)
 		}
 	}
 }
@@ -309,11 +269,11 @@ func (f *fallbackQueue) shutdown(ctx context.Context) error {
 	if left := f.waiting + f.writing; left > 0 {
 		f.drops.Add(accounting.Shutdown, left)
 	}
-	f.chunks, f.free, f.waiting, f.writing, f.bytes = nil, nil, 0, 0, 0
+	f.chunks, f.waiting, f.writing, f.bytes = nil, 0, 0, 0
 	f.abandoned = true // later enqueues are counted as shutdown drops
 	f.cond.Broadcast()
 	f.mu.Unlock()
-	f.stopOnce.Do(func() { close(f.stop) })
+	f.free.Close()
 	if err == nil {
 		<-f.done
 	}

@@ -57,7 +57,7 @@ func TestFallbackQueueReusesChunks(t *testing.T) {
 		}
 		cancel()
 	}
-	if n := q.chunksMade.Load(); n > maxFreeChunks+2 {
+	if n := q.free.Made(); n > maxFreeChunks+2 {
 		t.Fatalf("50 rounds of a chunk each allocated %d chunks; want them reused", n)
 	}
 }

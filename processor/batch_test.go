@@ -306,18 +306,16 @@ func TestBatchBufferIsReadyBeforeTheLogCallNeedsIt(t *testing.T) {
 	}()
 	spare := func() *pending {
 		deadline := time.Now().Add(5 * time.Second)
-		for {
-			b.mu.Lock()
-			var p *pending
-			if n := len(b.free); n > 0 {
-				p = b.free[n-1]
-			}
-			b.mu.Unlock()
-			if p != nil || time.Now().After(deadline) {
-				return p
-			}
+		for b.free.Kept() == 0 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
+		if b.free.Kept() == 0 {
+			return nil
+		}
+		// Peek: take the spare and put it back, so that the next Get returns it.
+		p := b.free.Get()
+		b.free.Put(p)
+		return p
 	}
 	want := spare() // allocated by NewBatch
 	for batch := range 5 {
