@@ -199,7 +199,10 @@ func (p *Pipeline) LoggerProvider() log.LoggerProvider { return p.provider }
 // logs and traces describe the same service.
 func (p *Pipeline) Resource() *resource.Resource { return p.resource }
 
-// ForceFlush exports every record emitted so far, or returns ctx's error.
+// ForceFlush exports every record emitted so far. With a deadline on ctx, it waits for
+// the collector until 80% of the time left, then writes what is still queued or being
+// exported to the fallback, as Shutdown does; it returns nil when every record emitted
+// before the call was exported or written, else ctx's error.
 func (p *Pipeline) ForceFlush(ctx context.Context) error {
 	if p.sdk == nil {
 		return nil

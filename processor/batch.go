@@ -163,7 +163,7 @@ type Batch struct {
 	progress *sync.Cond // ForceFlush waits for batches to finish
 	cur      *pending
 	ready    []*pending
-	inflight map[uint64]int // seq -> records
+	inflight map[uint64]inflight // by batch seq
 	records  int
 	bytes    int
 	seq      uint64
@@ -184,6 +184,12 @@ type Batch struct {
 	free *freelist.List[*pending]
 }
 
+// inflight is a batch being exported.
+type inflight struct {
+	records int
+	cancel  context.CancelFunc // aborts its export: the exporter then spills it
+}
+
 type pending struct {
 	seq   uint64
 	recs  []sdklog.Record
@@ -196,7 +202,7 @@ var _ sdklog.Processor = (*Batch)(nil)
 // and Shutdown hand it what they cannot queue or export.
 func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	cfg.setDefaults()
-	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]int{}, stopTicker: make(chan struct{})}
+	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]inflight{}, stopTicker: make(chan struct{})}
 	b.spiller, _ = exp.(Spiller)
 	b.one, _ = exp.(recordSpiller)
 	b.sampler = newSampler(cfg.Sampling)
@@ -350,11 +356,11 @@ func (b *Batch) runExporter() {
 		b.ready = b.ready[1:]
 		b.records -= len(p.recs)
 		b.bytes -= p.bytes
-		b.inflight[p.seq] = len(p.recs)
+		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
+		b.inflight[p.seq] = inflight{records: len(p.recs), cancel: cancel}
 		b.space.Broadcast()
 		b.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
 		err := b.exp.Export(ctx, p.recs)
 		cancel()
 		b.mu.Lock()
@@ -383,26 +389,80 @@ func (b *Batch) runExporter() {
 	}
 }
 
-// ForceFlush exports every record queued before the call, or returns ctx's error.
+// ForceFlush exports every record queued before the call. If ctx has a deadline and the
+// exports are not done at 80% of the time left, it stops waiting for the collector, as
+// Shutdown does: the batches still queued go to the exporter's Spiller, the exports under
+// way are aborted (exporter.Failover then writes their records to its fallback), and the
+// exporter's own ForceFlush gets the rest of the time to write them. It returns nil when
+// every record queued before the call has left the queue that way, else ctx's error.
 func (b *Batch) ForceFlush(ctx context.Context) error {
+	giveUp := ctx // when to stop waiting for the collector
+	if deadline, ok := ctx.Deadline(); ok && b.spiller != nil {
+		var cancel context.CancelFunc
+		giveUp, cancel = context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/5))
+		defer cancel()
+	}
 	b.mu.Lock()
 	b.sealLocked()
 	target := b.seq
-	stop := context.AfterFunc(ctx, func() {
+	stop := context.AfterFunc(giveUp, func() {
 		b.mu.Lock()
 		b.progress.Broadcast()
 		b.mu.Unlock()
 	})
 	defer stop()
-	for b.lowestUnfinishedLocked() < target {
-		if ctx.Err() != nil {
-			b.mu.Unlock()
-			return ctx.Err()
-		}
+	for b.lowestUnfinishedLocked() < target && giveUp.Err() == nil {
 		b.progress.Wait()
+	}
+	if b.lowestUnfinishedLocked() < target && ctx.Err() == nil {
+		b.abandonLocked(ctx, target)
+		stop := context.AfterFunc(ctx, func() {
+			b.mu.Lock()
+			b.progress.Broadcast()
+			b.mu.Unlock()
+		})
+		defer stop()
+		for b.lowestUnfinishedLocked() < target && ctx.Err() == nil {
+			b.progress.Wait() // the aborted exports hand their records over and return
+		}
+	}
+	if b.lowestUnfinishedLocked() < target {
+		b.mu.Unlock()
+		return ctx.Err()
 	}
 	b.mu.Unlock()
 	return b.exp.ForceFlush(ctx)
+}
+
+// abandonLocked stops waiting for the collector for the batches before target: queued
+// ones are spilled, exports under way are aborted. It unlocks b.mu while spilling.
+func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
+	var spill []*pending
+	for len(b.ready) > 0 && b.ready[0].seq < target {
+		p := b.ready[0]
+		b.ready[0] = nil
+		b.ready = b.ready[1:]
+		b.records -= len(p.recs)
+		b.bytes -= p.bytes
+		spill = append(spill, p)
+	}
+	for seq, f := range b.inflight {
+		if seq < target {
+			f.cancel()
+		}
+	}
+	b.space.Broadcast()
+	b.mu.Unlock()
+	for _, p := range spill {
+		b.spiller.Spill(ctx, p.recs)
+		if cap(p.recs) == b.cfg.MaxBatch {
+			clear(p.recs)
+			p.recs, p.bytes = p.recs[:0], 0
+			b.free.Put(p)
+		}
+	}
+	b.mu.Lock()
+	b.progress.Broadcast()
 }
 
 func (b *Batch) lowestUnfinishedLocked() uint64 {
@@ -461,8 +521,8 @@ func (b *Batch) shutdown(ctx context.Context) error {
 			b.mu.Lock()
 			b.abandoned = true
 			held := 0
-			for _, n := range b.inflight {
-				held += n
+			for _, f := range b.inflight {
+				held += f.records
 			}
 			b.mu.Unlock()
 			b.drops.Add(accounting.Shutdown, held)

@@ -337,3 +337,36 @@ func TestBatchBufferIsReadyBeforeTheLogCallNeedsIt(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchForceFlushDeadlineSpillsTheRest: with the export hung, ForceFlush gives up on
+// it at 80% of its deadline, spills the queued batches, aborts the one under way, and
+// returns within the deadline.
+func TestBatchForceFlushDeadlineSpillsTheRest(t *testing.T) {
+	b, g := fill(t, BatchConfig{}, 30) // batch 0-9 stuck in the export, 10-29 queued
+	defer func() {
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+	}()
+	const deadline = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	err := b.ForceFlush(ctx)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("ForceFlush = %v, want nil: every record left the queue", err)
+	}
+	if took > deadline+100*time.Millisecond {
+		t.Fatalf("ForceFlush took %v with a %v deadline", took, deadline)
+	}
+	if took < deadline*7/10 {
+		t.Fatalf("ForceFlush gave up after %v, before 80%% of its %v deadline", took, deadline)
+	}
+	if got := seqs(g.spill.Records()); len(got) != 20 || !got[10] || !got[29] {
+		t.Fatalf("spilled %d records, want the 20 queued (10-29)", len(got))
+	}
+	if s := b.Stats(); s.Dropped["export_failed"] != 10 || s.QueueRecords != 0 {
+		t.Fatalf("stats %+v: want the aborted export (10 records) counted and the queue empty", s)
+	}
+	balance(t, b, 20)
+}

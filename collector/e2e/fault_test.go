@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -150,6 +151,37 @@ func TestFaultShutdownDeadlineWhileHung(t *testing.T) {
 			}
 			if o.fallback+o.dropped != 5000 {
 				t.Errorf("%s: every record should be in the fallback or counted", o)
+			}
+		})
+	}
+}
+
+// TestFaultForceFlushDeadlineWhileHung: ForceFlush keeps its deadline like Shutdown, and
+// when it returns nil every record logged before it is out of the process's memory: here,
+// with the collector hung, in the stdout fallback.
+func TestFaultForceFlushDeadlineWhileHung(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			l := newLoad(t, proto, hungProxy(t, c, proto))
+			l.emit(5000, 0, nil)
+			const deadline = time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			start := time.Now()
+			err := l.p.ForceFlush(ctx)
+			took := time.Since(start)
+			inFallback := len(l.fallback.lines())
+			t.Logf("ForceFlush with a %v deadline returned %v after %v; %d records in the fallback", deadline, err, took, inFallback)
+			if took > deadline+100*time.Millisecond {
+				t.Errorf("ForceFlush took %v with a %v deadline", took, deadline)
+			}
+			if err != nil || inFallback != 5000 {
+				t.Errorf("ForceFlush = %v with %d of 5000 records in the fallback; want nil and all", err, inFallback)
+			}
+			l.shutdown(time.Second)
+			if o := l.account(nil); o.fallback != 5000 || o.lost != 0 || o.duplicates != 0 {
+				t.Errorf("%s: want every record in the fallback, once", o)
 			}
 		})
 	}
