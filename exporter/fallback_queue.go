@@ -20,8 +20,8 @@ import (
 // The buffer is a list of fixed-size chunks rather than one growing array: the log call's
 // overflow path (enqueueOne) appends to the last chunk and never copies, grows or clears
 // the records already queued, and the writer takes whole chunks under the lock, writes
-// and clears them outside it. Chunks are reused, and a spare is made off the log call
-// before the last one is taken.
+// and clears them outside it. Chunks are reused, and when the last kept one is taken the
+// next is made off the log call.
 type fallbackQueue struct {
 	exp                  sdklog.Exporter
 	maxRecords, maxBytes int
@@ -87,14 +87,15 @@ func (f *fallbackQueue) tailLocked() *fallbackChunk {
 }
 
 // addLocked queues r, which the caller has cloned, and wakes the writer for the first
-// record (it then lingers) and for each full chunk.
+// record (it then lingers), for each full chunk, and when the buffer becomes half full in
+// bytes.
 func (f *fallbackQueue) addLocked(r sdklog.Record, size int) {
 	c := f.tailLocked()
 	c.recs = append(c.recs, r)
 	c.bytes += size
 	f.waiting++
 	f.bytes += size
-	if f.waiting == 1 || len(c.recs) == cap(c.recs) {
+	if f.waiting == 1 || len(c.recs) == cap(c.recs) || 2*(f.bytes-size) < f.maxBytes && 2*f.bytes >= f.maxBytes {
 		f.more.Signal()
 	}
 }
@@ -185,10 +186,11 @@ func (f *fallbackQueue) run() {
 			f.mu.Unlock()
 			return
 		}
-		// Wait a little for a full chunk, unless someone waits for the writes.
+		// Wait a little for a full chunk, unless someone waits for the writes or the
+		// buffer is half full in bytes (a few large records).
 		until := time.Now().Add(linger)
 		lingered.Reset(linger)
-		for f.waiting < f.chunkRecords && !f.closed && f.urgent == 0 && time.Now().Before(until) {
+		for f.waiting < f.chunkRecords && 2*f.bytes < f.maxBytes && !f.closed && f.urgent == 0 && time.Now().Before(until) {
 			f.more.Wait()
 		}
 		taken = append(taken[:0], f.chunks...)
