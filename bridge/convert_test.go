@@ -122,3 +122,29 @@ func emitted(t *testing.T, handler func(*sdklog.LoggerProvider) slog.Handler, lo
 	}
 	return out
 }
+
+// TestSourceOnBothPaths: with WithSource, a record converted by the bridge and one
+// converted by otelslog (a struct attribute) end with the same three source attributes.
+func TestSourceOnBothPaths(t *testing.T) {
+	exp, lp := newPipeline(t)
+	l := slog.New(bridge.NewHandler("src", bridge.WithLoggerProvider(lp), bridge.WithSource(true)))
+	l.Info("scalar", "k", "v")
+	l.Info("struct", "p", struct{ X int }{1})
+	recs := exp.Records()
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, r := range recs {
+		var kvs []attribute.KeyValue
+		r.WalkAttributes(func(kv attribute.KeyValue) bool { kvs = append(kvs, kv); return true })
+		if len(kvs) != 4 {
+			t.Fatalf("%s: %d attributes, want the record's and three source ones", r.Body().AsString(), len(kvs))
+		}
+		file, line, fn := kvs[1], kvs[2], kvs[3]
+		if file.Key != "code.file.path" || !strings.HasSuffix(file.Value.AsString(), "convert_test.go") ||
+			line.Key != "code.line.number" || line.Value.Type() != attribute.INT64 || line.Value.AsInt64() <= 0 ||
+			fn.Key != "code.function.name" || !strings.HasSuffix(fn.Value.AsString(), "TestSourceOnBothPaths") {
+			t.Errorf("%s: source attributes %v", r.Body().AsString(), kvs[1:])
+		}
+	}
+}

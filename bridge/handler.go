@@ -102,28 +102,36 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if h.logger != nil {
+		if rec, ok := h.convert(r); ok {
+			h.logger.Emit(ctx, rec)
+			return nil
+		}
+	}
 	if hasError(r) {
 		r = withExceptions(r, h.errorStack)
 	}
 	if h.source && r.PC != 0 {
-		// Only when the call site is known: the log package's records have none.
-		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
 		r = r.Clone()
-		r.AddAttrs(slog.String("code.file.path", f.File), slog.Int("code.line.number", f.Line), slog.String("code.function.name", f.Function))
-	}
-	if h.logger != nil && scalarAttrs(r) {
-		h.logger.Emit(ctx, h.convert(r))
-		return nil
+		r.AddAttrs(sourceAttrs(r.PC)...)
 	}
 	return h.inner.Handle(ctx, r)
+}
+
+// sourceAttrs describes the call site pc. Only for records whose call site is known:
+// the log package's records have none.
+func sourceAttrs(pc uintptr) []slog.Attr {
+	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	return []slog.Attr{slog.String("code.file.path", f.File), slog.Int("code.line.number", f.Line), slog.String("code.function.name", f.Function)}
 }
 
 // sevOffset maps slog levels onto OpenTelemetry severities, as otelslog does.
 const sevOffset = slog.Level(log.SeverityDebug) - slog.LevelDebug
 
-// convert is otelslog's conversion of a record without groups whose attributes are all
-// scalar (scalarAttrs).
-func (h *Handler) convert(r slog.Record) log.Record {
+// convert is otelslog's conversion of r, source attributes included, in one pass over its
+// attributes. It reports false as soon as an attribute is not a keyed scalar (isScalar):
+// such records, errors among them, go through otelslog.
+func (h *Handler) convert(r slog.Record) (log.Record, bool) {
 	var rec log.Record
 	rec.SetTimestamp(r.Time)
 	rec.SetBody(attribute.StringValue(r.Message))
@@ -132,21 +140,19 @@ func (h *Handler) convert(r slog.Record) log.Record {
 	if len(h.bound) > 0 {
 		rec.AddAttributes(h.bound...)
 	}
-	r.Attrs(func(a slog.Attr) bool {
-		rec.AddAttributes(scalarKeyValue(a))
-		return true
-	})
-	return rec
-}
-
-// scalarAttrs reports whether every attribute of r is a keyed scalar.
-func scalarAttrs(r slog.Record) bool {
 	ok := true
 	r.Attrs(func(a slog.Attr) bool {
-		ok = isScalar(a)
+		if ok = isScalar(a); ok {
+			rec.AddAttributes(scalarKeyValue(a))
+		}
 		return ok
 	})
-	return ok
+	if ok && h.source && r.PC != 0 {
+		for _, a := range sourceAttrs(r.PC) {
+			rec.AddAttributes(scalarKeyValue(a))
+		}
+	}
+	return rec, ok
 }
 
 // isScalar reports whether a has a key and a value otelslog converts without looking
