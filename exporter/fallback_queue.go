@@ -11,6 +11,7 @@ import (
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/freelist"
 	"github.com/resilog/resilog/internal/recordsize"
+	"github.com/resilog/resilog/internal/wake"
 )
 
 // fallbackQueue puts a bounded buffer and a goroutine in front of the fallback exporter,
@@ -110,12 +111,7 @@ func (f *fallbackQueue) enqueue(ctx context.Context, records []sdklog.Record) {
 	if ctx.Err() == nil {
 		// Wake the wait below when ctx ends. (A done ctx never waits; registering on it
 		// would start a goroutine per call.)
-		stop := context.AfterFunc(ctx, func() {
-			f.mu.Lock()
-			f.cond.Broadcast()
-			f.mu.Unlock()
-		})
-		defer stop()
+		defer wake.WhenDone(ctx, f.cond)()
 	}
 	dropped, shutdown := 0, 0
 	f.mu.Lock()
@@ -238,12 +234,7 @@ func (f *fallbackQueue) queued() int {
 
 // drain waits until everything enqueued so far is written or ctx ends.
 func (f *fallbackQueue) drain(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() {
-		f.mu.Lock()
-		f.cond.Broadcast()
-		f.mu.Unlock()
-	})
-	defer stop()
+	defer wake.WhenDone(ctx, f.cond)()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.urgent++

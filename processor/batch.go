@@ -14,6 +14,7 @@ import (
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/freelist"
 	"github.com/resilog/resilog/internal/recordsize"
+	"github.com/resilog/resilog/internal/wake"
 )
 
 // Overflow says what [Batch] does with a record when its queue is full.
@@ -351,11 +352,7 @@ func (b *Batch) runExporter() {
 			b.mu.Unlock()
 			return
 		}
-		p := b.ready[0]
-		b.ready[0] = nil
-		b.ready = b.ready[1:]
-		b.records -= len(p.recs)
-		b.bytes -= p.bytes
+		p := b.popReadyLocked()
 		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
 		b.inflight[p.seq] = inflight{records: len(p.recs), cancel: cancel}
 		b.space.Broadcast()
@@ -374,19 +371,44 @@ func (b *Batch) runExporter() {
 			b.exportedOK.Add(uint64(len(p.recs)))
 		}
 
-		reuse := cap(p.recs) == b.cfg.MaxBatch // not shortened by drop-oldest
-		if reuse {
-			clear(p.recs) // release the attribute values to the GC
-			p.recs, p.bytes = p.recs[:0], 0
-		}
-		if reuse {
-			b.free.Put(p)
-		}
+		b.recycle(p)
 		b.mu.Lock()
 		delete(b.inflight, p.seq)
 		b.progress.Broadcast()
 		b.mu.Unlock()
 	}
+}
+
+// popReadyLocked takes the oldest sealed batch out of the queue.
+func (b *Batch) popReadyLocked() *pending {
+	p := b.ready[0]
+	b.ready[0] = nil
+	b.ready = b.ready[1:]
+	b.records -= len(p.recs)
+	b.bytes -= p.bytes
+	return p
+}
+
+// recycle clears an exported or spilled batch and keeps its buffer for reuse, unless
+// drop-oldest shortened it.
+func (b *Batch) recycle(p *pending) {
+	if cap(p.recs) != b.cfg.MaxBatch {
+		return
+	}
+	clear(p.recs) // release the attribute values to the GC
+	p.recs, p.bytes = p.recs[:0], 0
+	b.free.Put(p)
+}
+
+// stopWaitingAt returns a context that ends at 80% of the time ctx has left: when
+// Shutdown and ForceFlush stop waiting for the collector, leaving the fallback time to
+// write what they hand it.
+func stopWaitingAt(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/5))
 }
 
 // ForceFlush exports every record queued before the call. If ctx has a deadline and the
@@ -397,34 +419,24 @@ func (b *Batch) runExporter() {
 // every record queued before the call has left the queue that way, else ctx's error.
 func (b *Batch) ForceFlush(ctx context.Context) error {
 	giveUp := ctx // when to stop waiting for the collector
-	if deadline, ok := ctx.Deadline(); ok && b.spiller != nil {
+	if b.spiller != nil {
 		var cancel context.CancelFunc
-		giveUp, cancel = context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/5))
+		giveUp, cancel = stopWaitingAt(ctx)
 		defer cancel()
 	}
 	b.mu.Lock()
 	b.sealLocked()
 	target := b.seq
-	stop := context.AfterFunc(giveUp, func() {
-		b.mu.Lock()
-		b.progress.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
-	for b.lowestUnfinishedLocked() < target && giveUp.Err() == nil {
-		b.progress.Wait()
-	}
-	if b.lowestUnfinishedLocked() < target && ctx.Err() == nil {
-		b.abandonLocked(ctx, target)
-		stop := context.AfterFunc(ctx, func() {
-			b.mu.Lock()
-			b.progress.Broadcast()
-			b.mu.Unlock()
-		})
-		defer stop()
-		for b.lowestUnfinishedLocked() < target && ctx.Err() == nil {
-			b.progress.Wait() // the aborted exports hand their records over and return
+	defer wake.WhenDone(giveUp, b.progress)()
+	defer wake.WhenDone(ctx, b.progress)()
+	abandoned := false
+	for b.lowestUnfinishedLocked() < target && ctx.Err() == nil {
+		if giveUp.Err() != nil && !abandoned {
+			b.abandonLocked(ctx, target)
+			abandoned = true
+			continue // the aborted exports hand their records over and return
 		}
+		b.progress.Wait()
 	}
 	if b.lowestUnfinishedLocked() < target {
 		b.mu.Unlock()
@@ -439,12 +451,7 @@ func (b *Batch) ForceFlush(ctx context.Context) error {
 func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 	var spill []*pending
 	for len(b.ready) > 0 && b.ready[0].seq < target {
-		p := b.ready[0]
-		b.ready[0] = nil
-		b.ready = b.ready[1:]
-		b.records -= len(p.recs)
-		b.bytes -= p.bytes
-		spill = append(spill, p)
+		spill = append(spill, b.popReadyLocked())
 	}
 	for seq, f := range b.inflight {
 		if seq < target {
@@ -455,14 +462,9 @@ func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 	b.mu.Unlock()
 	for _, p := range spill {
 		b.spiller.Spill(ctx, p.recs)
-		if cap(p.recs) == b.cfg.MaxBatch {
-			clear(p.recs)
-			p.recs, p.bytes = p.recs[:0], 0
-			b.free.Put(p)
-		}
+		b.recycle(p)
 	}
 	b.mu.Lock()
-	b.progress.Broadcast()
 }
 
 func (b *Batch) lowestUnfinishedLocked() uint64 {
@@ -495,12 +497,8 @@ func (b *Batch) shutdown(ctx context.Context) error {
 	close(b.stopTicker)
 	b.free.Close()
 
-	exportCtx := ctx
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		exportCtx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/5))
-		defer cancel()
-	}
+	exportCtx, cancel := stopWaitingAt(ctx)
+	defer cancel()
 	done := make(chan struct{})
 	go func() { b.workers.Wait(); close(done) }()
 	var err error
