@@ -2,6 +2,7 @@ package resilog
 
 import (
 	"context"
+	"errors"
 	"maps"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -72,7 +73,7 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 		metric.WithDescription("Export attempts beyond the first."))
 	breaker, err8 := m.Int64ObservableGauge("resilog.breaker.open",
 		metric.WithDescription("1 while the circuit breaker sends batches straight to the fallback."))
-	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
 		return nil, err
 	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
@@ -93,13 +94,4 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 		o.ObserveInt64(breaker, open)
 		return nil
 	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker)
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

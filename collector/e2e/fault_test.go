@@ -125,13 +125,28 @@ func hungProxy(t *testing.T, c *collectortest.Collector, proto string) string {
 	if proto == exporter.ProtocolGRPC {
 		addr = c.GRPCAddr()
 	}
-	proxy, err := faultproxy.NewTCP(addr)
+	proxy := startProxy(t, faultproxy.NewTCP, addr)
+	proxy.SetHang(true)
+	return "http://" + proxy.Addr()
+}
+
+// httpProxy and grpcProxy put a fault proxy in front of c's receivers for the test.
+func httpProxy(t *testing.T, c *collectortest.Collector) *faultproxy.HTTP {
+	return startProxy(t, faultproxy.NewHTTP, c.HTTPEndpoint())
+}
+
+func grpcProxy(t *testing.T, c *collectortest.Collector) *faultproxy.GRPC {
+	return startProxy(t, faultproxy.NewGRPC, c.GRPCAddr())
+}
+
+func startProxy[P interface{ Close() error }](t *testing.T, start func(string) (P, error), target string) P {
+	t.Helper()
+	proxy, err := start(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { proxy.Close() })
-	proxy.SetHang(true)
-	return "http://" + proxy.Addr()
+	t.Cleanup(func() { _ = proxy.Close() })
+	return proxy
 }
 
 func TestFaultShutdownDeadlineWhileHung(t *testing.T) {
@@ -190,11 +205,7 @@ func TestFaultForceFlushDeadlineWhileHung(t *testing.T) {
 func TestFaultRetryAfter(t *testing.T) {
 	t.Run(exporter.ProtocolHTTP, func(t *testing.T) {
 		c := collectortest.Start(t)
-		proxy, err := faultproxy.NewHTTP(c.HTTPEndpoint())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer proxy.Close()
+		proxy := httpProxy(t, c)
 		proxy.Fail(http.StatusServiceUnavailable, "1", 2)
 		l := newLoad(t, exporter.ProtocolHTTP, proxy.URL())
 		l.emit(100, 0, nil)
@@ -207,11 +218,7 @@ func TestFaultRetryAfter(t *testing.T) {
 	})
 	t.Run(exporter.ProtocolGRPC, func(t *testing.T) {
 		c := collectortest.Start(t)
-		proxy, err := faultproxy.NewGRPC(c.GRPCAddr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer proxy.Close()
+		proxy := grpcProxy(t, c)
 		proxy.Fail(codes.Unavailable, time.Second, 2)
 		l := newLoad(t, exporter.ProtocolGRPC, proxy.URL())
 		l.emit(100, 0, nil)
@@ -245,11 +252,7 @@ func checkSpacing(t *testing.T, reqs []faultproxy.Request, gap time.Duration) {
 func TestFaultThrottledWithoutRetryAfter(t *testing.T) {
 	t.Run(exporter.ProtocolHTTP, func(t *testing.T) {
 		c := collectortest.Start(t)
-		proxy, err := faultproxy.NewHTTP(c.HTTPEndpoint())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer proxy.Close()
+		proxy := httpProxy(t, c)
 		proxy.Fail(http.StatusTooManyRequests, "", 2)
 		l := newLoad(t, exporter.ProtocolHTTP, proxy.URL())
 		l.emit(100, 0, nil)
@@ -261,11 +264,7 @@ func TestFaultThrottledWithoutRetryAfter(t *testing.T) {
 	})
 	t.Run(exporter.ProtocolGRPC, func(t *testing.T) {
 		c := collectortest.Start(t)
-		proxy, err := faultproxy.NewGRPC(c.GRPCAddr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer proxy.Close()
+		proxy := grpcProxy(t, c)
 		proxy.Fail(codes.Unavailable, 0, 2)
 		l := newLoad(t, exporter.ProtocolGRPC, proxy.URL())
 		l.emit(100, 0, nil)
@@ -291,21 +290,13 @@ func TestFaultPermanentRejection(t *testing.T) {
 	}
 	t.Run(exporter.ProtocolHTTP, func(t *testing.T) {
 		c := collectortest.Start(t)
-		proxy, err := faultproxy.NewHTTP(c.HTTPEndpoint())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer proxy.Close()
+		proxy := httpProxy(t, c)
 		proxy.Fail(http.StatusBadRequest, "", -1)
 		check(t, newLoad(t, exporter.ProtocolHTTP, proxy.URL()), c, proxy.Requests)
 	})
 	t.Run(exporter.ProtocolGRPC, func(t *testing.T) {
 		c := collectortest.Start(t)
-		proxy, err := faultproxy.NewGRPC(c.GRPCAddr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer proxy.Close()
+		proxy := grpcProxy(t, c)
 		proxy.Fail(codes.InvalidArgument, 0, -1)
 		check(t, newLoad(t, exporter.ProtocolGRPC, proxy.URL()), c, proxy.Requests)
 	})
