@@ -71,7 +71,7 @@ func newFallbackQueue(exp sdklog.Exporter, maxRecords, maxBytes int, drops *acco
 	f.cond = sync.NewCond(&f.mu)
 	f.more = sync.NewCond(&f.mu)
 	f.free = freelist.New(func() *fallbackChunk {
-		return &fallbackChunk{recs: make([]sdklog.Record, 0, f.chunkRecords)}
+		return &fallbackChunk{recs: freelist.Slice[sdklog.Record](f.chunkRecords)}
 	}, maxFreeChunks)
 	go f.run()
 	return f

@@ -211,7 +211,7 @@ func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	b.space = sync.NewCond(&b.mu)
 	b.progress = sync.NewCond(&b.mu)
 	b.exportCtx, b.cancelExport = context.WithCancel(context.Background())
-	b.free = freelist.New(func() *pending { return &pending{recs: make([]sdklog.Record, 0, cfg.MaxBatch)} }, cfg.Exporters+2)
+	b.free = freelist.New(func() *pending { return &pending{recs: freelist.Slice[sdklog.Record](cfg.MaxBatch)} }, cfg.Exporters+2)
 	for range cfg.Exporters {
 		b.workers.Add(1)
 		go b.runExporter()

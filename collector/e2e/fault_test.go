@@ -318,10 +318,20 @@ func TestFaultBurst(t *testing.T) {
 }
 
 // TestFaultCollectorDownAndStdoutBlocked: with nowhere to write, every record is dropped
-// and counted, and no log call takes more than 1 ms of its own or waits on anything.
-// Wall time on two shared cores also counts time the machine did not run the call (see
-// callwatch_test.go), so it is checked only in bulk; the per-call checks are the call's
-// CPU time and the trace of what it waited on.
+// and counted, and no log call waits on anything or costs more than 1 ms of its own.
+//
+// What the library controls is checked per call: the trace must show no wait in any call,
+// and a call's own CPU time must stay under 1 ms. The machine can still stretch a call
+// beyond that (callwatch_test.go): wall time counts the garbage collector's stops and the
+// time the scheduler or the hypervisor did not run the call, and even the thread's CPU
+// clock counts time the hypervisor took away from a virtual CPU, and the page faults the
+// Go heap takes as it grows, which on a fresh virtual machine the hypervisor must back as
+// well (seen in CI: one call of 40,000 at 1.2 ms of CPU, nothing in the trace). So both
+// are bounded in bulk: at most 1 call in 5,000 over 1 ms of CPU time, at most 1 in 1,000
+// over 1 ms of wall time. A cost the library paid per batch (1,024 records: 19 calls of
+// 20,000; seen failing with a 1.5 ms loop planted in Batch.OnEmit) or per fallback chunk
+// (256 records) fails the CPU bound; the batch buffers, which once cost that, are now made
+// and written off the log call (internal/freelist).
 func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
@@ -335,14 +345,23 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 			w := emitWatched(t, l, 20000)
 			took := l.shutdown(500 * time.Millisecond)
 			o := l.account(nil)
-			t.Logf("log call wall time p99=%v p99.9=%v max=%v, %d of %d over 1ms; CPU time p99=%v max=%v; stops %v; shutdown took %v",
+			var faults, faulting int64
+			for _, f := range w.faults {
+				faults += f
+				if f > 0 {
+					faulting++
+				}
+			}
+			t.Logf("log call wall time p99=%v p99.9=%v max=%v, %d of %d over 1ms; CPU time p99=%v max=%v, %d over 1ms; "+
+				"page faults %d in %d calls; stops %v; shutdown took %v",
 				quantile(w.wall, 0.99), quantile(w.wall, 0.999), quantile(w.wall, 1), over(w.wall, time.Millisecond), len(w.wall),
-				quantile(w.cpu, 0.99), quantile(w.cpu, 1), w.stops, took)
-			if haveThreadCPU {
-				for i, c := range w.cpu {
-					if c > time.Millisecond {
-						t.Errorf("log call %d used %v of CPU time (wall %v); the runtime meanwhile: %v", i, c, w.wall[i], w.runtimeDuring(i))
-					}
+				quantile(w.cpu, 0.99), quantile(w.cpu, 1), over(w.cpu, time.Millisecond), faults, faulting, w.stops, took)
+			// What the machine did during the slow calls, for the record.
+			for i, shown := 0, 0; i < len(w.wall) && shown < 5; i++ {
+				if w.wall[i] > time.Millisecond || w.cpu[i] > time.Millisecond {
+					t.Logf("call %d: wall %v, CPU %v, %d page faults; the runtime meanwhile: %s",
+						i, w.wall[i], w.cpu[i], w.faults[i], w.runtimeDuring(i))
+					shown++
 				}
 			}
 			if !w.traced {
@@ -355,15 +374,11 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 				}
 				t.Errorf("a log call waited: %s", wait)
 			}
-			// What the trace shows for the calls the machine made slow, for the record.
-			for i, shown := 0, 0; i < len(w.wall) && shown < 5; i++ {
-				if w.wall[i] > time.Millisecond {
-					t.Logf("call %d: wall %v, CPU %v; the runtime meanwhile: %s", i, w.wall[i], w.cpu[i], w.runtimeDuring(i))
-					shown++
-				}
+			if n := over(w.cpu, time.Millisecond); haveThreadUsage && n > len(w.cpu)/5000 {
+				t.Errorf("%d log calls used more than 1ms of CPU time with stdout blocked, want at most %d", n, len(w.cpu)/5000)
 			}
 			if n := over(w.wall, time.Millisecond); n > len(w.wall)/1000 {
-				t.Errorf("%d log calls took more than 1ms of wall time with stdout blocked", n)
+				t.Errorf("%d log calls took more than 1ms of wall time with stdout blocked, want at most %d", n, len(w.wall)/1000)
 			}
 			if o.stats.Dropped["fallback_full"] == 0 || o.dropped != 20000 {
 				t.Fatalf("%s: want every record dropped and counted (fallback_full, shutdown)", o)
