@@ -388,12 +388,22 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 }
 
 // TestErrorFlushesContext checks that an ERROR record sends the records before it at once,
-// without waiting for the batch interval (here an hour).
+// without waiting for the batch interval (here an hour): the export request reaches the
+// collector (a forwarding proxy in front of it notes the time) within 100 ms of the call.
 func TestErrorFlushesContext(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
-			l := newLoad(t, proto, endpointFor(c, proto), resilog.WithBatch(processor.BatchConfig{Interval: time.Hour}))
+			var endpoint string
+			var requests func() []faultproxy.Request
+			if proto == exporter.ProtocolHTTP {
+				p := httpProxy(t, c)
+				endpoint, requests = p.URL(), p.Requests
+			} else {
+				p := grpcProxy(t, c)
+				endpoint, requests = p.URL(), p.Requests
+			}
+			l := newLoad(t, proto, endpoint, resilog.WithBatch(processor.BatchConfig{Interval: time.Hour}))
 			l.emit(5, 0, nil)
 			start := time.Now()
 			l.p.Logger("x").Error("payment failed", "seq", 5)
@@ -405,8 +415,17 @@ func TestErrorFlushesContext(t *testing.T) {
 				}
 				time.Sleep(time.Millisecond)
 			}
+			arrived := time.Since(start)
+			reqs := requests()
+			if len(reqs) != 1 {
+				t.Fatalf("%d export requests for the 6 records, want 1: %v", len(reqs), reqs)
+			}
+			sent := reqs[0].At.Sub(start)
 			// The test collector batches for 50ms before its exporter sees anything.
-			t.Logf("the ERROR and the 5 records before it reached the collector %v after the call", time.Since(start))
+			t.Logf("the export carrying the ERROR and the 5 records before it reached the collector %v after the call; its exporter saw them after %v", sent, arrived)
+			if sent > 100*time.Millisecond {
+				t.Errorf("the ERROR's export reached the collector %v after the call, want within 100ms", sent)
+			}
 			l.shutdown(5 * time.Second)
 			l.account(c)
 		})
