@@ -187,10 +187,12 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 	switch {
 	case c.Overflow < processor.OverflowFallback || c.Overflow > processor.OverflowBlock:
 		return c, fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
-	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
+	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.StalledQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
 		return c, fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
 	case c.MaxBatch > 0 && c.MaxQueueRecords > 0 && c.MaxBatch > c.MaxQueueRecords:
 		return c, fmt.Errorf("%w: batch size %d exceeds queue size %d", ErrInvalidConfig, c.MaxBatch, c.MaxQueueRecords)
+	case c.StalledQueueBytes > 0 && c.MaxQueueBytes > 0 && c.StalledQueueBytes > c.MaxQueueBytes:
+		return c, fmt.Errorf("%w: stalled queue bound %d bytes exceeds the queue bound %d", ErrInvalidConfig, c.StalledQueueBytes, c.MaxQueueBytes)
 	}
 	return c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
 )
 
 func envOf(kv map[string]string) Option {
@@ -136,6 +137,8 @@ func TestResolveErrors(t *testing.T) {
 		{"bad insecure", map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes please"}, nil},
 		{"bad levels", map[string]string{"RESILOG_LOG_LEVELS": "info,github.com/x=loud"}, nil},
 		{"bad console format", map[string]string{"RESILOG_CONSOLE_FORMAT": "xml"}, nil},
+		{"stalled bound above the queue bound", nil, []Option{WithBatch(processor.BatchConfig{MaxQueueBytes: 1 << 20, StalledQueueBytes: 2 << 20})}},
+		{"negative stalled bound", nil, []Option{WithBatch(processor.BatchConfig{StalledQueueBytes: -1})}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -96,6 +96,8 @@ type Failover struct {
 	probeAfter  atomic.Int64 // unix nanos before which no probe is sent (Retry-After)
 
 	exported, retries, permanent atomic.Uint64
+	// delivering: the last batch exported went to the primary, not the fallback.
+	delivering atomic.Bool
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -147,16 +149,24 @@ func (f *Failover) Export(ctx context.Context, records []sdklog.Record) error {
 		return nil
 	}
 	if f.open.Load() && !f.trial.CompareAndSwap(true, false) {
+		f.delivering.Store(false)
 		f.toFallback(ctx, records)
 		return nil
 	}
 	if err := f.deliver(ctx, records); err != nil {
+		f.delivering.Store(false)
 		f.toFallback(ctx, records)
 		return nil
 	}
+	f.delivering.Store(true)
 	f.exported.Add(uint64(len(records)))
 	return nil
 }
+
+// Delivering reports whether the last batch exported reached the primary. Export returns
+// nil either way; the batch processor asks this before it lets its queue grow past its
+// bound for stalled exports, so that a queue in front of the fallback stays small.
+func (f *Failover) Delivering() bool { return f.delivering.Load() }
 
 // toFallback queues records for the fallback, waiting up to FallbackWait for room (Export
 // runs on the batch processor's goroutines, never on the log call's). When ctx is already

@@ -165,8 +165,8 @@ func TestFailoverBreakerOpensAndProbesBack(t *testing.T) {
 
 	// Three failed attempts open the breaker; the batch goes to the fallback.
 	_ = f.Export(context.Background(), records(5))
-	if s := f.Stats(); s.Breaker != BreakerOpen {
-		t.Fatalf("breaker %s after repeated failures", s.Breaker)
+	if s := f.Stats(); s.Breaker != BreakerOpen || f.Delivering() {
+		t.Fatalf("breaker %s, delivering %v after repeated failures", s.Breaker, f.Delivering())
 	}
 	attempts := len(p.attemptTimes())
 	// While open, batches skip the primary.
@@ -186,7 +186,13 @@ func TestFailoverBreakerOpensAndProbesBack(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	if f.Delivering() {
+		t.Fatal("delivering before a batch reached the primary again")
+	}
 	_ = f.Export(context.Background(), records(5))
+	if !f.Delivering() {
+		t.Fatal("not delivering after a batch reached the primary")
+	}
 	if err := f.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}

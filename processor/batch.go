@@ -72,6 +72,14 @@ type recordSpiller interface {
 	SpillRecord(r *sdklog.Record)
 }
 
+// Deliverer is implemented by exporters whose Export returns nil also when the records
+// went somewhere else than where they are for (exporter.Failover: to the fallback rather
+// than the collector). Delivering reports whether the last export reached the primary;
+// Batch lets its queue grow past StalledQueueBytes only while it does.
+type Deliverer interface {
+	Delivering() bool
+}
+
 // doneCtx is an already cancelled context: Spill with it never waits.
 var doneCtx = func() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,14 +92,19 @@ var doneCtx = func() context.Context {
 type BatchConfig struct {
 	// MaxQueueRecords bounds the queue in records (262,144; OTEL_BLRP_MAX_QUEUE_SIZE).
 	MaxQueueRecords int
-	// MaxQueueBytes bounds the queue by the estimated memory its records hold (16 MiB, about
-	// 21,000 records of six short attributes; with the garbage collector's headroom the
-	// process holds about twice that at worst). Concurrent exports keep the queue below it
-	// when the collector is healthy: a 200,000-record burst never reached it. When the
-	// collector hangs, what does not fit goes to the fallback; a bigger queue there only
-	// made the garbage collector slow the log call down (p99 16-21 us at 32 MiB, 13-15 us at
-	// 16 MiB, against 8-15 us with a healthy collector).
+	// MaxQueueBytes bounds the queue by the estimated memory its records hold while exports
+	// are flowing (64 MiB, about 85,000 records of six short attributes; with the garbage
+	// collector's headroom the process holds about twice that at worst): room for a burst
+	// that outruns the exports for a while, as on a busy machine, where a 100,000-record
+	// burst with another process spinning on one of the two cores filled 16 MiB and sent
+	// 8% of it to the fallback.
 	MaxQueueBytes int
+	// StalledQueueBytes bounds the queue instead while exports are stalled: no export has
+	// succeeded for a second, or one has been running for more than a second, as when the
+	// collector hangs, or the last one went to the fallback (a [Deliverer] tells) (16 MiB). What does not fit goes to the overflow policy; a bigger
+	// queue then only made the garbage collector slow the log call down (p99 16-21 us at
+	// 32 MiB, 13-15 us at 16 MiB, against 8-15 us with a healthy collector).
+	StalledQueueBytes int
 	// MaxBatch is the most records one export carries (1024; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE).
 	// Larger than the SDK's 512: on 2 cores it delivered more per second with less memory.
 	MaxBatch int
@@ -117,7 +130,11 @@ func (c *BatchConfig) setDefaults() {
 		c.MaxQueueRecords = 262144
 	}
 	if c.MaxQueueBytes <= 0 {
-		c.MaxQueueBytes = 16 << 20
+		c.MaxQueueBytes = 64 << 20
+	}
+	if c.StalledQueueBytes <= 0 || c.StalledQueueBytes > c.MaxQueueBytes {
+		// Unset, or above MaxQueueBytes (resilog.New rejects that): never above the bound.
+		c.StalledQueueBytes = min(16<<20, c.MaxQueueBytes)
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 1024
@@ -152,6 +169,7 @@ type Batch struct {
 	exp     sdklog.Exporter
 	spiller Spiller
 	one     recordSpiller // spiller's single-record form, if it has one
+	deliv   Deliverer     // nil when the exporter does not tell
 	cfg     BatchConfig
 	drops   accounting.Drops
 	sampler *sampler // nil when sampling is off
@@ -165,6 +183,7 @@ type Batch struct {
 	cur      *pending
 	ready    []*pending
 	inflight map[uint64]inflight // by batch seq
+	lastOK   time.Time           // when an export last succeeded
 	records  int
 	bytes    int
 	seq      uint64
@@ -188,6 +207,7 @@ type Batch struct {
 // inflight is a batch being exported.
 type inflight struct {
 	records int
+	started time.Time
 	cancel  context.CancelFunc // aborts its export: the exporter then spills it
 }
 
@@ -206,6 +226,7 @@ func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
 	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]inflight{}, stopTicker: make(chan struct{})}
 	b.spiller, _ = exp.(Spiller)
 	b.one, _ = exp.(recordSpiller)
+	b.deliv, _ = exp.(Deliverer)
 	b.sampler = newSampler(cfg.Sampling)
 	b.work = sync.NewCond(&b.mu)
 	b.space = sync.NewCond(&b.mu)
@@ -238,7 +259,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 		return nil
 	}
 	var waitUntil time.Time
-	for b.records >= b.cfg.MaxQueueRecords || (b.records > 0 && b.bytes+size > b.cfg.MaxQueueBytes) {
+	for b.fullLocked(size) {
 		switch b.cfg.Overflow {
 		case OverflowDropOldest:
 			b.dropOldestLocked()
@@ -289,6 +310,38 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	b.mu.Unlock()
 	return nil
+}
+
+// flowWindow is how recently an export must have succeeded, and how long the oldest one
+// under way may have run, for exports to count as flowing.
+const flowWindow = time.Second
+
+// fullLocked reports whether a record of size bytes does not fit in the queue. The bound
+// in bytes is MaxQueueBytes while exports are flowing, StalledQueueBytes otherwise.
+func (b *Batch) fullLocked(size int) bool {
+	switch {
+	case b.records >= b.cfg.MaxQueueRecords:
+		return true
+	case b.records == 0 || b.bytes+size <= b.cfg.StalledQueueBytes:
+		return false
+	case b.bytes+size > b.cfg.MaxQueueBytes:
+		return true
+	}
+	return !b.flowingLocked(time.Now())
+}
+
+// flowingLocked reports whether an export succeeded within flowWindow, reaching the
+// primary if the exporter is a [Deliverer], and none under way started before it.
+func (b *Batch) flowingLocked(now time.Time) bool {
+	if now.Sub(b.lastOK) > flowWindow || (b.deliv != nil && !b.deliv.Delivering()) {
+		return false
+	}
+	for _, f := range b.inflight {
+		if now.Sub(f.started) > flowWindow {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *Batch) dropOldestLocked() {
@@ -354,7 +407,7 @@ func (b *Batch) runExporter() {
 		}
 		p := b.popReadyLocked()
 		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
-		b.inflight[p.seq] = inflight{records: len(p.recs), cancel: cancel}
+		b.inflight[p.seq] = inflight{records: len(p.recs), started: time.Now(), cancel: cancel}
 		b.space.Broadcast()
 		b.mu.Unlock()
 
@@ -373,6 +426,9 @@ func (b *Batch) runExporter() {
 
 		b.recycle(p)
 		b.mu.Lock()
+		if err == nil {
+			b.lastOK = time.Now()
+		}
 		delete(b.inflight, p.seq)
 		b.progress.Broadcast()
 		b.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/resilog/resilog/internal/recordsize"
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
@@ -369,4 +370,103 @@ func TestBatchForceFlushDeadlineSpillsTheRest(t *testing.T) {
 		t.Fatalf("stats %+v: want the aborted export (10 records) counted and the queue empty", s)
 	}
 	balance(t, b, 20)
+}
+
+// turnstile lets one Export through per token; it spills like exporter.Failover.
+type turnstile struct {
+	recordtest.Exporter
+	tokens chan struct{}
+	spill  recordtest.Exporter
+}
+
+func (ts *turnstile) Export(ctx context.Context, recs []sdklog.Record) error {
+	select {
+	case <-ts.tokens:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return ts.Exporter.Export(ctx, recs)
+}
+
+func (ts *turnstile) Spill(_ context.Context, recs []sdklog.Record) {
+	_ = ts.spill.Export(context.Background(), recs)
+}
+
+// fallingBack is a turnstile whose exports all went to its fallback, as a Failover tells.
+type fallingBack struct{ *turnstile }
+
+func (fallingBack) Delivering() bool { return false }
+
+// TestBatchQueueBoundFollowsTheExports: the queue takes up to MaxQueueBytes while exports
+// succeed (a burst outrunning a working collector), but only StalledQueueBytes once none
+// has succeeded for a second (a hung collector), when none ever has, and when they go to
+// the fallback.
+func TestBatchQueueBoundFollowsTheExports(t *testing.T) {
+	size := recordsize.Of(rec(0, log.SeverityInfo))
+	cfg := BatchConfig{MaxBatch: 10, Exporters: 1, Interval: time.Hour,
+		StalledQueueBytes: 50 * size, MaxQueueBytes: 200 * size}
+	emit := func(b *Batch, from, n int) {
+		for i := from; i < from+n; i++ {
+			_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+		}
+	}
+	t.Run("never succeeded", func(t *testing.T) {
+		ts := &turnstile{tokens: make(chan struct{})}
+		b := NewBatch(ts, cfg)
+		emit(b, 0, 300)
+		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(ts.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound to hold", s.QueueBytes, cfg.StalledQueueBytes, len(ts.spill.Records()))
+		}
+		close(ts.tokens)
+		_ = b.Shutdown(context.Background())
+		balance(t, b, uint64(len(ts.spill.Records())))
+	})
+	t.Run("exports going to the fallback", func(t *testing.T) {
+		ts := &turnstile{tokens: make(chan struct{}, 1)}
+		b := NewBatch(fallingBack{ts}, cfg)
+		ts.tokens <- struct{}{}
+		emit(b, 0, 10)
+		for len(ts.Records()) < 10 {
+			time.Sleep(time.Millisecond)
+		}
+		emit(b, 10, 150)
+		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(ts.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound in front of a fallback", s.QueueBytes, cfg.StalledQueueBytes, len(ts.spill.Records()))
+		}
+		close(ts.tokens)
+		_ = b.Shutdown(context.Background())
+		balance(t, b, uint64(len(ts.spill.Records())))
+	})
+	t.Run("flowing, then stalled", func(t *testing.T) {
+		ts := &turnstile{tokens: make(chan struct{}, 1)}
+		b := NewBatch(ts, cfg)
+		ts.tokens <- struct{}{}
+		emit(b, 0, 10) // one batch, exported at once
+		for len(ts.Records()) < 10 {
+			time.Sleep(time.Millisecond)
+		}
+		// The next export waits for a token: the queue grows past the stalled bound.
+		emit(b, 10, 150)
+		if s := b.Stats(); s.QueueBytes <= cfg.StalledQueueBytes || len(ts.spill.Records()) != 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the burst queued while exports flow", s.QueueBytes, cfg.StalledQueueBytes, len(ts.spill.Records()))
+		}
+		emit(b, 160, 100) // beyond MaxQueueBytes
+		if s := b.Stats(); s.QueueBytes > cfg.MaxQueueBytes || len(ts.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (bound %d), %d spilled: want MaxQueueBytes to hold", s.QueueBytes, cfg.MaxQueueBytes, len(ts.spill.Records()))
+		}
+		// A second later the export under way has not returned: stalled.
+		time.Sleep(flowWindow + 100*time.Millisecond)
+		spilled := len(ts.spill.Records())
+		emit(b, 260, 1)
+		if len(ts.spill.Records()) != spilled+1 {
+			t.Fatalf("with exports stalled and the queue above the stalled bound, a new record was queued")
+		}
+		close(ts.tokens)
+		_ = b.Shutdown(context.Background())
+		all := append(ts.Records(), ts.spill.Records()...)
+		if got := seqs(all); len(got) != 261 {
+			t.Fatalf("%d distinct records delivered or spilled, want 261", len(got))
+		}
+		balance(t, b, uint64(len(ts.spill.Records())))
+	})
 }

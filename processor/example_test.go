@@ -12,6 +12,9 @@ import (
 	"github.com/resilog/resilog/processor"
 )
 
+// The default pipeline's exporter tells Batch where its exports went.
+var _ processor.Deliverer = (*exporter.Failover)(nil)
+
 func ExampleRedact_String() {
 	r, err := processor.NewRedact(processor.RedactConfig{})
 	if err != nil {
