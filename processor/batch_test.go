@@ -372,28 +372,9 @@ func TestBatchForceFlushDeadlineSpillsTheRest(t *testing.T) {
 	balance(t, b, 20)
 }
 
-// turnstile lets one Export through per token; it spills like exporter.Failover.
-type turnstile struct {
-	recordtest.Exporter
-	tokens chan struct{}
-	spill  recordtest.Exporter
-}
-
-func (ts *turnstile) Export(ctx context.Context, recs []sdklog.Record) error {
-	select {
-	case <-ts.tokens:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return ts.Exporter.Export(ctx, recs)
-}
-
-func (ts *turnstile) Spill(_ context.Context, recs []sdklog.Record) {
-	_ = ts.spill.Export(context.Background(), recs)
-}
-
-// fallingBack is a turnstile whose exports all went to its fallback, as a Failover tells.
-type fallingBack struct{ *turnstile }
+// fallingBack is a gated exporter whose exports all went to its fallback, as a Failover
+// tells.
+type fallingBack struct{ *gated }
 
 func (fallingBack) Delivering() bool { return false }
 
@@ -411,62 +392,62 @@ func TestBatchQueueBoundFollowsTheExports(t *testing.T) {
 		}
 	}
 	t.Run("never succeeded", func(t *testing.T) {
-		ts := &turnstile{tokens: make(chan struct{})}
-		b := NewBatch(ts, cfg)
+		g := newGated()
+		b := NewBatch(g, cfg)
 		emit(b, 0, 300)
-		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(ts.spill.Records()) == 0 {
-			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound to hold", s.QueueBytes, cfg.StalledQueueBytes, len(ts.spill.Records()))
+		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(g.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound to hold", s.QueueBytes, cfg.StalledQueueBytes, len(g.spill.Records()))
 		}
-		close(ts.tokens)
+		close(g.gate)
 		_ = b.Shutdown(context.Background())
-		balance(t, b, uint64(len(ts.spill.Records())))
+		balance(t, b, uint64(len(g.spill.Records())))
 	})
 	t.Run("exports going to the fallback", func(t *testing.T) {
-		ts := &turnstile{tokens: make(chan struct{}, 1)}
-		b := NewBatch(fallingBack{ts}, cfg)
-		ts.tokens <- struct{}{}
+		g := newGated()
+		b := NewBatch(fallingBack{g}, cfg)
 		emit(b, 0, 10)
-		for len(ts.Records()) < 10 {
+		g.gate <- struct{}{} // lets that one batch through
+		for len(g.Records()) < 10 {
 			time.Sleep(time.Millisecond)
 		}
 		emit(b, 10, 150)
-		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(ts.spill.Records()) == 0 {
-			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound in front of a fallback", s.QueueBytes, cfg.StalledQueueBytes, len(ts.spill.Records()))
+		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(g.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound in front of a fallback", s.QueueBytes, cfg.StalledQueueBytes, len(g.spill.Records()))
 		}
-		close(ts.tokens)
+		close(g.gate)
 		_ = b.Shutdown(context.Background())
-		balance(t, b, uint64(len(ts.spill.Records())))
+		balance(t, b, uint64(len(g.spill.Records())))
 	})
 	t.Run("flowing, then stalled", func(t *testing.T) {
-		ts := &turnstile{tokens: make(chan struct{}, 1)}
-		b := NewBatch(ts, cfg)
-		ts.tokens <- struct{}{}
-		emit(b, 0, 10) // one batch, exported at once
-		for len(ts.Records()) < 10 {
+		g := newGated()
+		b := NewBatch(g, cfg)
+		emit(b, 0, 10)
+		g.gate <- struct{}{} // lets that one batch through
+		for len(g.Records()) < 10 {
 			time.Sleep(time.Millisecond)
 		}
-		// The next export waits for a token: the queue grows past the stalled bound.
+		// The next export waits at the gate: the queue grows past the stalled bound.
 		emit(b, 10, 150)
-		if s := b.Stats(); s.QueueBytes <= cfg.StalledQueueBytes || len(ts.spill.Records()) != 0 {
-			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the burst queued while exports flow", s.QueueBytes, cfg.StalledQueueBytes, len(ts.spill.Records()))
+		if s := b.Stats(); s.QueueBytes <= cfg.StalledQueueBytes || len(g.spill.Records()) != 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the burst queued while exports flow", s.QueueBytes, cfg.StalledQueueBytes, len(g.spill.Records()))
 		}
 		emit(b, 160, 100) // beyond MaxQueueBytes
-		if s := b.Stats(); s.QueueBytes > cfg.MaxQueueBytes || len(ts.spill.Records()) == 0 {
-			t.Fatalf("queue %d bytes (bound %d), %d spilled: want MaxQueueBytes to hold", s.QueueBytes, cfg.MaxQueueBytes, len(ts.spill.Records()))
+		if s := b.Stats(); s.QueueBytes > cfg.MaxQueueBytes || len(g.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (bound %d), %d spilled: want MaxQueueBytes to hold", s.QueueBytes, cfg.MaxQueueBytes, len(g.spill.Records()))
 		}
 		// A second later the export under way has not returned: stalled.
 		time.Sleep(flowWindow + 100*time.Millisecond)
-		spilled := len(ts.spill.Records())
+		spilled := len(g.spill.Records())
 		emit(b, 260, 1)
-		if len(ts.spill.Records()) != spilled+1 {
+		if len(g.spill.Records()) != spilled+1 {
 			t.Fatalf("with exports stalled and the queue above the stalled bound, a new record was queued")
 		}
-		close(ts.tokens)
+		close(g.gate)
 		_ = b.Shutdown(context.Background())
-		all := append(ts.Records(), ts.spill.Records()...)
+		all := append(g.Records(), g.spill.Records()...)
 		if got := seqs(all); len(got) != 261 {
 			t.Fatalf("%d distinct records delivered or spilled, want 261", len(got))
 		}
-		balance(t, b, uint64(len(ts.spill.Records())))
+		balance(t, b, uint64(len(g.spill.Records())))
 	})
 }

@@ -139,6 +139,17 @@ func grpcProxy(t *testing.T, c *collectortest.Collector) *faultproxy.GRPC {
 	return startProxy(t, faultproxy.NewGRPC, c.GRPCAddr())
 }
 
+// forwardingProxy puts a proxy that forwards everything in front of c's receiver for proto,
+// and returns its endpoint and the requests it saw.
+func forwardingProxy(t *testing.T, c *collectortest.Collector, proto string) (string, func() []faultproxy.Request) {
+	if proto == exporter.ProtocolHTTP {
+		p := httpProxy(t, c)
+		return p.URL(), p.Requests
+	}
+	p := grpcProxy(t, c)
+	return p.URL(), p.Requests
+}
+
 func startProxy[P interface{ Close() error }](t *testing.T, start func(string) (P, error), target string) P {
 	t.Helper()
 	proxy, err := start(target)
@@ -397,15 +408,7 @@ func TestErrorFlushesContext(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
-			var endpoint string
-			var requests func() []faultproxy.Request
-			if proto == exporter.ProtocolHTTP {
-				p := httpProxy(t, c)
-				endpoint, requests = p.URL(), p.Requests
-			} else {
-				p := grpcProxy(t, c)
-				endpoint, requests = p.URL(), p.Requests
-			}
+			endpoint, requests := forwardingProxy(t, c, proto)
 			l := newLoad(t, proto, endpoint, resilog.WithBatch(processor.BatchConfig{Interval: time.Hour}))
 			l.emit(5, 0, nil)
 			start := time.Now()
