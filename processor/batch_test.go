@@ -391,41 +391,45 @@ func TestBatchQueueBoundFollowsTheExports(t *testing.T) {
 			_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
 		}
 	}
+	// exportOne lets records 0-9, one batch, through the gate: an export succeeded.
+	exportOne := func(b *Batch, g *gated) {
+		emit(b, 0, 10)
+		g.gate <- struct{}{}
+		for len(g.Records()) < 10 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wantStalledBound := func(t *testing.T, b *Batch, g *gated) {
+		t.Helper()
+		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(g.spill.Records()) == 0 {
+			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound to hold", s.QueueBytes, cfg.StalledQueueBytes, len(g.spill.Records()))
+		}
+	}
+	finish := func(t *testing.T, b *Batch, g *gated) {
+		t.Helper()
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+		balance(t, b, uint64(len(g.spill.Records())))
+	}
 	t.Run("never succeeded", func(t *testing.T) {
 		g := newGated()
 		b := NewBatch(g, cfg)
 		emit(b, 0, 300)
-		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(g.spill.Records()) == 0 {
-			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound to hold", s.QueueBytes, cfg.StalledQueueBytes, len(g.spill.Records()))
-		}
-		close(g.gate)
-		_ = b.Shutdown(context.Background())
-		balance(t, b, uint64(len(g.spill.Records())))
+		wantStalledBound(t, b, g)
+		finish(t, b, g)
 	})
 	t.Run("exports going to the fallback", func(t *testing.T) {
 		g := newGated()
 		b := NewBatch(fallingBack{g}, cfg)
-		emit(b, 0, 10)
-		g.gate <- struct{}{} // lets that one batch through
-		for len(g.Records()) < 10 {
-			time.Sleep(time.Millisecond)
-		}
+		exportOne(b, g)
 		emit(b, 10, 150)
-		if s := b.Stats(); s.QueueBytes > cfg.StalledQueueBytes || len(g.spill.Records()) == 0 {
-			t.Fatalf("queue %d bytes (stalled bound %d), %d spilled: want the stalled bound in front of a fallback", s.QueueBytes, cfg.StalledQueueBytes, len(g.spill.Records()))
-		}
-		close(g.gate)
-		_ = b.Shutdown(context.Background())
-		balance(t, b, uint64(len(g.spill.Records())))
+		wantStalledBound(t, b, g)
+		finish(t, b, g)
 	})
 	t.Run("flowing, then stalled", func(t *testing.T) {
 		g := newGated()
 		b := NewBatch(g, cfg)
-		emit(b, 0, 10)
-		g.gate <- struct{}{} // lets that one batch through
-		for len(g.Records()) < 10 {
-			time.Sleep(time.Millisecond)
-		}
+		exportOne(b, g)
 		// The next export waits at the gate: the queue grows past the stalled bound.
 		emit(b, 10, 150)
 		if s := b.Stats(); s.QueueBytes <= cfg.StalledQueueBytes || len(g.spill.Records()) != 0 {
@@ -442,12 +446,10 @@ func TestBatchQueueBoundFollowsTheExports(t *testing.T) {
 		if len(g.spill.Records()) != spilled+1 {
 			t.Fatalf("with exports stalled and the queue above the stalled bound, a new record was queued")
 		}
-		close(g.gate)
-		_ = b.Shutdown(context.Background())
+		finish(t, b, g)
 		all := append(g.Records(), g.spill.Records()...)
 		if got := seqs(all); len(got) != 261 {
 			t.Fatalf("%d distinct records delivered or spilled, want 261", len(got))
 		}
-		balance(t, b, uint64(len(g.spill.Records())))
 	})
 }
