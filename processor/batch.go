@@ -254,13 +254,18 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	size := recordsize.Of(r)
 	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		b.drops.Add(accounting.Shutdown, 1)
-		return nil
-	}
 	var waitUntil time.Time
-	for b.fullLocked(size) {
+	for {
+		// Checked on every turn: OverflowBlock waits below, and Shutdown may have sealed
+		// and taken the queue meanwhile. A record added after that would never leave.
+		if b.closed {
+			b.mu.Unlock()
+			b.drops.Add(accounting.Shutdown, 1)
+			return nil
+		}
+		if !b.fullLocked(size) {
+			break
+		}
 		switch b.cfg.Overflow {
 		case OverflowDropOldest:
 			b.dropOldestLocked()
@@ -275,7 +280,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 				})
 				defer t.Stop()
 			}
-			if time.Now().Before(waitUntil) && !b.closed {
+			if time.Now().Before(waitUntil) {
 				b.space.Wait()
 				continue
 			}

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -452,4 +453,41 @@ func TestBatchQueueBoundFollowsTheExports(t *testing.T) {
 			t.Fatalf("%d distinct records delivered or spilled, want 261", len(got))
 		}
 	})
+}
+
+// TestBatchBlockedCallerRacingShutdown: a log call waiting for room under OverflowBlock
+// must not add its record to a queue that Shutdown has already sealed and taken (the
+// record was then counted as emitted and never exported, spilled or dropped). The race
+// is between the waiting call and the export that makes room, released while Shutdown
+// runs; without the fix 237 of 400 iterations lost a record here.
+func TestBatchBlockedCallerRacingShutdown(t *testing.T) {
+	for i := range 400 {
+		g := newGated()
+		b := NewBatch(g, BatchConfig{MaxBatch: 2, MaxQueueRecords: 2, Exporters: 1, Interval: time.Hour,
+			Overflow: OverflowBlock, BlockTimeout: time.Minute})
+		_ = b.OnEmit(context.Background(), rec(0, log.SeverityInfo))
+		_ = b.OnEmit(context.Background(), rec(1, log.SeverityInfo))
+		waitInflight(t, g) // the first batch is held; the next two fill the queue
+		_ = b.OnEmit(context.Background(), rec(2, log.SeverityInfo))
+		_ = b.OnEmit(context.Background(), rec(3, log.SeverityInfo))
+		blocked := make(chan struct{})
+		go func() {
+			defer close(blocked)
+			_ = b.OnEmit(context.Background(), rec(4, log.SeverityInfo))
+		}()
+		runtime.Gosched()
+		close(g.gate)
+		if err := b.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		<-blocked
+		s := b.Stats()
+		var dropped uint64
+		for _, n := range s.Dropped {
+			dropped += n
+		}
+		if spilled := uint64(len(g.spill.Records())); s.Handed+dropped+spilled != s.Emitted {
+			t.Fatalf("iteration %d: handed %d + dropped %d + spilled %d != emitted %d (%+v)", i, s.Handed, dropped, spilled, s.Emitted, s)
+		}
+	}
 }
