@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -267,3 +269,92 @@ type fakeStream struct {
 }
 
 func (f *fakeStream) Context() context.Context { return f.ctx }
+
+// TestRecoverMiddlewareAfterHeaders: once the handler has started its response, a panic
+// must not end in a complete-looking 200 with "Internal Server Error" spliced into the
+// body; the connection is aborted, so that the client sees a failed request. Before that,
+// the client gets a 500, and the wrapped writer keeps Flush and Hijack.
+func TestRecoverMiddlewareAfterHeaders(t *testing.T) {
+	var out lockedWriter // the server's goroutines log
+	log := slog.New(slog.NewJSONHandler(&out, nil))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/half", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"orders":[{"id":1},`)
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("Flush through the middleware: %v", err)
+		}
+		panic("kaboom after the headers")
+	})
+	mux.HandleFunc("/unflushed", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"orders":[`)
+		panic("kaboom with the body still buffered")
+	})
+	mux.HandleFunc("/early", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusEarlyHints) // informational: the response has not started
+		panic("kaboom before the final status")
+	})
+	mux.HandleFunc("/hijack", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			t.Error("the middleware's writer is not an http.Flusher")
+		}
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack through the middleware: %v", err)
+			return
+		}
+		defer conn.Close()
+		_, _ = rw.WriteString("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+		_ = rw.Flush()
+	})
+	srv := httptest.NewServer(RecoverMiddleware(mux, log))
+	defer srv.Close()
+
+	get := func(path string) (int, string, error) {
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), err
+	}
+	for _, path := range []string{"/half", "/unflushed"} {
+		code, body, err := get(path)
+		if err == nil {
+			t.Errorf("%s: the client got a complete response (%d %q) after a panic mid-response", path, code, body)
+		}
+		if strings.Contains(body, "Internal Server Error") {
+			t.Errorf("%s: an error page was spliced into the body: %q", path, body)
+		}
+	}
+	if code, _, err := get("/early"); err != nil || code != http.StatusInternalServerError {
+		t.Errorf("/early: %d, %v; want a 500 (only a 103 had been sent)", code, err)
+	}
+	if code, _, err := get("/hijack"); err != nil || code != http.StatusNoContent {
+		t.Errorf("/hijack: %d, %v; want the hijacked connection's 204", code, err)
+	}
+	out.mu.Lock()
+	lines := decodeLines(t, &out.buf)
+	out.mu.Unlock()
+	if len(lines) != 3 {
+		t.Fatalf("logged %d lines, want one per panic: %v", len(lines), lines)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l[ExceptionMessageKey].(string), "kaboom") {
+			t.Errorf("logged %v", l)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}

@@ -1,9 +1,12 @@
 package propagation
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 
@@ -81,11 +84,19 @@ func Go(ctx context.Context, log *slog.Logger, name string, fn func(context.Cont
 	return done
 }
 
-// RecoverMiddleware recovers a panic in next, logs it at ERROR with its stack and request
-// ID, and answers 500. http.ErrAbortHandler is re-panicked, as net/http expects, so that
-// the server aborts the response without logging it as a failure.
+// RecoverMiddleware recovers a panic in next and logs it at ERROR with its stack and
+// request ID. If the response has not started, the client gets a 500. If it has (a status
+// or part of the body is out), no error page can be sent any more, and appending one would
+// hand the client a truncated body with a success status: the middleware then aborts the
+// response by panicking with http.ErrAbortHandler, so that the server breaks the
+// connection (HTTP/1) or resets the stream (HTTP/2) and the client sees a failed request.
+// http.ErrAbortHandler from next is re-panicked as is, as net/http expects.
+//
+// next gets a ResponseWriter that notes when the response starts. It keeps the wrapped
+// writer's Flush and Hijack (also through http.ResponseController, via Unwrap).
 func RecoverMiddleware(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &startWriter{ResponseWriter: w}
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -96,10 +107,56 @@ func RecoverMiddleware(next http.Handler, log *slog.Logger) http.Handler {
 			}
 			ctx := r.Context()
 			log.LogAttrs(ctx, slog.LevelError, "panic serving "+r.Method+" "+r.URL.Path, PanicAttrs(ctx, v, debug.Stack())...)
-			// If the handler already wrote a status, this is a no-op and the client sees a
-			// truncated response, which is all that can be done.
+			if sw.started {
+				panic(http.ErrAbortHandler)
+			}
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		}()
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(sw, r)
 	})
 }
+
+// startWriter notes whether the response has started: a final status, a body byte, a
+// flush or a hijack. Like the ResponseWriter it wraps, it is for the handler's goroutine.
+type startWriter struct {
+	http.ResponseWriter
+	started bool
+}
+
+func (w *startWriter) WriteHeader(code int) {
+	// 1xx statuses other than 101 are informational: the final status is still to come.
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		w.started = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *startWriter) Write(p []byte) (int, error) {
+	w.started = true
+	return w.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps the wrapped writer's io.ReaderFrom (sendfile for files) in use.
+func (w *startWriter) ReadFrom(r io.Reader) (int64, error) {
+	w.started = true
+	return io.Copy(w.ResponseWriter, r)
+}
+
+// Flush flushes the wrapped writer, if it can.
+func (w *startWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is what http.ResponseController.Flush calls: the wrapped writer's error, or
+// http.ErrNotSupported.
+func (w *startWriter) FlushError() error {
+	w.started = true
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands over the wrapped writer's connection, or returns http.ErrNotSupported.
+func (w *startWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.started = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the wrapped writer's other methods.
+func (w *startWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
