@@ -202,7 +202,10 @@ func (p *Pipeline) Resource() *resource.Resource { return p.resource }
 // ForceFlush exports every record emitted so far. With a deadline on ctx, it waits for
 // the collector until 80% of the time left, then writes what is still queued or being
 // exported to the fallback, as Shutdown does; it returns nil when every record emitted
-// before the call was exported or written, else ctx's error.
+// before the call was exported or written, else ctx's error. A ctx without a deadline is
+// given one of the batch export timeout (BatchConfig.ExportTimeout,
+// OTEL_BLRP_EXPORT_TIMEOUT, 30s by default): ForceFlush never waits without a bound,
+// whatever the collector or stdout do.
 func (p *Pipeline) ForceFlush(ctx context.Context) error {
 	if p.sdk == nil {
 		return nil
@@ -210,8 +213,12 @@ func (p *Pipeline) ForceFlush(ctx context.Context) error {
 	return p.sdk.ForceFlush(ctx)
 }
 
-// Shutdown flushes and stops the pipeline. Later calls return the first call's result;
-// records logged after Shutdown are discarded.
+// Shutdown flushes and stops the pipeline. It returns by ctx's deadline or, if ctx has
+// none (context.Background()), within the batch export timeout (BatchConfig.ExportTimeout,
+// OTEL_BLRP_EXPORT_TIMEOUT, 30s by default), whatever the collector or stdout do: the
+// exports stop at 80% of the time, what is left goes to the fallback, and what the
+// fallback cannot write in time is dropped and counted (reason shutdown). Later calls
+// return the first call's result; records logged after Shutdown are discarded and counted.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.shutdownOnce.Do(func() {
 		if p.sdk != nil {

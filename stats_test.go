@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/processor"
 )
 
 // refusing rejects every batch permanently, like a collector answering 400.
@@ -107,4 +109,61 @@ func TestBatchEnvironment(t *testing.T) {
 			t.Errorf("%v: err = %v, want ErrInvalidConfig", env, err)
 		}
 	}
+}
+
+// stubborn ignores its context: an export that outlives the shutdown deadline, as a
+// primary stuck in a write would. returned counts the exports that came back.
+type stubborn struct {
+	release  chan struct{}
+	returned chan int
+}
+
+func (s stubborn) Export(_ context.Context, recs []sdklog.Record) error {
+	<-s.release
+	s.returned <- len(recs)
+	return nil
+}
+func (stubborn) ForceFlush(context.Context) error { return nil }
+func (stubborn) Shutdown(context.Context) error   { return nil }
+
+// TestStatsCountStuckExportsOnce: records whose export is still running at the shutdown
+// deadline are counted once, when Shutdown gives up on them (dropped, reason shutdown),
+// and not again when the export returns (it used to be counted exported as well: 10
+// records emitted, 18 accounted for).
+func TestStatsCountStuckExportsOnce(t *testing.T) {
+	primary := stubborn{release: make(chan struct{}), returned: make(chan int, 2)}
+	fb := new(recordtest.Exporter)
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(primary), WithFallback(fb),
+		WithBatch(processor.BatchConfig{MaxBatch: 4, Exporters: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := p.Logger("t")
+	for i := range 10 {
+		log.Info("stuck", "seq", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx); err == nil {
+		t.Error("Shutdown reported success with two exports stuck")
+	}
+	check := func(when string) {
+		t.Helper()
+		s := p.Stats()
+		// The two records never sent are spilled at the deadline: written, or dropped
+		// if the fallback had no time left.
+		if s.Emitted != 10 || s.Exported+s.Fallback+s.DroppedTotal != s.Emitted || s.Exported != 0 || s.Dropped["shutdown"] < 8 {
+			t.Errorf("%s: %+v; want 10 emitted = 8 dropped{shutdown} (the stuck exports) + 2 in the fallback or dropped", when, s)
+		}
+	}
+	check("after Shutdown")
+	close(primary.release)
+	<-primary.returned
+	<-primary.returned
+	// The exports have returned; let the processor's goroutines finish with their result.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && p.Stats().Exported == 0 && p.batch.Stats().Handed < 8 {
+		time.Sleep(time.Millisecond)
+	}
+	check("after the stuck exports returned")
 }

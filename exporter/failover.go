@@ -11,6 +11,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/wake"
 )
 
 // Prober is implemented by primaries that can check the collector is back without
@@ -31,6 +32,7 @@ type FailoverConfig struct {
 	// jitter, and never undercuts a delay the server asked for (Retry-After, RetryInfo).
 	RetryInitial, RetryMax time.Duration
 	// RetryMaxElapsed bounds the retries of one batch (15s); then it goes to the fallback.
+	// It also bounds Shutdown and ForceFlush when their context has no deadline.
 	RetryMaxElapsed time.Duration
 	// BreakerFailures is how many transient failures in a row open the breaker (3).
 	BreakerFailures int
@@ -99,6 +101,14 @@ type Failover struct {
 	// delivering: the last batch exported went to the primary, not the fallback.
 	delivering atomic.Bool
 
+	// calls are the Exports under way. Shutdown waits for them until its deadline, then
+	// counts their records as dropped (reason shutdown) and marks them abandoned, so that
+	// a late return counts nothing: each record is counted once.
+	callMu sync.Mutex
+	calls  map[*exportCall]struct{}
+	idle   *sync.Cond // on callMu: an Export finished
+	closed bool       // under callMu: Shutdown has begun
+
 	stop     chan struct{}
 	stopOnce sync.Once
 	probing  sync.WaitGroup
@@ -109,7 +119,8 @@ type Failover struct {
 // NewFailover returns a Failover from primary to fallback.
 func NewFailover(primary, fallback sdklog.Exporter, cfg FailoverConfig) *Failover {
 	cfg.setDefaults()
-	f := &Failover{primary: primary, cfg: cfg, stop: make(chan struct{})}
+	f := &Failover{primary: primary, cfg: cfg, stop: make(chan struct{}), calls: map[*exportCall]struct{}{}}
+	f.idle = sync.NewCond(&f.callMu)
 	f.prober, _ = primary.(Prober)
 	f.fb = newFallbackQueue(fallback, cfg.FallbackRecords, cfg.FallbackBytes, &f.drops)
 	return f
@@ -143,17 +154,34 @@ func (f *Failover) Stats() FailoverStats {
 	return s
 }
 
-// Export delivers records to the primary or, failing that, the fallback.
+// exportCall is one Export under way.
+type exportCall struct {
+	records   int
+	abandoned bool // under callMu: Shutdown counted its records
+}
+
+// Export delivers records to the primary or, failing that, the fallback. An Export still
+// running when Shutdown's deadline passes has its records counted as dropped (reason
+// shutdown) then; whatever it returns later is not counted again.
 func (f *Failover) Export(ctx context.Context, records []sdklog.Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	if f.open.Load() && !f.trial.CompareAndSwap(true, false) {
-		f.delivering.Store(false)
+	c := f.begin(len(records))
+	if c == nil { // Shutdown has begun: the fallback takes them or counts them
 		f.toFallback(ctx, records)
 		return nil
 	}
-	if err := f.deliver(ctx, records); err != nil {
+	var err error
+	if f.open.Load() && !f.trial.CompareAndSwap(true, false) {
+		err = errBreakerOpen
+	} else {
+		err = f.deliver(ctx, records)
+	}
+	if !f.end(c) {
+		return nil
+	}
+	if err != nil {
 		f.delivering.Store(false)
 		f.toFallback(ctx, records)
 		return nil
@@ -161,6 +189,50 @@ func (f *Failover) Export(ctx context.Context, records []sdklog.Record) error {
 	f.delivering.Store(true)
 	f.exported.Add(uint64(len(records)))
 	return nil
+}
+
+// errBreakerOpen stands for the primary's last failure while the breaker is open.
+var errBreakerOpen = errors.New("breaker open")
+
+// begin registers an Export of n records, or returns nil once Shutdown has begun.
+func (f *Failover) begin(n int) *exportCall {
+	f.callMu.Lock()
+	defer f.callMu.Unlock()
+	if f.closed {
+		return nil
+	}
+	c := &exportCall{records: n}
+	f.calls[c] = struct{}{}
+	return c
+}
+
+// end unregisters c and reports whether its records are still its to count (false: a
+// shutdown deadline passed and counted them).
+func (f *Failover) end(c *exportCall) bool {
+	f.callMu.Lock()
+	defer f.callMu.Unlock()
+	delete(f.calls, c)
+	f.idle.Broadcast()
+	return !c.abandoned
+}
+
+// settleCalls stops new Exports from trying the primary and waits until those under way
+// return or ctx ends; the records of any still running are then counted as dropped.
+func (f *Failover) settleCalls(ctx context.Context) {
+	defer wake.WhenDone(ctx, f.idle)()
+	f.callMu.Lock()
+	f.closed = true
+	for len(f.calls) > 0 && ctx.Err() == nil {
+		f.idle.Wait()
+	}
+	held := 0
+	for c := range f.calls {
+		c.abandoned = true
+		held += c.records
+	}
+	clear(f.calls)
+	f.callMu.Unlock()
+	f.drops.Add(accounting.Shutdown, held)
 }
 
 // Delivering reports whether the last batch exported reached the primary. Export returns
@@ -309,16 +381,24 @@ func (f *Failover) probe() {
 	}
 }
 
-// ForceFlush waits until the fallback has written what it was given, or ctx ends.
+// ForceFlush waits until the fallback has written what it was given, or ctx ends (a ctx
+// without a deadline: RetryMaxElapsed).
 func (f *Failover) ForceFlush(ctx context.Context) error {
+	ctx, cancel := wake.WithDefaultTimeout(ctx, f.cfg.RetryMaxElapsed)
+	defer cancel()
 	return errors.Join(f.primary.ForceFlush(ctx), f.fb.drain(ctx))
 }
 
-// Shutdown stops probing and retrying, writes the fallback's buffer before ctx ends
-// (what remains is dropped with reason shutdown), and shuts down both exporters. The
-// caller must not call Export concurrently with or after Shutdown.
+// Shutdown stops probing and retrying, waits for the Exports under way, writes the
+// fallback's buffer before ctx ends (a ctx without a deadline: RetryMaxElapsed), and
+// shuts down both exporters. What is left when ctx ends, in the buffer or in Exports
+// still running, is dropped with reason shutdown; Exports called after Shutdown has
+// begun go to the fallback, or are dropped likewise once it has stopped.
 func (f *Failover) Shutdown(ctx context.Context) error {
+	ctx, cancel := wake.WithDefaultTimeout(ctx, f.cfg.RetryMaxElapsed)
+	defer cancel()
 	f.stopOnce.Do(func() { close(f.stop) })
+	f.settleCalls(ctx)
 	f.probing.Wait()
 	err := f.fb.shutdown(ctx)
 	f.drops.FlushWithin(50 * time.Millisecond)

@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -315,4 +316,50 @@ func TestSpillRecordNeverWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBalance(t, f, 10)
+}
+
+// TestFailoverShutdownWaitsForExportsThenCountsThemOnce: Shutdown waits for the exports
+// under way until its deadline; the records of one still running then are counted as
+// dropped (reason shutdown), and its late return counts nothing more.
+func TestFailoverShutdownWaitsForExportsThenCountsThemOnce(t *testing.T) {
+	for _, stuck := range []bool{false, true} {
+		primary := blockingExporter{release: make(chan struct{})}
+		fb := new(recordtest.Exporter)
+		f := NewFailover(primary, fb, fastConfig())
+		returned := make(chan struct{})
+		go func() {
+			defer close(returned)
+			_ = f.Export(context.Background(), records(10))
+		}()
+		for f.running() == 0 {
+			runtime.Gosched()
+		}
+		within := 5 * time.Second
+		if stuck {
+			within = 50 * time.Millisecond
+		} else {
+			time.AfterFunc(50*time.Millisecond, func() { close(primary.release) })
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), within)
+		_ = f.Shutdown(ctx)
+		cancel()
+		s := f.Stats()
+		if stuck {
+			if s.Exported != 0 || s.Dropped["shutdown"] != 10 {
+				t.Errorf("stuck past the deadline: %+v, want the 10 records dropped with reason shutdown", s)
+			}
+			close(primary.release)
+		} else if s.Exported != 10 {
+			t.Errorf("returned before the deadline: %+v, want Shutdown to wait and the 10 exported", s)
+		}
+		<-returned
+		checkBalance(t, f, 10)
+	}
+}
+
+// running returns the number of Exports under way.
+func (f *Failover) running() int {
+	f.callMu.Lock()
+	defer f.callMu.Unlock()
+	return len(f.calls)
 }

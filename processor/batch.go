@@ -62,6 +62,10 @@ func ParseOverflow(s string) (Overflow, error) {
 // Spiller is implemented by exporters that can take records without trying the network
 // (exporter.Failover writes them to its fallback). Spill may wait for room until ctx is
 // done and must not wait at all when ctx is already done: OnEmit passes such a context.
+//
+// A Spiller accounts for every record it is handed, by Spill or by Export: the records of
+// an Export still running at Batch's shutdown deadline are its to count (exporter.Failover
+// counts them as dropped when its own Shutdown gives up on them), not Batch's.
 type Spiller interface {
 	Spill(ctx context.Context, records []sdklog.Record)
 }
@@ -112,6 +116,7 @@ type BatchConfig struct {
 	// Interval is how long a partial batch may wait (1s; OTEL_BLRP_SCHEDULE_DELAY).
 	Interval time.Duration
 	// ExportTimeout bounds one Export call, retries included (30s; OTEL_BLRP_EXPORT_TIMEOUT).
+	// It also bounds Shutdown and ForceFlush when their context has no deadline.
 	ExportTimeout time.Duration
 	// Exporters is how many exports may run at once (4).
 	Exporters int
@@ -189,8 +194,9 @@ type Batch struct {
 	bytes    int
 	seq      uint64
 	closed   bool
-	// abandoned is set when Shutdown's deadline passed with exports still running: their
-	// records were counted as dropped then, and a late return must not count them again.
+	// abandoned is set when Shutdown's deadline passed with exports still running and
+	// the exporter is not a Spiller: their records were counted as dropped then, and a
+	// late return must not count them again.
 	abandoned bool
 
 	exportCtx    context.Context
@@ -480,7 +486,10 @@ func stopWaitingAt(ctx context.Context) (context.Context, context.CancelFunc) {
 // way are aborted (exporter.Failover then writes their records to its fallback), and the
 // exporter's own ForceFlush gets the rest of the time to write them. It returns nil when
 // every record queued before the call has left the queue that way, else ctx's error.
+// A ctx without a deadline is given one of ExportTimeout.
 func (b *Batch) ForceFlush(ctx context.Context) error {
+	ctx, cancelDefault := wake.WithDefaultTimeout(ctx, b.cfg.ExportTimeout)
+	defer cancelDefault()
 	giveUp := ctx // when to stop waiting for the collector
 	if b.spiller != nil {
 		var cancel context.CancelFunc
@@ -543,10 +552,15 @@ func (b *Batch) lowestUnfinishedLocked() uint64 {
 
 // Shutdown exports what it can, then shuts the exporter down. If ctx has a deadline, the
 // exports stop at 80% of the time left and the rest goes to the exporter's Spiller, so
-// that the fallback has time to write it before the deadline. Later calls return the
-// first call's result.
+// that the fallback has time to write it before the deadline. A ctx without a deadline is
+// given one of ExportTimeout: a blocked fallback or a hung exporter never makes Shutdown
+// wait for ever. Later calls return the first call's result.
 func (b *Batch) Shutdown(ctx context.Context) error {
-	b.shutdownOnce.Do(func() { b.shutdownErr = b.shutdown(ctx) })
+	b.shutdownOnce.Do(func() {
+		ctx, cancel := wake.WithDefaultTimeout(ctx, b.cfg.ExportTimeout)
+		defer cancel()
+		b.shutdownErr = b.shutdown(ctx)
+	})
 	return b.shutdownErr
 }
 
@@ -577,16 +591,19 @@ func (b *Batch) shutdown(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-ctx.Done():
-			// An exporter that ignores its context: count what it holds now, so that the
-			// accounting is complete when Shutdown returns.
-			b.mu.Lock()
-			b.abandoned = true
-			held := 0
-			for _, f := range b.inflight {
-				held += f.records
+			// An exporter that ignores its context. A Spiller counts what it holds when
+			// its Shutdown, below, gives up on it; any other exporter's records are
+			// counted here, so that the accounting is complete when Shutdown returns.
+			if b.spiller == nil {
+				b.mu.Lock()
+				b.abandoned = true
+				held := 0
+				for _, f := range b.inflight {
+					held += f.records
+				}
+				b.mu.Unlock()
+				b.drops.Add(accounting.Shutdown, held)
 			}
-			b.mu.Unlock()
-			b.drops.Add(accounting.Shutdown, held)
 			err = fmt.Errorf("processor: exports did not return before the shutdown deadline: %w", ctx.Err())
 		}
 	}

@@ -4,6 +4,7 @@ package wake
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // WhenDone broadcasts on c, holding c.L, when ctx ends, so that a loop waiting on c can
@@ -14,4 +15,14 @@ func WhenDone(ctx context.Context, c *sync.Cond) (stop func() bool) {
 		c.Broadcast()
 		c.L.Unlock()
 	})
+}
+
+// WithDefaultTimeout returns ctx if it has a deadline, else ctx with one d from now:
+// Shutdown and ForceFlush never wait without a bound, even when the caller gave
+// context.Background().
+func WithDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }

@@ -28,3 +28,18 @@ func TestWhenDoneEndsTheWait(t *testing.T) {
 		t.Fatal("the wait did not end with the context")
 	}
 }
+
+func TestWithDefaultTimeout(t *testing.T) {
+	ctx, cancel := WithDefaultTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > time.Minute {
+		t.Errorf("no deadline within a minute on a context that had none: %v, %v", d, ok)
+	}
+	parent, cancelParent := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelParent()
+	ctx, cancel = WithDefaultTimeout(parent, time.Minute)
+	defer cancel()
+	if ctx != parent {
+		t.Error("a context with a deadline was changed")
+	}
+}
