@@ -34,7 +34,7 @@ func newOTLPHTTP(_ context.Context, c OTLPConfig) (*OTLP, error) {
 		endpoint = "http://localhost:4318/v1/logs"
 	}
 	h := &httpLogs{
-		client:  &http.Client{Transport: transport},
+		client:  &http.Client{Transport: transport, CheckRedirect: noRedirects},
 		url:     endpoint,
 		headers: c.Headers,
 		gzip:    c.Compression == CompressionGzip,
@@ -42,6 +42,12 @@ func newOTLPHTTP(_ context.Context, c OTLPConfig) (*OTLP, error) {
 	}
 	return &OTLP{exp: h, probe: h.probe, close: func() error { transport.CloseIdleConnections(); return nil }}, nil
 }
+
+// noRedirects makes the client return a redirect as the response. Following one would
+// turn the POST into a bodiless GET (301, 302, 303) that another server may answer 200,
+// counted exported and never delivered, or re-send the records and the headers, API keys
+// included, to another host (307, 308). Export reports it as a permanent failure.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // maxResponse bounds how much of a response body is read.
 const maxResponse = 64 << 10
@@ -83,6 +89,9 @@ func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
 	resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return nil
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return &ExportError{Err: fmt.Errorf("%s: redirects are not followed; set the endpoint to the collector's own URL", resp.Status), Permanent: true}
 	}
 	return &ExportError{
 		Err:        fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg))),

@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -435,5 +439,88 @@ func TestErrorFlushesContext(t *testing.T) {
 			l.shutdown(5 * time.Second)
 			l.account(c)
 		})
+	}
+}
+
+// TestFaultRedirectNotFollowed: a collector endpoint that answers with a redirect (a
+// misconfigured ingress, a hijacked DNS name) gets nothing past it. Followed, a 301 turned
+// the POST into a bodiless GET that the other host answered 200 (counted exported, never
+// delivered), and a 307 re-sent the records and the API key to it. The redirect is a
+// permanent failure: the batch goes to the fallback at once, and the other host sees no
+// request at all.
+func TestFaultRedirectNotFollowed(t *testing.T) {
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusTemporaryRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			c := collectortest.Start(t)
+			var mu sync.Mutex
+			var elsewhere []string // what the redirect's target received
+			target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				elsewhere = append(elsewhere, fmt.Sprintf("%s %s %v", r.Method, r.URL, r.Header))
+				mu.Unlock()
+			}))
+			defer target.Close()
+			proxy := httpProxy(t, c)
+			proxy.Redirect(status, target.URL+"/v1/logs", -1)
+			l := newLoad(t, exporter.ProtocolHTTP, proxy.URL(),
+				resilog.WithHeaders(map[string]string{"api-key": "k-3f9a1c", "Authorization": "Bearer t-77d2"}))
+			l.emit(100, 0, nil)
+			l.shutdown(10 * time.Second)
+			o := l.account(c)
+			if o.fallback != 100 || o.collector != 0 || o.stats.Exported != 0 {
+				t.Errorf("%s: want all 100 records in the fallback", o)
+			}
+			if n := len(proxy.Requests()); n != 1 {
+				t.Errorf("%d requests for one redirected batch, want 1 (a redirect is not retried)", n)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(elsewhere) != 0 {
+				t.Errorf("the redirect's target received %d requests: %v", len(elsewhere), elsewhere)
+			}
+		})
+	}
+}
+
+// TestFaultShutdownWithoutDeadline: the quickstart's defer p.Shutdown(context.Background())
+// with the collector down and stdout a pipe nobody reads. ForceFlush and Shutdown without
+// a deadline are bounded by the batch export timeout (here 2s) and then return; they
+// used to wait for ever on the fallback.
+func TestFaultShutdownWithoutDeadline(t *testing.T) {
+	c := collectortest.Start(t)
+	c.Stop()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer r.Close() // the reader goes away: the blocked write fails and returns
+	const bound = 2 * time.Second
+	l := newLoad(t, exporter.ProtocolHTTP, c.HTTPEndpoint(),
+		resilog.WithFallback(exporter.NewJSONLines(w)),
+		resilog.WithBatch(processor.BatchConfig{ExportTimeout: bound}))
+	l.emit(5000, 0, nil) // far more than the pipe holds (64 KiB)
+	within := func(name string, call func(context.Context) error) {
+		t.Helper()
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- call(context.Background()) }()
+		select {
+		case err := <-done:
+			took := time.Since(start)
+			t.Logf("%s(context.Background()) returned %v after %v", name, err, took)
+			// The bound, plus the drop report's flush (at most 2 x 50ms).
+			if took > bound+200*time.Millisecond {
+				t.Errorf("%s(context.Background()) took %v, the documented bound is %v", name, took, bound)
+			}
+		case <-time.After(bound + 5*time.Second):
+			t.Fatalf("%s(context.Background()) has not returned after %v", name, time.Since(start))
+		}
+	}
+	within("ForceFlush", l.p.ForceFlush)
+	within("Shutdown", l.p.Shutdown)
+	// What the pipe took is in the fallback count, the rest dropped and counted.
+	if s := l.p.Stats(); s.Emitted != 5000 || s.Fallback+s.DroppedTotal != 5000 {
+		t.Errorf("stats %+v: want all 5000 records in the fallback or dropped", s)
 	}
 }

@@ -18,6 +18,7 @@ type HTTP struct {
 	plan       plan
 	status     int    // under plan.mu
 	retryAfter string // under plan.mu
+	location   string // under plan.mu
 }
 
 // NewHTTP listens on a free loopback port and forwards to target (http://host:port).
@@ -42,7 +43,13 @@ func (p *HTTP) URL() string { return "http://" + p.l.Addr().String() }
 // Fail answers the next n requests (every request if n < 0) with status and, if
 // retryAfter is not empty, a Retry-After header.
 func (p *HTTP) Fail(status int, retryAfter string, n int) {
-	p.plan.set(n, func() { p.status, p.retryAfter = status, retryAfter })
+	p.plan.set(n, func() { p.status, p.retryAfter, p.location = status, retryAfter, "" })
+}
+
+// Redirect answers the next n requests (every request if n < 0) with a redirect status
+// (301, 302, 303, 307, 308) to location.
+func (p *HTTP) Redirect(status int, location string, n int) {
+	p.plan.set(n, func() { p.status, p.retryAfter, p.location = status, "", location })
 }
 
 // Requests returns the requests seen so far.
@@ -54,9 +61,9 @@ func (p *HTTP) Close() error { return p.srv.Close() }
 // ServeHTTP answers with the configured failure or forwards the request to the collector.
 func (p *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var status int
-	var retryAfter string
+	var retryAfter, location string
 	fail := p.plan.next(r.URL.Path, func() int {
-		status, retryAfter = p.status, p.retryAfter
+		status, retryAfter, location = p.status, p.retryAfter, p.location
 		return status
 	})
 	if !fail {
@@ -65,6 +72,10 @@ func (p *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if retryAfter != "" {
 		w.Header().Set("Retry-After", retryAfter)
+	}
+	if location != "" {
+		http.Redirect(w, r, location, status)
+		return
 	}
 	http.Error(w, http.StatusText(status), status)
 }
