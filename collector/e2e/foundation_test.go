@@ -26,15 +26,12 @@ func TestRecordsArriveWithTraceCorrelation(t *testing.T) {
 				endpoint = c.GRPCEndpoint()
 			}
 			ctx := context.Background()
-			p, err := resilog.New(ctx,
+			p := newPipeline(t,
 				resilog.WithServiceName("e2e-orders"),
 				resilog.WithProtocol(proto),
 				resilog.WithEndpoint(endpoint),
 				resilog.WithLevel(slog.LevelDebug),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			tp := sdktrace.NewTracerProvider()
 			defer tp.Shutdown(ctx)
 			sctx, span := tp.Tracer("e2e").Start(ctx, "POST /orders")
@@ -118,10 +115,7 @@ func TestRecordsArriveWithTraceCorrelation(t *testing.T) {
 func TestErrorRecordCarriesException(t *testing.T) {
 	c := collectortest.Start(t)
 	ctx := context.Background()
-	p, err := resilog.New(ctx, resilog.WithServiceName("e2e"), resilog.WithEndpoint(c.HTTPEndpoint()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPipeline(t, resilog.WithServiceName("e2e"), resilog.WithEndpoint(c.HTTPEndpoint()))
 	p.Logger("x").ErrorContext(ctx, "charge failed", "cause", fmt.Errorf("charging order 1042: %w", errors.New("card declined")),
 		slog.Group("retry", "last_error", errors.New("timeout")))
 	if err := p.Shutdown(ctx); err != nil {

@@ -6,8 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,13 +83,95 @@ func newLoad(t *testing.T, proto, endpoint string, opts ...resilog.Option) *load
 		resilog.WithEndpoint(endpoint),
 		resilog.WithFallback(exporter.NewJSONLines(l.fallback)),
 	}
-	p, err := resilog.New(context.Background(), append(base, opts...)...)
+	l.p = newPipeline(t, append(base, opts...)...)
+	l.log = l.p.Logger("github.com/resilog/resilog/collector/e2e")
+	return l
+}
+
+// newPipeline builds a pipeline for an e2e or fault test. Every test builds its pipelines
+// here, so that what must hold after any test is checked once, not remembered by each:
+// after the test (shutting the pipeline down if it did not, with a 10s deadline),
+//
+//   - Stats balance: emitted == exported + fallback + dropped;
+//   - the goroutines the pipeline started have ended: none is left that carries its
+//     label or runs resilog's code outside this module (see pipelineGoroutines).
+func newPipeline(t *testing.T, opts ...resilog.Option) *resilog.Pipeline {
+	t.Helper()
+	label := fmt.Sprintf("%s#%d", t.Name(), pipelineSeq.Add(1))
+	before := pipelineGoroutines(label)
+	var p *resilog.Pipeline
+	var err error
+	// Goroutines inherit the labels of the goroutine that starts them: every goroutine
+	// New starts, and every one those start (exports, connections, probes), carries it.
+	pprof.Do(context.Background(), pprof.Labels(pipelineLabel, label), func(ctx context.Context) {
+		p, err = resilog.New(ctx, opts...)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.p = p
-	l.log = p.Logger("github.com/resilog/resilog/collector/e2e")
-	return l
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx) // a no-op returning the first result if the test shut it down
+		s := p.Stats()
+		if s.Emitted != s.Exported+s.Fallback+s.DroppedTotal {
+			t.Errorf("harness: after Shutdown, emitted %d != exported %d + fallback %d + dropped %d (%v)",
+				s.Emitted, s.Exported, s.Fallback, s.DroppedTotal, s.Dropped)
+		}
+		// Goroutines end a little after Shutdown returns (a connection's reader sees the
+		// close); wait for them, up to a bound.
+		var left []string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if left = pipelineGoroutines(label); len(left) <= len(before) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(left) > len(before) {
+			t.Errorf("harness: %d pipeline goroutines 5s after Shutdown, %d before New:\n%s",
+				len(left), len(before), strings.Join(left, "\n"))
+		}
+	})
+	return p
+}
+
+// pipelineLabel is the pprof label newPipeline puts on a pipeline's goroutines.
+const pipelineLabel = "resilog-e2e-pipeline"
+
+var pipelineSeq atomic.Int64
+
+// pipelineGoroutines returns the stacks, one entry per goroutine, of the goroutines that
+// belong to the pipeline labelled label or run the library's code: labelled so, or with a
+// frame in github.com/resilog/resilog outside this module (the collector, the fault
+// proxies and the tests themselves are not the pipeline's). Goroutines that timers start
+// carry no label; the frame finds those of the library.
+func pipelineGoroutines(label string) []string {
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+	var out []string
+	// debug=1: groups separated by blank lines, each "N @ pc...", an optional
+	// "# labels: {...}", then "#\tpc\tfunction+off\tfile:line" lines.
+	for _, group := range strings.Split(buf.String(), "\n\n") {
+		header, _, _ := strings.Cut(group, "\n")
+		n, _, ok := strings.Cut(header, " @ ")
+		count, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			continue
+		}
+		mine := strings.Contains(group, fmt.Sprintf("%q:%q", pipelineLabel, label))
+		for _, line := range strings.Split(group, "\n") {
+			fields := strings.Split(line, "\t")
+			if len(fields) >= 3 && strings.HasPrefix(fields[2], "github.com/resilog/resilog/") &&
+				!strings.HasPrefix(fields[2], "github.com/resilog/resilog/collector/") {
+				mine = true
+			}
+		}
+		for range count {
+			if mine {
+				out = append(out, group)
+			}
+		}
+	}
+	return out
 }
 
 // emit logs n records, one every pace (0: as fast as possible), calling during(i) before

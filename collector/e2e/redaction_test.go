@@ -39,10 +39,7 @@ func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
-			p, err := resilog.New(context.Background(), resilog.WithProtocol(proto), resilog.WithEndpoint(endpointFor(c, proto)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := newPipeline(t, resilog.WithProtocol(proto), resilog.WithEndpoint(endpointFor(c, proto)))
 			logSecrets(p)
 			if err := p.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
@@ -66,10 +63,7 @@ func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 		c := collectortest.Start(t)
 		c.Stop()
 		stdout := new(lockedBuffer)
-		p, err := resilog.New(context.Background(), resilog.WithEndpoint(c.HTTPEndpoint()), resilog.WithFallback(exporter.NewJSONLines(stdout)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newPipeline(t, resilog.WithEndpoint(c.HTTPEndpoint()), resilog.WithFallback(exporter.NewJSONLines(stdout)))
 		logSecrets(p)
 		if err := p.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
