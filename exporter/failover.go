@@ -111,9 +111,12 @@ type Failover struct {
 
 	stop     chan struct{}
 	stopOnce sync.Once
-	probing  sync.WaitGroup
-	probeMu  sync.Mutex
-	prunning bool
+	// stopped ends with stop: a probe under way does not hold Shutdown up.
+	stopped     context.Context
+	stopProbing context.CancelFunc
+	probing     sync.WaitGroup
+	probeMu     sync.Mutex
+	prunning    bool
 }
 
 // NewFailover returns a Failover from primary to fallback.
@@ -121,6 +124,7 @@ func NewFailover(primary, fallback sdklog.Exporter, cfg FailoverConfig) *Failove
 	cfg.setDefaults()
 	f := &Failover{primary: primary, cfg: cfg, stop: make(chan struct{}), calls: map[*exportCall]struct{}{}}
 	f.idle = sync.NewCond(&f.callMu)
+	f.stopped, f.stopProbing = context.WithCancel(context.Background())
 	f.prober, _ = primary.(Prober)
 	f.fb = newFallbackQueue(fallback, cfg.FallbackRecords, cfg.FallbackBytes, &f.drops)
 	return f
@@ -371,7 +375,7 @@ func (f *Failover) probe() {
 			f.trial.Store(true) // the next batch is the probe
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), f.cfg.ProbeTimeout)
+		ctx, cancel := context.WithTimeout(f.stopped, f.cfg.ProbeTimeout)
 		err := f.prober.Probe(ctx)
 		cancel()
 		if err == nil {
@@ -397,7 +401,7 @@ func (f *Failover) ForceFlush(ctx context.Context) error {
 func (f *Failover) Shutdown(ctx context.Context) error {
 	ctx, cancel := wake.WithDefaultTimeout(ctx, f.cfg.RetryMaxElapsed)
 	defer cancel()
-	f.stopOnce.Do(func() { close(f.stop) })
+	f.stopOnce.Do(func() { close(f.stop); f.stopProbing() })
 	f.settleCalls(ctx)
 	f.probing.Wait()
 	err := f.fb.shutdown(ctx)

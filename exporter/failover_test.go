@@ -363,3 +363,41 @@ func (f *Failover) running() int {
 	defer f.callMu.Unlock()
 	return len(f.calls)
 }
+
+// hungProbe is a primary that is down and whose probes hang until their context ends, as
+// against a collector that accepts connections and never answers.
+type hungProbe struct {
+	*scripted
+	probing chan struct{} // receives when a probe starts
+}
+
+func (h hungProbe) Probe(ctx context.Context) error {
+	select {
+	case h.probing <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestFailoverShutdownEndsAProbeUnderWay: a probe under way ends with Shutdown, not at its
+// own timeout (here an hour), so that Shutdown keeps its bound.
+func TestFailoverShutdownEndsAProbeUnderWay(t *testing.T) {
+	primary := hungProbe{scripted: &scripted{next: errTransient}, probing: make(chan struct{}, 1)}
+	cfg := fastConfig()
+	cfg.ProbeTimeout = time.Hour
+	f := NewFailover(primary, new(recordtest.Exporter), cfg)
+	_ = f.Export(context.Background(), records(5)) // three transient failures open the breaker
+	<-primary.probing
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Shutdown(context.Background())
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown still waits for a probe with an hour's timeout")
+	}
+	checkBalance(t, f, 5)
+}
