@@ -1,0 +1,361 @@
+package timeline
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Write renders runs side by side into the SVG file svgPath and writes the numbers
+// behind the picture as CSV beside it (svgPath with .csv in place of .svg).
+func Write(svgPath string, runs ...*Run) error {
+	var svg, table bytes.Buffer
+	if err := Render(&svg, runs...); err != nil {
+		return err
+	}
+	if err := WriteCSV(&table, runs...); err != nil {
+		return err
+	}
+	if err := os.WriteFile(svgPath, svg.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(CSVPath(svgPath), table.Bytes(), 0o644)
+}
+
+// CSVPath is where [Write] puts the CSV of the picture at svgPath.
+func CSVPath(svgPath string) string {
+	return strings.TrimSuffix(svgPath, ".svg") + ".csv"
+}
+
+var (
+	panelWidth  = 6.5 * vg.Inch
+	rateHeight  = 2.9 * vg.Inch
+	totalHeight = 2.5 * vg.Inch
+	legendRow   = 0.22 * vg.Inch
+	captionFont = font.From(plot.DefaultFont, 8)
+	labelFont   = font.From(plot.DefaultFont, 7)
+	shade       = color.NRGBA{R: 0xe0, G: 0x40, B: 0x30, A: 0x24}
+)
+
+// look is how each series is drawn.
+var look = [numSeries]struct {
+	label string
+	color color.NRGBA
+}{
+	Emitted:      {"emitted (at the log call)", color.NRGBA{0x30, 0x30, 0x30, 0xff}},
+	Collector:    {"written by the collector", color.NRGBA{0x1f, 0x77, 0xb4, 0xff}},
+	Fallback:     {"written to the fallback", color.NRGBA{0xff, 0x8c, 0x00, 0xff}},
+	Dropped:      {"dropped, counted", color.NRGBA{0x80, 0x30, 0xa0, 0xff}},
+	NeverArrived: {"never arrived (at the log call)", color.NRGBA{0xd6, 0x27, 0x28, 0xff}},
+}
+
+// Render draws runs side by side on one SVG canvas, over the same axes. Each run has two
+// plots: records per 100 ms bucket, and below it the running totals stacked (collector,
+// fallback, dropped, never arrived, which add up to emitted at the end), both with the
+// fault windows shaded; its accounting line is the caption underneath. One legend for
+// all runs closes the picture.
+func Render(w io.Writer, runs ...*Run) error {
+	if len(runs) == 0 {
+		return fmt.Errorf("timeline: nothing to render")
+	}
+	captionStyle := text.Style{Color: color.Black, Font: captionFont, Handler: plot.DefaultTextHandler}
+	lines := make([][]string, len(runs))
+	captionLines := 0
+	for i, r := range runs {
+		lines[i] = wrap(captionStyle, r.Caption, panelWidth-0.4*vg.Inch)
+		captionLines = max(captionLines, len(lines[i]))
+	}
+	lineHeight := captionStyle.Height("Ag") * 1.3
+	captionHeight := lineHeight*vg.Length(captionLines) + 0.1*vg.Inch
+
+	// Every run shares the axes, so the eye compares like with like.
+	views := make([]view, len(runs))
+	xMax, rateMax, totalMax := 1.0, 1.0, 1.0
+	for i, r := range runs {
+		views[i] = r.view()
+		xMax = max(xMax, float64(views[i].n)*Bucket.Seconds())
+		for s := range numSeries {
+			for _, v := range views[i].counts[s] {
+				rateMax = max(rateMax, float64(v))
+			}
+			totalMax = max(totalMax, float64(views[i].total(s)))
+		}
+		totalMax = max(totalMax, float64(views[i].total(Collector)+views[i].total(Fallback)+views[i].total(Dropped)+views[i].total(NeverArrived)))
+	}
+
+	width := panelWidth * vg.Length(len(runs))
+	legendHeight := legendRow*vg.Length(len(legendLayout(width))) + 0.08*vg.Inch
+	height := rateHeight + totalHeight + captionHeight + legendHeight
+	canvas := vgsvg.New(width, height)
+	dc := draw.New(canvas)
+	tiles := draw.Tiles{Rows: 1, Cols: len(runs)}
+	var thumbs [numSeries]plot.Thumbnailer
+	for i, r := range runs {
+		tile := draw.Crop(tiles.At(dc, i, 0), 0, 0, legendHeight, 0)
+		rates, err := ratePlot(r, views[i], xMax, rateMax*1.15, &thumbs)
+		if err != nil {
+			return err
+		}
+		rates.Draw(draw.Crop(tile, 0, 0, captionHeight+totalHeight, 0))
+		totals, err := totalPlot(r, views[i], xMax, totalMax*1.05)
+		if err != nil {
+			return err
+		}
+		totals.Draw(draw.Crop(tile, 0, 0, captionHeight, -rateHeight))
+		y := tile.Min.Y + captionHeight - 0.05*vg.Inch
+		for _, l := range lines[i] {
+			tile.FillText(captionStyle, vg.Point{X: tile.Min.X + 0.3*vg.Inch, Y: y}, l)
+			y -= lineHeight
+		}
+	}
+	drawLegend(draw.Crop(dc, 0, 0, 0, legendHeight-height), thumbs)
+	_, err := canvas.WriteTo(w)
+	return err
+}
+
+// view is a copy of a run's numbers, taken under its lock.
+type view struct {
+	n       int
+	counts  [numSeries][]int
+	windows []Window
+}
+
+func (r *Run) view() view {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v := view{n: r.buckets(), windows: append([]Window(nil), r.windows...)}
+	for s := range numSeries {
+		v.counts[s] = make([]int, v.n)
+		for b := range v.n {
+			v.counts[s][b] = r.at(s, b)
+		}
+	}
+	return v
+}
+
+func (v view) total(s Series) int {
+	t := 0
+	for _, n := range v.counts[s] {
+		t += n
+	}
+	return t
+}
+
+// steps is one point per bucket start plus one closing the last bucket, drawn as steps.
+func (v view) steps(y func(b int) float64) plotter.XYs {
+	xy := make(plotter.XYs, v.n+1)
+	for b := range v.n + 1 {
+		xy[b].X = float64(b) * Bucket.Seconds()
+		xy[b].Y = y(min(b, v.n-1))
+	}
+	return xy
+}
+
+func newPlot(r *Run, v view, xMax, yMax float64) *plot.Plot {
+	p := plot.New()
+	p.X.Min, p.X.Max = 0, xMax
+	p.Y.Min, p.Y.Max = 0, yMax
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// ratePlot draws each series per bucket, as lines.
+func ratePlot(r *Run, v view, xMax, yMax float64, thumbs *[numSeries]plot.Thumbnailer) (*plot.Plot, error) {
+	p := newPlot(r, v, xMax, yMax)
+	p.Title.Text = r.Name
+	p.Y.Label.Text = "records per 100 ms"
+	p.Add(&faults{run: r, windows: v.windows}) // under the lines
+	if v.n == 0 {
+		return p, nil
+	}
+	for _, s := range []Series{Collector, Fallback, Dropped, NeverArrived, Emitted} {
+		l, err := plotter.NewLine(v.steps(func(b int) float64 { return float64(v.counts[s][b]) }))
+		if err != nil {
+			return nil, err
+		}
+		l.StepStyle = plotter.PostStep
+		l.Color = look[s].color
+		l.Width = vg.Points(1)
+		if s == Emitted {
+			l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+		}
+		p.Add(l)
+		thumbs[s] = l
+	}
+	return p, nil
+}
+
+// totalPlot stacks the running totals of where records went: collector, then fallback,
+// dropped and never arrived on top, under the running total of emitted records.
+func totalPlot(r *Run, v view, xMax, yMax float64) (*plot.Plot, error) {
+	p := newPlot(r, v, xMax, yMax)
+	p.X.Label.Text = "seconds since the run started (100 ms buckets)"
+	p.Y.Label.Text = "records so far, stacked"
+	if v.n == 0 {
+		p.Add(&faults{run: r, windows: v.windows})
+		return p, nil
+	}
+	stack := []Series{Collector, Fallback, Dropped, NeverArrived}
+	sums := make([][]float64, len(stack)) // sums[i][b]: series stack[0..i] up to bucket b
+	for i, s := range stack {
+		sums[i] = make([]float64, v.n)
+		run := 0.0
+		for b := range v.n {
+			run += float64(v.counts[s][b])
+			sums[i][b] = run
+			if i > 0 {
+				sums[i][b] += sums[i-1][b]
+			}
+		}
+	}
+	// Tallest first, so each lower layer is drawn over the one above it.
+	for i := len(stack) - 1; i >= 0; i-- {
+		l, err := plotter.NewLine(v.steps(func(b int) float64 { return sums[i][b] }))
+		if err != nil {
+			return nil, err
+		}
+		l.StepStyle = plotter.PostStep
+		l.Color = look[stack[i]].color
+		l.Width = vg.Points(0.5)
+		l.FillColor = tint(look[stack[i]].color)
+		p.Add(l)
+	}
+	emitted := 0.0
+	l, err := plotter.NewLine(v.steps(func(b int) float64 {
+		if b == 0 {
+			emitted = 0
+		}
+		emitted += float64(v.counts[Emitted][b])
+		return emitted
+	}))
+	if err != nil {
+		return nil, err
+	}
+	l.StepStyle = plotter.PostStep
+	l.Color = look[Emitted].color
+	l.Width = vg.Points(1)
+	l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+	p.Add(l, &faults{run: r, windows: v.windows}) // over the opaque areas
+	return p, nil
+}
+
+// tint is c mixed half with white: a fill that lets the grid and the lines show.
+func tint(c color.NRGBA) color.NRGBA {
+	mix := func(v uint8) uint8 { return uint8((int(v) + 0xff) / 2) }
+	return color.NRGBA{mix(c.R), mix(c.G), mix(c.B), 0xff}
+}
+
+// legendEntry is one entry of the legend and where it starts, from the left of its row.
+type legendEntry struct {
+	label string
+	x     vg.Length
+}
+
+var (
+	legendStyle = text.Style{Color: color.Black, Font: captionFont, Handler: plot.DefaultTextHandler, YAlign: text.YCenter}
+	thumbWidth  = 0.25 * vg.Inch
+)
+
+// legendLayout flows the legend's entries into rows no wider than width; thumbnails are
+// filled in by drawLegend.
+func legendLayout(width vg.Length) [][]legendEntry {
+	labels := make([]string, 0, numSeries+1)
+	for s := range numSeries {
+		labels = append(labels, look[s].label)
+	}
+	labels = append(labels, "fault window")
+	var rows [][]legendEntry
+	var row []legendEntry
+	x := 0.3 * vg.Inch
+	for _, l := range labels {
+		w := thumbWidth + 0.05*vg.Inch + legendStyle.Width(l) + 0.25*vg.Inch
+		if len(row) > 0 && x+w > width {
+			rows, row, x = append(rows, row), nil, 0.3*vg.Inch
+		}
+		row = append(row, legendEntry{label: l, x: x})
+		x += w
+	}
+	return append(rows, row)
+}
+
+// drawLegend draws the series and the fault shading in rows across c.
+func drawLegend(c draw.Canvas, thumbs [numSeries]plot.Thumbnailer) {
+	y := c.Max.Y - legendRow/2
+	for _, row := range legendLayout(c.Max.X - c.Min.X) {
+		for _, e := range row {
+			var t plot.Thumbnailer = swatch{shade}
+			for s := range numSeries {
+				if look[s].label == e.label {
+					t = thumbs[s]
+				}
+			}
+			if t == nil { // no data: nothing was drawn
+				continue
+			}
+			x := c.Min.X + e.x
+			box := c
+			box.Min = vg.Point{X: x, Y: y - 3}
+			box.Max = vg.Point{X: x + thumbWidth, Y: y + 3}
+			t.Thumbnail(&box)
+			c.FillText(legendStyle, vg.Point{X: x + thumbWidth + 0.05*vg.Inch, Y: y}, e.label)
+		}
+		y -= legendRow
+	}
+}
+
+// faults shades each fault window over the whole height of the plot, labelled at the top.
+type faults struct {
+	run     *Run
+	windows []Window
+}
+
+func (f *faults) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	label := text.Style{Color: color.NRGBA{0x90, 0x20, 0x10, 0xff}, Font: labelFont, Handler: plot.DefaultTextHandler,
+		XAlign: text.XCenter, YAlign: text.YTop}
+	for _, w := range f.windows {
+		x0 := max(c.Min.X, trX(f.run.seconds(w.From)))
+		x1 := min(c.Max.X, trX(f.run.seconds(w.To)))
+		if x1 <= x0 {
+			continue
+		}
+		c.FillPolygon(shade, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
+		c.FillText(label, vg.Point{X: (x0 + x1) / 2, Y: c.Max.Y - 2}, w.Label)
+	}
+}
+
+// swatch is the legend's thumbnail for the fault shading.
+type swatch struct{ color color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(s.color, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}})
+}
+
+// wrap breaks s at spaces into lines no wider than width.
+func wrap(sty text.Style, s string, width vg.Length) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		next := strings.TrimSpace(cur + " " + word)
+		if cur != "" && sty.Width(next) > width {
+			lines = append(lines, cur)
+			next = word
+		}
+		cur = next
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
