@@ -8,9 +8,16 @@
 // where lost = emitted − dropped − |distinct seqs found in collector ∪ fallback|, rate is
 // records received by the collector per second of wall time (first record to the end of
 // shutdown), peak_rss_mb is this process's peak RSS (the collector runs in its own), and
-// emit_p99_us is the 99th percentile of the log call's duration.
+// emit_p99_us is the 99th percentile of the log call's duration. -pipeline stock,resilog runs
+// both pipelines, one after the other, over the same fault schedule, one such line each.
+//
+// -timeline FILE.svg draws where the records went over time, per 100 ms bucket (emitted,
+// written by the collector, written to the fallback, dropped, never arrived), with the
+// fault windows shaded and each run's accounting line as its caption, the pipelines side
+// by side; the numbers behind it go to FILE.csv. See recording for each series' time axis.
 //
 //	cd collector && go run ./cmd/logbench -pipeline resilog -fault none -n 200000
+//	cd collector && go run ./cmd/logbench -pipeline stock,resilog -fault flap -n 20000 -rate 2000 -timeline flap.svg
 package main
 
 import (
@@ -59,11 +66,12 @@ type config struct {
 	shutdown                                time.Duration
 	keep                                    bool
 	cpuprofile                              string
+	timeline                                string
 }
 
 func main() {
 	var c config
-	flag.StringVar(&c.pipeline, "pipeline", "resilog", "resilog or stock (otelslog + SDK BatchProcessor + OTLP exporter)")
+	flag.StringVar(&c.pipeline, "pipeline", "resilog", "resilog or stock (otelslog + SDK BatchProcessor + OTLP exporter), or both, comma-separated, run one after the other")
 	flag.StringVar(&c.fault, "fault", "none", "none; down (no collector); flap (stopped 1s at 1/4, 1/2, 3/4 of the run); hang (TCP accepted, never answered); 503 (503/Unavailable with a 1s retry delay for the first 3s)")
 	flag.StringVar(&c.protocol, "protocol", "http", "http or grpc")
 	flag.IntVar(&c.n, "n", 100000, "records to emit")
@@ -73,14 +81,29 @@ func main() {
 	flag.StringVar(&c.collectorBin, "collector", "", "resilog-collector binary (default: build it)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write this process's CPU profile of the run to a file")
+	flag.StringVar(&c.timeline, "timeline", "", "draw where the records went over time into this SVG file, and its numbers into the .csv beside it")
 	flag.Parse()
-	if err := run(c); err != nil {
-		fmt.Fprintln(os.Stderr, "logbench:", err)
-		os.Exit(1)
+	var recs []*recording
+	for _, pipeline := range strings.Split(c.pipeline, ",") {
+		c := c
+		c.pipeline = pipeline
+		rec := newRecording(c)
+		if err := run(c, rec); err != nil {
+			fmt.Fprintln(os.Stderr, "logbench:", err)
+			os.Exit(1)
+		}
+		recs = append(recs, rec)
+	}
+	if c.timeline != "" {
+		if err := writeTimeline(c.timeline, recs); err != nil {
+			fmt.Fprintln(os.Stderr, "logbench:", err)
+			os.Exit(1)
+		}
 	}
 }
 
-func run(c config) error {
+// run runs one pipeline, recording its timeline in rec if not nil.
+func run(c config, rec *recording) error {
 	switch {
 	case c.pipeline != "resilog" && c.pipeline != "stock":
 		return fmt.Errorf("-pipeline %q: want resilog or stock", c.pipeline)
@@ -119,6 +142,7 @@ func run(c config) error {
 		}
 	}
 
+	rec.startClock() // the timeline starts with the fault schedule
 	// Where the pipeline sends: the collector, or a proxy in front of it.
 	target := col.httpAddr
 	if c.protocol == "grpc" {
@@ -143,6 +167,7 @@ func run(c config) error {
 			defer p.Close()
 			p.Fail(codes.Unavailable, time.Second, -1)
 			time.AfterFunc(faultWindow, func() { p.Fail(codes.OK, 0, 0) })
+			rec.fault(time.Now(), time.Now().Add(faultWindow), "Unavailable + RetryInfo 1s")
 			endpoint = p.URL()
 		} else {
 			p, err := faultproxy.NewHTTP(endpoint)
@@ -152,15 +177,17 @@ func run(c config) error {
 			defer p.Close()
 			p.Fail(http.StatusServiceUnavailable, "1", -1)
 			time.AfterFunc(faultWindow, func() { p.Fail(0, "", 0) })
+			rec.fault(time.Now(), time.Now().Add(faultWindow), "503 + Retry-After: 1")
 			endpoint = p.URL()
 		}
 	}
 
 	fallbackPath := filepath.Join(dir, "fallback.jsonl")
-	pl, err := newPipeline(c, endpoint, fallbackPath)
+	pl, err := newPipeline(c, endpoint, fallbackPath, rec)
 	if err != nil {
 		return err
 	}
+	rec.begin(col, pl)
 
 	// Flaps: the collector process is stopped and started again, 1s down each time, at a
 	// quarter, half and three quarters of the run.
@@ -171,11 +198,13 @@ func run(c config) error {
 		go func() {
 			defer flapping.Done()
 			for range flaps {
+				down := time.Now()
 				col.stop()
 				time.Sleep(time.Second)
 				if err := col.start(); err != nil {
 					fmt.Fprintln(os.Stderr, "logbench: restarting the collector:", err)
 				}
+				rec.fault(down, time.Now(), "collector stopped")
 			}
 		}()
 	}
@@ -206,6 +235,7 @@ func run(c config) error {
 		pl.log.InfoContext(ctx, "order created", "seq", i,
 			"order_id", 1000+i, "user_id", 88, "total", "149.99", "currency", "EUR")
 		durations[i] = time.Since(t0)
+		rec.emitted(i, t0)
 	}
 	emitted := time.Since(start)
 	close(flaps)
@@ -226,8 +256,9 @@ func run(c config) error {
 	cpu := time.Duration(self.Utime.Nano() + self.Stime.Nano())
 
 	col.stop()
+	rec.end()
 	seen := map[int64]int{}
-	inCollector, err := col.count(seen)
+	inCollector, err := col.count(seen, rec.collectorMessage)
 	if err != nil {
 		return err
 	}
@@ -244,9 +275,11 @@ func run(c config) error {
 	fmt.Fprintf(os.Stderr, "logbench: %s %s over %s: emitting took %v, wall %v, cpu %v (collector %v), stats %s\n",
 		c.pipeline, c.fault, c.protocol, emitted.Round(time.Millisecond), wall.Round(time.Millisecond),
 		cpu.Round(time.Millisecond), time.Duration(children.Utime.Nano()+children.Stime.Nano()).Round(time.Millisecond), pl.describe())
-	fmt.Printf("logbench pipeline=%s fault=%s emitted=%d collector=%d fallback=%d dropped=%d lost=%d duplicates=%d rate=%d peak_rss_mb=%d emit_p99_us=%d\n",
+	line := fmt.Sprintf("logbench pipeline=%s fault=%s emitted=%d collector=%d fallback=%d dropped=%d lost=%d duplicates=%d rate=%d peak_rss_mb=%d emit_p99_us=%d",
 		c.pipeline, c.fault, c.n, inCollector, inFallback, dropped, lost, dups,
 		int(float64(inCollector)/wall.Seconds()), peak, int((p99+time.Microsecond/2)/time.Microsecond))
+	fmt.Println(line)
+	rec.finish(c.fault, seen, line)
 	return nil
 }
 
@@ -258,7 +291,7 @@ type pipeline struct {
 	describe func() string
 }
 
-func newPipeline(c config, endpoint, fallbackPath string) (*pipeline, error) {
+func newPipeline(c config, endpoint, fallbackPath string, rec *recording) (*pipeline, error) {
 	ctx := context.Background()
 	if c.pipeline == "stock" {
 		var exp sdklog.Exporter
@@ -292,7 +325,7 @@ func newPipeline(c config, endpoint, fallbackPath string) (*pipeline, error) {
 		resilog.WithServiceName("logbench"),
 		resilog.WithProtocol(proto),
 		resilog.WithEndpoint(endpoint),
-		resilog.WithFallback(exporter.NewJSONLines(w)))
+		resilog.WithFallback(exporter.NewJSONLines(rec.fallback(w))))
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +376,7 @@ exporters:
   file:
     path: ${env:LOGBENCH_OUT}
     format: proto
+    flush_interval: 100ms
 service:
   telemetry:
     logs:
@@ -401,7 +435,8 @@ func (c *collector) kill() {
 }
 
 // count adds every seq the collector wrote to seen and returns how many records it wrote.
-func (c *collector) count(seen map[int64]int) (int, error) {
+// It tells each message's records to onMessage with where the message ends in its file.
+func (c *collector) count(seen map[int64]int, onMessage func(path string, end int64, records int)) (int, error) {
 	total := 0
 	var u plog.ProtoUnmarshaler
 	for _, path := range c.outputs {
@@ -412,6 +447,7 @@ func (c *collector) count(seen map[int64]int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		size := len(data)
 		for len(data) >= 4 {
 			n := int(binary.BigEndian.Uint32(data))
 			if len(data) < 4+n {
@@ -422,6 +458,8 @@ func (c *collector) count(seen map[int64]int) (int, error) {
 				return 0, fmt.Errorf("%s: %w", path, err)
 			}
 			data = data[4+n:]
+			end := int64(size - len(data))
+			before := total
 			rls := ld.ResourceLogs()
 			for i := 0; i < rls.Len(); i++ {
 				sls := rls.At(i).ScopeLogs()
@@ -435,6 +473,7 @@ func (c *collector) count(seen map[int64]int) (int, error) {
 					}
 				}
 			}
+			onMessage(path, end, total-before)
 		}
 	}
 	return total, nil
