@@ -52,9 +52,10 @@ build:
 	cd collector && $(GO) build -o $(BIN)/demo ./cmd/demo
 	$(GO) build -o $(BIN)/orders ./examples/orders
 
-## demo: the orders example against a real collector; prints what the collector received.
+## demo: the orders example against a real collector; prints what the collector received
+## and draws where every record went over time into demo-timeline.svg (+ .csv).
 demo: build
-	$(BIN)/demo -collector $(BIN)/resilog-collector -orders $(BIN)/orders -config collector/config/local.yaml
+	$(BIN)/demo -collector $(BIN)/resilog-collector -orders $(BIN)/orders -config collector/config/local.yaml -timeline demo-timeline.svg
 
 ## bench: benchmarks of both modules.
 bench:

@@ -12,8 +12,10 @@
 //
 //	demo: emitted=N collector=N fallback=N dropped=N lost=N
 //
-// It exits 0 only if nothing was lost. Child processes are stopped on every exit path,
-// Ctrl-C included.
+// It exits 0 only if nothing was lost. With -timeline FILE.svg (make demo writes
+// demo-timeline.svg) it also draws where the records went over time, the outage shaded,
+// and writes the numbers behind the picture to FILE.csv. Child processes are stopped on
+// every exit path, Ctrl-C included.
 package main
 
 import (
@@ -46,11 +48,12 @@ func main() {
 	ordersBin := flag.String("orders", "bin/orders", "orders example binary")
 	config := flag.String("config", "collector/config/local.yaml", "collector configuration")
 	outage := flag.Duration("outage", 3*time.Second, "how long the collector is stopped mid-traffic")
+	timeline := flag.String("timeline", "", "draw where the records went over time into this SVG file, and its numbers into the .csv beside it")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := &demo{collectorBin: *collectorBin, ordersBin: *ordersBin, config: *config, outage: *outage}
+	d := &demo{collectorBin: *collectorBin, ordersBin: *ordersBin, config: *config, outage: *outage, timeline: *timeline}
 	err := d.run(ctx)
 	d.cleanup()
 	if err != nil {
@@ -62,6 +65,8 @@ func main() {
 type demo struct {
 	collectorBin, ordersBin, config string
 	outage                          time.Duration
+	timeline                        string
+	rec                             *recording
 	dir                             string
 	httpAddr, grpcAddr              string
 	collector                       *exec.Cmd
@@ -101,8 +106,14 @@ func (d *demo) run(ctx context.Context) error {
 	_, port, _ := net.SplitHostPort(ordersAddr)
 	stats := filepath.Join(d.dir, "stats.json")
 	var fallback bytes.Buffer
+	var stdout io.Writer = &fallback
+	if d.timeline != "" {
+		d.rec = newRecording(d.outputs...)
+		defer d.rec.stopped()
+		stdout = d.rec.fallback(&fallback)
+	}
 	step("starting the orders example on %s (its fallback is its stdout)", ordersAddr)
-	orders, err := d.start(d.ordersBin, &fallback, []string{
+	orders, err := d.start(d.ordersBin, stdout, []string{
 		"PORT=" + port,
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + d.httpAddr,
 		"OTEL_SERVICE_NAME=orders",
@@ -143,6 +154,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	step("stopping the collector for %v while orders keep coming", d.outage)
+	down := time.Now()
 	d.stopCollector()
 	for i := 0; i < 6; i++ {
 		if _, err := send("POST", "/orders", fmt.Sprintf("demo-out-%d", i), fmt.Sprintf(`{"user_id":%d,"total":"%d.00"}`, 20+i, 5+i)); err != nil {
@@ -153,6 +165,9 @@ func (d *demo) run(ctx context.Context) error {
 	step("starting the collector again")
 	if err := d.startCollector(ctx); err != nil {
 		return err
+	}
+	if d.rec != nil {
+		d.rec.run.Fault(down, time.Now(), "collector stopped")
 	}
 	for i := 0; i < 4; i++ {
 		time.Sleep(700 * time.Millisecond)
@@ -167,6 +182,9 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	time.Sleep(500 * time.Millisecond) // the collector batches for 200ms
 	d.stopCollector()
+	if d.rec != nil {
+		d.rec.stopped() // a last sample, now that the collector has written everything
+	}
 
 	// Where did every record go?
 	var st struct {
@@ -227,7 +245,21 @@ func (d *demo) run(ctx context.Context) error {
 	if st.Emitted == 0 || len(atCollector) == 0 || len(inFallback) == 0 {
 		return fmt.Errorf("the story is incomplete: emitted=%d collector=%d fallback=%d", st.Emitted, len(atCollector), len(inFallback))
 	}
-	fmt.Printf("\ndemo: emitted=%d collector=%d fallback=%d dropped=%d lost=%d\n", st.Emitted, len(atCollector), len(inFallback), st.DroppedTotal, lost)
+	line := fmt.Sprintf("demo: emitted=%d collector=%d fallback=%d dropped=%d lost=%d", st.Emitted, len(atCollector), len(inFallback), st.DroppedTotal, lost)
+	if d.rec != nil {
+		var delivered []record // each record once, wherever it arrived
+		once := map[string]bool{}
+		for _, r := range append(append([]record(nil), atCollector...), inFallback...) {
+			if !once[r.key()] {
+				once[r.key()] = true
+				delivered = append(delivered, r)
+			}
+		}
+		if err := d.rec.write(d.timeline, delivered, int(st.DroppedTotal), line); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\n%s\n", line)
 	if lost != 0 {
 		return fmt.Errorf("%d records lost", lost)
 	}
@@ -266,12 +298,16 @@ func (d *demo) startCollector(ctx context.Context) error {
 		"--set=receivers.otlp.protocols.http.endpoint="+d.httpAddr,
 		"--set=receivers.otlp.protocols.grpc.endpoint="+d.grpcAddr,
 		"--set=service.pipelines.logs.exporters=[file/logs]",
-		"--set=service.pipelines.traces.exporters=[file/traces]")
+		"--set=service.pipelines.traces.exporters=[file/traces]",
+		"--set=exporters.file/logs.flush_interval=100ms") // what the timeline sees, 100 ms late at most
 	if err != nil {
 		return err
 	}
 	d.collector = cmd
 	d.outputs = append(d.outputs, out)
+	if d.rec != nil {
+		d.rec.watch(out)
+	}
 	return collectortest.WaitListening(ctx, d.httpAddr, 30*time.Second)
 }
 
@@ -319,7 +355,7 @@ func (d *demo) cleanup() {
 }
 
 // readCollector reads the logs file exporter's output of every incarnation: one OTLP/JSON
-// request per line.
+// request per line. The timeline, if any, learns when each line was written.
 func (d *demo) readCollector() ([]record, error) {
 	var recs []record
 	var u plog.JSONUnmarshaler
@@ -333,10 +369,13 @@ func (d *demo) readCollector() ([]record, error) {
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		var end int64
 		for sc.Scan() {
+			end = min(end+int64(len(sc.Bytes()))+1, int64(len(data)))
 			if !bytes.Contains(sc.Bytes(), []byte(`"resourceLogs"`)) {
 				continue
 			}
+			before := len(recs)
 			ld, err := u.UnmarshalLogs(sc.Bytes())
 			if err != nil {
 				return nil, fmt.Errorf("collector output: %w", err)
@@ -355,6 +394,9 @@ func (d *demo) readCollector() ([]record, error) {
 						recs = append(recs, r)
 					}
 				}
+			}
+			if d.rec != nil {
+				d.rec.collectorLine(path, end, len(recs)-before)
 			}
 		}
 	}
