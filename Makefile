@@ -4,7 +4,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all test test-root test-collector fuzz tidy-check lint vet fmt-check staticcheck demo bench logbench build clean
+.PHONY: all test test-root test-collector fuzz tidy-check lint vet fmt-check staticcheck demo bench logbench timelines build clean
 
 all: test
 
@@ -70,6 +70,12 @@ logbench: build
 	  "-pipeline resilog -fault flap -n 20000 -rate 2000" "-pipeline resilog -fault hang -n 20000 -rate 5000" \
 	  "-pipeline resilog -fault 503 -n 20000 -rate 4000"; do \
 	  $(BIN)/logbench -collector $(BIN)/resilog-collector $$args 2>/dev/null | tail -1; done
+
+## timelines: the README's pictures (docs/outage.svg, docs/hang.svg, their CSV and accounting
+## lines) from logbench runs, and the tables beside them in README.md.
+timelines: build
+	cd collector && $(GO) build -o $(BIN)/logbench ./cmd/logbench
+	docs/timelines.sh $(BIN)
 
 clean:
 	rm -rf $(BIN)
