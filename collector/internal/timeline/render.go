@@ -152,14 +152,31 @@ func (v view) total(s Series) int {
 	return t
 }
 
-// steps is one point per bucket start plus one closing the last bucket, drawn as steps.
-func (v view) steps(y func(b int) float64) plotter.XYs {
-	xy := make(plotter.XYs, v.n+1)
-	for b := range v.n + 1 {
-		xy[b].X = float64(b) * Bucket.Seconds()
-		xy[b].Y = y(min(b, v.n-1))
+// steps is the points of a post-step line through ys, one per bucket: a point where the
+// value changes, and one closing the last bucket.
+func steps(ys []float64) plotter.XYs {
+	var xy plotter.XYs
+	for b, y := range ys {
+		if b == 0 || y != ys[b-1] {
+			xy = append(xy, plotter.XY{X: float64(b) * Bucket.Seconds(), Y: y})
+		}
 	}
-	return xy
+	return append(xy, plotter.XY{X: float64(len(ys)) * Bucket.Seconds(), Y: ys[len(ys)-1]})
+}
+
+// floats is counts as float64s, added up as it goes if running.
+func floats(counts []int, running bool) []float64 {
+	ys := make([]float64, len(counts))
+	sum := 0.0
+	for b, n := range counts {
+		if running {
+			sum += float64(n)
+			ys[b] = sum
+		} else {
+			ys[b] = float64(n)
+		}
+	}
+	return ys
 }
 
 func newPlot(r *Run, v view, xMax, yMax float64) *plot.Plot {
@@ -180,7 +197,7 @@ func ratePlot(r *Run, v view, xMax, yMax float64, thumbs *[numSeries]plot.Thumbn
 		return p, nil
 	}
 	for _, s := range []Series{Collector, Fallback, Dropped, NeverArrived, Emitted} {
-		l, err := plotter.NewLine(v.steps(func(b int) float64 { return float64(v.counts[s][b]) }))
+		l, err := plotter.NewLine(steps(floats(v.counts[s], false)))
 		if err != nil {
 			return nil, err
 		}
@@ -209,11 +226,8 @@ func totalPlot(r *Run, v view, xMax, yMax float64) (*plot.Plot, error) {
 	stack := []Series{Collector, Fallback, Dropped, NeverArrived}
 	sums := make([][]float64, len(stack)) // sums[i][b]: series stack[0..i] up to bucket b
 	for i, s := range stack {
-		sums[i] = make([]float64, v.n)
-		run := 0.0
-		for b := range v.n {
-			run += float64(v.counts[s][b])
-			sums[i][b] = run
+		sums[i] = floats(v.counts[s], true)
+		for b := range sums[i] {
 			if i > 0 {
 				sums[i][b] += sums[i-1][b]
 			}
@@ -221,7 +235,7 @@ func totalPlot(r *Run, v view, xMax, yMax float64) (*plot.Plot, error) {
 	}
 	// Tallest first, so each lower layer is drawn over the one above it.
 	for i := len(stack) - 1; i >= 0; i-- {
-		l, err := plotter.NewLine(v.steps(func(b int) float64 { return sums[i][b] }))
+		l, err := plotter.NewLine(steps(sums[i]))
 		if err != nil {
 			return nil, err
 		}
@@ -231,14 +245,7 @@ func totalPlot(r *Run, v view, xMax, yMax float64) (*plot.Plot, error) {
 		l.FillColor = tint(look[stack[i]].color)
 		p.Add(l)
 	}
-	emitted := 0.0
-	l, err := plotter.NewLine(v.steps(func(b int) float64 {
-		if b == 0 {
-			emitted = 0
-		}
-		emitted += float64(v.counts[Emitted][b])
-		return emitted
-	}))
+	l, err := plotter.NewLine(steps(floats(v.counts[Emitted], true)))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -183,5 +184,23 @@ func TestEveryStopsAndSamplesLast(t *testing.T) {
 	stop()
 	if calls != 1 {
 		t.Errorf("%d calls after stop, want the one last sample", calls)
+	}
+}
+
+// TestStepsEndAtTheTotal checks the running total's line: a point where the value
+// changes, and the closing point at the end of the last bucket holding the total.
+func TestStepsEndAtTheTotal(t *testing.T) {
+	xy := steps(floats([]int{1, 1, 2, 0}, true))
+	want := []struct{ x, y float64 }{{0, 1}, {0.1, 2}, {0.2, 4}, {0.4, 4}}
+	if len(xy) != len(want) {
+		t.Fatalf("points %v, want %v", xy, want)
+	}
+	for i, w := range want {
+		if math.Abs(xy[i].X-w.x) > 1e-9 || xy[i].Y != w.y {
+			t.Errorf("point %d: %v, want %v", i, xy[i], w)
+		}
+	}
+	if xy := steps(floats([]int{3, 0}, false)); len(xy) != 3 || xy[2].Y != 0 {
+		t.Errorf("per-bucket line %v, want (0,3) (0.1,0) (0.2,0)", xy)
 	}
 }
