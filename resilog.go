@@ -34,6 +34,7 @@ type Pipeline struct {
 	errorStack bool
 	batch      *processor.Batch   // nil when disabled or exporter "none"
 	failover   *exporter.Failover // likewise
+	limit      *processor.Limit   // likewise
 	metrics    metric.Registration
 
 	shutdownOnce sync.Once
@@ -85,8 +86,12 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		fallback = exporter.NewJSONLines(os.Stdout)
 	}
 
-	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's.
-	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication()}
+	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's, and
+	// attribute limits by processor.Limit after redaction: the SDK's would cut values before
+	// redaction sees them, and these options also keep it from reading
+	// OTEL_LOGRECORD_ATTRIBUTE_* itself.
+	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(),
+		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1)}
 	var redact *processor.Redact
 	if !o.noRedaction {
 		if redact, err = processor.NewRedact(o.redaction); err != nil {
@@ -97,16 +102,17 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		p.failover = exporter.NewFailover(primary, fallback, o.failover)
 		p.batch = processor.NewBatch(p.failover, s.batch)
 		// Keys made unique (instead of the SDK's per-record hash map, switched off above),
-		// correlation, redaction, batching. Correlation comes before redaction, unlike in
-		// DESIGN.md's first sketch, because it adds the attributes bound to the context,
-		// which are user data like any other; redaction comes before anything that keeps or
-		// exports a record, the fallback included.
+		// correlation, redaction, attribute limits, batching. Correlation comes before
+		// redaction, unlike in DESIGN.md's first sketch, because it adds the attributes bound
+		// to the context, which are user data like any other; redaction comes before anything
+		// that keeps, cuts or exports a record, the fallback included.
 		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()),
 			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
 		if redact != nil {
 			popts = append(popts, sdklog.WithProcessor(redact))
 		}
-		popts = append(popts, sdklog.WithProcessor(p.batch))
+		p.limit = processor.NewLimit(s.limits)
+		popts = append(popts, sdklog.WithProcessor(p.limit), sdklog.WithProcessor(p.batch))
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
 	p.provider = p.sdk

@@ -39,6 +39,7 @@ type settings struct {
 	level       slog.Leveler
 	levels      *bridge.Levels // nil when only WithLevel (or nothing but the default) sets the level
 	batch       processor.BatchConfig
+	limits      processor.LimitConfig
 	console     string // "json" or "text"
 }
 
@@ -144,7 +145,35 @@ func resolve(o *options) (settings, error) {
 	if s.batch, err = resolveBatch(o, first); err != nil {
 		return s, err
 	}
+	if s.limits, err = resolveLimits(o, first); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// resolveLimits applies the attribute limits under the explicit fields of
+// WithAttributeLimits: the log-record variables first, then the generic ones, as the
+// OpenTelemetry specification orders them; fields left zero take processor.LimitConfig's
+// defaults (128 attributes, whole values).
+func resolveLimits(o *options, first func(...string) (string, string, bool)) (processor.LimitConfig, error) {
+	c := o.limits
+	env := func(dst *int, names ...string) error {
+		if *dst != 0 {
+			return nil
+		}
+		if n, v, ok := first(names...); ok {
+			i, err := strconv.Atoi(v)
+			if err != nil || i <= 0 {
+				return fmt.Errorf("%w: %s=%s is not a positive integer", ErrInvalidConfig, n, shown(v))
+			}
+			*dst = i
+		}
+		return nil
+	}
+	return c, errors.Join(
+		env(&c.AttributeCount, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+		env(&c.AttributeValueLength, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+	)
 }
 
 // resolveBatch applies OTEL_BLRP_* under the explicit fields of WithBatch; fields left

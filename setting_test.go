@@ -141,6 +141,9 @@ func TestResolveErrors(t *testing.T) {
 		{"bad console format", map[string]string{"RESILOG_CONSOLE_FORMAT": "xml"}, nil},
 		{"stalled bound above the queue bound", nil, []Option{WithBatch(processor.BatchConfig{MaxQueueBytes: 1 << 20, StalledQueueBytes: 2 << 20})}},
 		{"negative stalled bound", nil, []Option{WithBatch(processor.BatchConfig{StalledQueueBytes: -1})}},
+		{"bad count limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "many"}, nil},
+		{"zero generic count limit", map[string]string{"OTEL_ATTRIBUTE_COUNT_LIMIT": "0"}, nil},
+		{"negative length limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "-5"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,6 +155,37 @@ func TestResolveErrors(t *testing.T) {
 			p, err := New(context.Background(), append([]Option{envOf(c.env)}, c.opts...)...)
 			if p != nil || !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("New = %v, %v; want nil, ErrInvalidConfig", p, err)
+			}
+		})
+	}
+}
+
+func TestResolveAttributeLimits(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		env           map[string]string
+		opts          []Option
+		count, length int
+	}{
+		{"defaults", nil, nil, 0, 0}, // processor.NewLimit turns zero into 128 and no limit
+		{"generic", map[string]string{"OTEL_ATTRIBUTE_COUNT_LIMIT": "10", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "100"}, nil, 10, 100},
+		{"log-record over generic", map[string]string{
+			"OTEL_ATTRIBUTE_COUNT_LIMIT": "10", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "100",
+			"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20", "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "200",
+		}, nil, 20, 200},
+		{"option over variables, per field", map[string]string{
+			"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20", "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "200",
+		}, []Option{WithAttributeLimits(processor.LimitConfig{AttributeCount: 5})}, 5, 200},
+		{"option: no limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20"},
+			[]Option{WithAttributeLimits(processor.LimitConfig{AttributeCount: -1, AttributeValueLength: -1})}, -1, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := resolveWith(t, c.env, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.limits.AttributeCount != c.count || s.limits.AttributeValueLength != c.length {
+				t.Errorf("limits = %+v, want count %d, length %d", s.limits, c.count, c.length)
 			}
 		})
 	}
@@ -206,7 +240,7 @@ func TestConfigErrorsNeverQuoteCredentials(t *testing.T) {
 	// A credential put in a variable that never holds one, by mistake.
 	for _, v := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_COMPRESSION",
 		"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_SDK_DISABLED", "OTEL_EXPORTER_OTLP_INSECURE", "OTEL_BLRP_MAX_QUEUE_SIZE",
-		"RESILOG_LOG_LEVELS"} {
+		"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "RESILOG_LOG_LEVELS"} {
 		cases = append(cases, tc{v + "/misplaced", map[string]string{v: "Authorization: Bearer " + marker}, nil})
 	}
 	failed := 0
