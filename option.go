@@ -63,7 +63,8 @@ func WithServiceName(name string) Option {
 }
 
 // WithResourceAttributes adds resource attributes; they override OTEL_RESOURCE_ATTRIBUTES
-// entries with the same key.
+// entries with the same key. Like record attributes, resource attributes are redacted
+// (unless WithoutRedaction).
 func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 	return optionFunc(func(o *options) { o.resourceAttrs = append(o.resourceAttrs, attrs...) })
 }

@@ -17,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/propagation"
 )
 
@@ -260,4 +261,51 @@ func TestCountLimitKeepsCorrelationAndExceptions(t *testing.T) {
 			t.Errorf("record's dropped count %d, Stats.AttributesDropped %d", dropped, st.AttributesDropped)
 		}
 	})
+}
+
+func TestResourceAttributesAreRedacted(t *testing.T) {
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(),
+		envOf(map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "db.password=hunter2,service.namespace=shop,note=card%204242424242424242"}),
+		WithResourceAttributes(attribute.String("api_key", "AKIAIOSFODNN7EXAMPLE")), WithServiceName("orders"), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Info("m")
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []string{p.Resource().String(), exp.Records()[0].Resource().String()} {
+		for _, secret := range []string{"hunter2", "4242424242424242", "AKIAIOSFODNN7EXAMPLE"} {
+			if strings.Contains(res, secret) {
+				t.Errorf("resource %s holds %q", res, secret)
+			}
+		}
+		if !strings.Contains(res, "service.namespace=shop") || !strings.Contains(res, "service.name=orders") {
+			t.Errorf("resource %s lost its plain attributes", res)
+		}
+	}
+}
+
+// The SDK merges the process's OTEL_RESOURCE_ATTRIBUTES under the resource it is given:
+// a key the redaction drops must not come back from there.
+func TestResourceAttributesFromTheProcessEnvironment(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "db.password=hunter2,team=shop")
+	exp := new(recordtest.Exporter)
+	p, err := New(context.Background(), WithSDKExporter(exp), envOf(map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "db.password=hunter2,team=shop"}),
+		WithRedaction(processor.RedactConfig{Masks: map[processor.Kind]processor.Mask{processor.KindSecret: processor.MaskDrop}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Info("m")
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res := exp.Records()[0].Resource()
+	if s := res.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "team=shop") {
+		t.Errorf("exported resource %s", s)
+	}
+	if !res.Equal(p.Resource()) {
+		t.Errorf("records carry %s, Pipeline.Resource is %s", res, p.Resource())
+	}
 }
