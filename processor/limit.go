@@ -149,6 +149,9 @@ func (l *Limit) OnEmit(ctx context.Context, r *sdklog.Record) error {
 // keepFirst returns the count attributes of attrs to keep, in their original order:
 // exception attributes, then the context's correlation attributes, then the others.
 func keepFirst(ctx context.Context, attrs []attribute.KeyValue, count int) []attribute.KeyValue {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	bound := propagation.Attrs(ctx)
 	bag := baggage.FromContext(ctx)
 	rank := func(key string) int {

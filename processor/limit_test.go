@@ -90,6 +90,16 @@ func TestLimitCountKeepsExceptionAndCorrelationFirst(t *testing.T) {
 	}
 }
 
+func TestLimitWithoutContext(t *testing.T) {
+	r := recordtest.Make("s", func(r *log.Record) {
+		r.AddAttributes(attribute.Int("a", 1), attribute.Int("b", 2))
+	}, unlimited...)
+	var ctx context.Context // a bridge may pass none
+	if err := NewLimit(LimitConfig{AttributeCount: 1}).OnEmit(ctx, &r); err != nil || r.AttributesLen() != 1 {
+		t.Errorf("OnEmit without a context: %v, %d attributes", err, r.AttributesLen())
+	}
+}
+
 func TestLimitWithinLimitsDoesNotAllocate(t *testing.T) {
 	r := recordtest.Make("s", func(r *log.Record) {
 		for i := range 5 {
