@@ -201,7 +201,8 @@ func WithBatch(c processor.BatchConfig) Option {
 // OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (default: 128 attributes, whole values). The limits
 // apply after redaction, so that a cut value never hides a secret from it, and exception
 // and correlation attributes are kept first (see processor.Limit); what they remove is
-// counted in Stats.
+// counted in Stats. A variable must hold a positive integer: 0, which the specification
+// allows for a count, is refused rather than dropping every attribute.
 func WithAttributeLimits(c processor.LimitConfig) Option {
 	return optionFunc(func(o *options) { o.limits = c })
 }
