@@ -88,10 +88,7 @@ func TestResourceSecretsNeverLeaveTheProcess(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
-			p, err := resilog.New(context.Background(), resilog.WithProtocol(proto), resilog.WithEndpoint(endpointFor(c, proto)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := newPipeline(t, resilog.WithProtocol(proto), resilog.WithEndpoint(endpointFor(c, proto)))
 			p.Logger("github.com/acme/shop/checkout").Info("started")
 			if err := p.Shutdown(context.Background()); err != nil {
 				t.Fatal(err)
@@ -116,10 +113,7 @@ func TestAttributeLimitsApplyAfterRedaction(t *testing.T) {
 	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "14")
 	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "3")
 	c := collectortest.Start(t)
-	p, err := resilog.New(context.Background(), resilog.WithEndpoint(c.HTTPEndpoint()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPipeline(t, resilog.WithEndpoint(c.HTTPEndpoint()))
 	ctx := propagation.WithRequestID(context.Background(), "req-42")
 	p.Logger("github.com/acme/shop/checkout").InfoContext(ctx, "paid", "card", "4242 4242 4242 4242", "a", 1, "b", 2, "c", 3)
 	if err := p.Shutdown(context.Background()); err != nil {
