@@ -18,9 +18,11 @@
 // Every setting is resolved in one place with one precedence: an [Option] passed to [New]
 // beats the standard OTEL_* environment variable, which beats the default. New reads
 // OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER (otlp, console, none), OTEL_SERVICE_NAME,
-// OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_{,LOGS_}{ENDPOINT, PROTOCOL, HEADERS,
-// TIMEOUT, COMPRESSION, INSECURE}. Invalid configuration makes New return an error wrapping
-// [ErrInvalidConfig]; it never panics and never returns a half-built pipeline.
+// OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_{,LOGS_}{ENDPOINT, PROTOCOL, HEADERS,
+// TIMEOUT, COMPRESSION, INSECURE}, OTEL_BLRP_* and OTEL_{LOGRECORD_,}ATTRIBUTE_{COUNT,
+// VALUE_LENGTH}_LIMIT (applied after redaction, see [WithAttributeLimits]). Invalid
+// configuration makes New return an error wrapping [ErrInvalidConfig]; it never panics,
+// never returns a half-built pipeline, and never quotes a credential.
 //
 // # Globals
 //

@@ -45,6 +45,7 @@ type options struct {
 	sdkExporter   sdklog.Exporter
 	fallback      sdklog.Exporter
 	batch         processor.BatchConfig
+	limits        processor.LimitConfig
 	overflow      *processor.Overflow
 	failover      exporter.FailoverConfig
 	meterProvider metric.MeterProvider
@@ -62,7 +63,8 @@ func WithServiceName(name string) Option {
 }
 
 // WithResourceAttributes adds resource attributes; they override OTEL_RESOURCE_ATTRIBUTES
-// entries with the same key.
+// entries with the same key. Like record attributes, resource attributes are redacted
+// (unless WithoutRedaction).
 func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 	return optionFunc(func(o *options) { o.resourceAttrs = append(o.resourceAttrs, attrs...) })
 }
@@ -191,6 +193,18 @@ func WithBatch(c processor.BatchConfig) Option {
 			o.batch.Sampling = sampling // WithSampling and WithBatch compose
 		}
 	})
+}
+
+// WithAttributeLimits sets how many attributes a record keeps and how long their string
+// values may be; non-zero fields of c override OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT and
+// OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT, which override OTEL_ATTRIBUTE_COUNT_LIMIT and
+// OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (default: 128 attributes, whole values). The limits
+// apply after redaction, so that a cut value never hides a secret from it, and exception
+// and correlation attributes are kept first (see processor.Limit); what they remove is
+// counted in Stats. A variable must hold a positive integer: 0, which the specification
+// allows for a count, is refused rather than dropping every attribute.
+func WithAttributeLimits(c processor.LimitConfig) Option {
+	return optionFunc(func(o *options) { o.limits = c })
 }
 
 // WithSampling thins out repeated records (off by default): per message and severity, the

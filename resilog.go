@@ -34,6 +34,7 @@ type Pipeline struct {
 	errorStack bool
 	batch      *processor.Batch   // nil when disabled or exporter "none"
 	failover   *exporter.Failover // likewise
+	limit      *processor.Limit   // likewise
 	metrics    metric.Registration
 
 	shutdownOnce sync.Once
@@ -53,7 +54,13 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := buildResource(ctx, &o, s)
+	var redact *processor.Redact
+	if !o.noRedaction {
+		if redact, err = processor.NewRedact(o.redaction); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+	}
+	res, err := buildResource(ctx, &o, s, redact)
 	if err != nil {
 		return nil, err
 	}
@@ -85,28 +92,27 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		fallback = exporter.NewJSONLines(os.Stdout)
 	}
 
-	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's.
-	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication()}
-	var redact *processor.Redact
-	if !o.noRedaction {
-		if redact, err = processor.NewRedact(o.redaction); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
-		}
-	}
+	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's, and
+	// attribute limits by processor.Limit after redaction: the SDK's would cut values before
+	// redaction sees them, and these options also keep it from reading
+	// OTEL_LOGRECORD_ATTRIBUTE_* itself.
+	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(),
+		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1)}
 	if primary != nil {
 		p.failover = exporter.NewFailover(primary, fallback, o.failover)
 		p.batch = processor.NewBatch(p.failover, s.batch)
 		// Keys made unique (instead of the SDK's per-record hash map, switched off above),
-		// correlation, redaction, batching. Correlation comes before redaction, unlike in
-		// DESIGN.md's first sketch, because it adds the attributes bound to the context,
-		// which are user data like any other; redaction comes before anything that keeps or
-		// exports a record, the fallback included.
+		// correlation, redaction, attribute limits, batching. Correlation comes before
+		// redaction, unlike in DESIGN.md's first sketch, because it adds the attributes bound
+		// to the context, which are user data like any other; redaction comes before anything
+		// that keeps, cuts or exports a record, the fallback included.
 		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()),
 			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
 		if redact != nil {
 			popts = append(popts, sdklog.WithProcessor(redact))
 		}
-		popts = append(popts, sdklog.WithProcessor(p.batch))
+		p.limit = processor.NewLimit(s.limits)
+		popts = append(popts, sdklog.WithProcessor(p.limit), sdklog.WithProcessor(p.batch))
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
 	p.provider = p.sdk
@@ -127,7 +133,10 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	return p, nil
 }
 
-func buildResource(ctx context.Context, o *options, s settings) (*resource.Resource, error) {
+// buildResource merges the detected (or given) resource, OTEL_RESOURCE_ATTRIBUTES, the
+// options and the service name, and redacts the result with redact (nil: redaction off):
+// resource attributes reach the collector with every batch, like record attributes.
+func buildResource(ctx context.Context, o *options, s settings, redact *processor.Redact) (*resource.Resource, error) {
 	base := o.resource
 	if base == nil {
 		detected, err := resource.New(ctx, resource.WithTelemetrySDK())
@@ -147,8 +156,33 @@ func buildResource(ctx context.Context, o *options, s settings) (*resource.Resou
 	if err != nil {
 		return nil, fmt.Errorf("resilog: merging resource: %w", err)
 	}
-	return res, nil
+	if redact == nil {
+		return res, nil
+	}
+	// sdklog.WithResource merges the process's OTEL_RESOURCE_ATTRIBUTES and
+	// OTEL_SERVICE_NAME under the resource it is given, read again and unredacted: redact
+	// that merge, and keep every key (a dropped one as a placeholder), so that the SDK's
+	// merge has nothing left to add.
+	if res, err = resource.Merge(resource.Environment(), res); err != nil {
+		return nil, fmt.Errorf("resilog: merging resource: %w", err)
+	}
+	redacted, changed := make([]attribute.KeyValue, 0, res.Len()), false
+	for _, kv := range res.Attributes() {
+		out, keep := redact.KeyValue(kv)
+		if !keep {
+			out = attribute.String(string(kv.Key), resourcePlaceholder)
+		}
+		changed = changed || out != kv
+		redacted = append(redacted, out)
+	}
+	if !changed {
+		return res, nil
+	}
+	return resource.NewWithAttributes(res.SchemaURL(), redacted...), nil
 }
+
+// resourcePlaceholder replaces a resource attribute whose redaction mask drops it.
+const resourcePlaceholder = "[REDACTED]"
 
 func hasServiceName(base *resource.Resource, attrs []attribute.KeyValue) bool {
 	if _, ok := base.Set().Value(semconv.ServiceNameKey); ok {

@@ -39,6 +39,7 @@ type settings struct {
 	level       slog.Leveler
 	levels      *bridge.Levels // nil when only WithLevel (or nothing but the default) sets the level
 	batch       processor.BatchConfig
+	limits      processor.LimitConfig
 	console     string // "json" or "text"
 }
 
@@ -65,7 +66,7 @@ func resolve(o *options) (settings, error) {
 		if n, v, ok := first("OTEL_SDK_DISABLED"); ok {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return s, fmt.Errorf("%w: %s=%q is not a boolean", ErrInvalidConfig, n, v)
+				return s, fmt.Errorf("%w: %s=%s is not a boolean", ErrInvalidConfig, n, shown(v))
 			}
 			s.disabled = b
 		}
@@ -78,14 +79,14 @@ func resolve(o *options) (settings, error) {
 		// The variable may hold a list; resilog runs one exporter (the fallback is separate).
 		names := strings.Split(v, ",")
 		if len(names) > 1 {
-			return s, fmt.Errorf("%w: %s=%q: resilog takes exactly one exporter", ErrInvalidConfig, n, v)
+			return s, fmt.Errorf("%w: %s=%s: resilog takes exactly one exporter", ErrInvalidConfig, n, shown(v))
 		}
 		s.exporter = strings.ToLower(strings.TrimSpace(names[0]))
 	}
 	switch s.exporter {
 	case ExporterOTLP, ExporterConsole, ExporterNone:
 	default:
-		return s, fmt.Errorf("%w: exporter %q (want %q, %q or %q)", ErrInvalidConfig, s.exporter, ExporterOTLP, ExporterConsole, ExporterNone)
+		return s, fmt.Errorf("%w: exporter %s (want %q, %q or %q)", ErrInvalidConfig, shown(s.exporter), ExporterOTLP, ExporterConsole, ExporterNone)
 	}
 
 	s.console = "json"
@@ -95,7 +96,7 @@ func resolve(o *options) (settings, error) {
 		s.console = strings.ToLower(v)
 	}
 	if s.console != "json" && s.console != "text" {
-		return s, fmt.Errorf("%w: console format %q (want json or text)", ErrInvalidConfig, s.console)
+		return s, fmt.Errorf("%w: console format %s (want json or text)", ErrInvalidConfig, shown(s.console))
 	}
 
 	if o.serviceName != nil {
@@ -125,7 +126,11 @@ func resolve(o *options) (settings, error) {
 		// Per-name levels unless the caller chose a single leveler (WithLevel) alone.
 		levels, err := bridge.ParseLevels(spec)
 		if err != nil {
-			return s, fmt.Errorf("%w: levels %q: %w", ErrInvalidConfig, spec, err)
+			if shown(spec) != strconv.Quote(spec) {
+				// The parser's error quotes the spec.
+				return s, fmt.Errorf("%w: levels %s: not a level list", ErrInvalidConfig, shown(spec))
+			}
+			return s, fmt.Errorf("%w: levels %s: %w", ErrInvalidConfig, shown(spec), err)
 		}
 		s.levels = levels
 	}
@@ -140,7 +145,35 @@ func resolve(o *options) (settings, error) {
 	if s.batch, err = resolveBatch(o, first); err != nil {
 		return s, err
 	}
+	if s.limits, err = resolveLimits(o, first); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// resolveLimits applies the attribute limits under the explicit fields of
+// WithAttributeLimits: the log-record variables first, then the generic ones, as the
+// OpenTelemetry specification orders them; fields left zero take processor.LimitConfig's
+// defaults (128 attributes, whole values).
+func resolveLimits(o *options, first func(...string) (string, string, bool)) (processor.LimitConfig, error) {
+	c := o.limits
+	env := func(dst *int, names ...string) error {
+		if *dst != 0 {
+			return nil
+		}
+		if n, v, ok := first(names...); ok {
+			i, err := strconv.Atoi(v)
+			if err != nil || i <= 0 {
+				return fmt.Errorf("%w: %s=%s is not a positive integer", ErrInvalidConfig, n, shown(v))
+			}
+			*dst = i
+		}
+		return nil
+	}
+	return c, errors.Join(
+		env(&c.AttributeCount, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+		env(&c.AttributeValueLength, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"),
+	)
 }
 
 // resolveBatch applies OTEL_BLRP_* under the explicit fields of WithBatch; fields left
@@ -154,7 +187,7 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 		if n, v, ok := first(name); ok {
 			i, err := strconv.Atoi(v)
 			if err != nil || i <= 0 {
-				return fmt.Errorf("%w: %s=%q is not a positive integer", ErrInvalidConfig, n, v)
+				return fmt.Errorf("%w: %s=%s is not a positive integer", ErrInvalidConfig, n, shown(v))
 			}
 			*dst = i
 		}
@@ -167,7 +200,7 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 		if n, v, ok := first(name); ok {
 			i, err := strconv.Atoi(v)
 			if err != nil || i <= 0 {
-				return fmt.Errorf("%w: %s=%q is not a positive number of milliseconds", ErrInvalidConfig, n, v)
+				return fmt.Errorf("%w: %s=%s is not a positive number of milliseconds", ErrInvalidConfig, n, shown(v))
 			}
 			*dst = time.Duration(i) * time.Millisecond
 		}
@@ -207,7 +240,7 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		c.Protocol = v
 	}
 	if c.Protocol != exporter.ProtocolHTTP && c.Protocol != exporter.ProtocolGRPC {
-		return c, fmt.Errorf("%w: OTLP protocol %q (want %q or %q)", ErrInvalidConfig, c.Protocol, exporter.ProtocolHTTP, exporter.ProtocolGRPC)
+		return c, fmt.Errorf("%w: OTLP protocol %s (want %q or %q)", ErrInvalidConfig, shown(c.Protocol), exporter.ProtocolHTTP, exporter.ProtocolGRPC)
 	}
 	grpc := c.Protocol == exporter.ProtocolGRPC
 
@@ -231,7 +264,7 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"); ok {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return c, fmt.Errorf("%w: %s=%q is not a boolean", ErrInvalidConfig, n, v)
+				return c, fmt.Errorf("%w: %s=%s is not a boolean", ErrInvalidConfig, n, shown(v))
 			}
 			insecure = b
 		}
@@ -276,7 +309,7 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	} else if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); ok {
 		ms, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || ms < 0 {
-			return c, fmt.Errorf("%w: %s=%q is not a non-negative number of milliseconds", ErrInvalidConfig, n, v)
+			return c, fmt.Errorf("%w: %s=%s is not a non-negative number of milliseconds", ErrInvalidConfig, n, shown(v))
 		}
 		c.Timeout = time.Duration(ms) * time.Millisecond
 	}
@@ -290,6 +323,9 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"); ok {
 		c.Compression = strings.ToLower(v)
 	}
+	if c.Compression != exporter.CompressionNone && c.Compression != exporter.CompressionGzip {
+		return c, fmt.Errorf("%w: OTLP compression %s (want %q or %q)", ErrInvalidConfig, shown(c.Compression), exporter.CompressionGzip, exporter.CompressionNone)
+	}
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -297,25 +333,43 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 }
 
 // parseHeaders parses the W3C-baggage-like "k1=v1,k2=v2" form of OTEL_EXPORTER_OTLP_HEADERS
-// and OTEL_RESOURCE_ATTRIBUTES, percent-decoding keys and values, into dst.
+// and OTEL_RESOURCE_ATTRIBUTES, percent-decoding keys and values, into dst. Its errors name
+// the entry by position and never quote it: headers carry credentials, and a malformed
+// entry ("Authorization: Bearer …") is most often one.
 func parseHeaders(s string, dst map[string]string) error {
-	for _, part := range strings.Split(s, ",") {
+	for i, part := range strings.Split(s, ",") {
 		if strings.TrimSpace(part) == "" {
 			continue
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return fmt.Errorf("entry %q has no '='", part)
+			return fmt.Errorf("entry %d has no '='", i+1)
 		}
 		key, err := url.PathUnescape(strings.TrimSpace(k))
 		if err != nil || key == "" || strings.ContainsAny(key, " \t\r\n:") {
-			return fmt.Errorf("invalid name %q", k)
+			return fmt.Errorf("entry %d: invalid name", i+1)
 		}
 		val, err := url.PathUnescape(strings.TrimSpace(v))
 		if err != nil || strings.ContainsAny(val, "\r\n") {
-			return fmt.Errorf("invalid value for %q", key)
+			return fmt.Errorf("entry %d: invalid value", i+1)
 		}
 		dst[key] = val
 	}
 	return nil
+}
+
+// shown quotes a configuration value for an error message when it looks like the word or
+// number the variable expects, and the redaction engine finds nothing in it: a value set in
+// the wrong variable by mistake may be a credential ("Authorization: Bearer …"). Variables
+// meant to carry credentials (endpoints, headers, resource attributes) are never quoted.
+func shown(v string) string {
+	plain := len(v) <= 64 && strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/+-,=", r))
+	}) < 0
+	if plain {
+		if r, err := processor.NewRedact(processor.RedactConfig{}); err == nil && r.String(v) == v {
+			return strconv.Quote(v)
+		}
+	}
+	return "(value not shown: it may hold a credential)"
 }

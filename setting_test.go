@@ -3,6 +3,8 @@ package resilog
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +141,9 @@ func TestResolveErrors(t *testing.T) {
 		{"bad console format", map[string]string{"RESILOG_CONSOLE_FORMAT": "xml"}, nil},
 		{"stalled bound above the queue bound", nil, []Option{WithBatch(processor.BatchConfig{MaxQueueBytes: 1 << 20, StalledQueueBytes: 2 << 20})}},
 		{"negative stalled bound", nil, []Option{WithBatch(processor.BatchConfig{StalledQueueBytes: -1})}},
+		{"bad count limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "many"}, nil},
+		{"zero generic count limit", map[string]string{"OTEL_ATTRIBUTE_COUNT_LIMIT": "0"}, nil},
+		{"negative length limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "-5"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,5 +157,110 @@ func TestResolveErrors(t *testing.T) {
 				t.Fatalf("New = %v, %v; want nil, ErrInvalidConfig", p, err)
 			}
 		})
+	}
+}
+
+func TestResolveAttributeLimits(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		env           map[string]string
+		opts          []Option
+		count, length int
+	}{
+		{"defaults", nil, nil, 0, 0}, // processor.NewLimit turns zero into 128 and no limit
+		{"generic", map[string]string{"OTEL_ATTRIBUTE_COUNT_LIMIT": "10", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "100"}, nil, 10, 100},
+		{"log-record over generic", map[string]string{
+			"OTEL_ATTRIBUTE_COUNT_LIMIT": "10", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "100",
+			"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20", "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "200",
+		}, nil, 20, 200},
+		{"option over variables, per field", map[string]string{
+			"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20", "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "200",
+		}, []Option{WithAttributeLimits(processor.LimitConfig{AttributeCount: 5})}, 5, 200},
+		{"option: no limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20"},
+			[]Option{WithAttributeLimits(processor.LimitConfig{AttributeCount: -1, AttributeValueLength: -1})}, -1, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := resolveWith(t, c.env, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.limits.AttributeCount != c.count || s.limits.AttributeValueLength != c.length {
+				t.Errorf("limits = %+v, want count %d, length %d", s.limits, c.count, c.length)
+			}
+		})
+	}
+}
+
+// TestConfigErrorsNeverQuoteCredentials plants a marker secret in every variable and option
+// that can carry a credential, malformed in each way that makes New fail, and checks that
+// the error names the problem without quoting the marker.
+func TestConfigErrorsNeverQuoteCredentials(t *testing.T) {
+	const marker = "hunter2"
+	endpoints := []string{
+		"ftp://bob:hunter2@collector:4318",           // wrong scheme, password
+		"ftp://hunter2@collector:4318",               // wrong scheme, token as user
+		"bob:hunter2@collector:4318",                 // no scheme: parses as scheme "bob"
+		"hunter2:x@collector:4318",                   // likewise, the secret as scheme
+		"http://bob:hunter2",                         // no '@': the password taken for a port
+		"http://bob:hunter2@",                        // no host
+		"http://bob:hunter2@[::1",                    // unclosed IPv6 host
+		"http://bob:hunter2@collector:4318/\x7f\x00", // control characters
+		"ftp://collector:4318/hunter2",               // the secret in the path
+		"ftp://collector:4318/?api_key=hunter2",      // the secret in the query
+	}
+	headers := []string{
+		"Authorization: Bearer hunter2",    // a colon instead of '='
+		"Authorization=Bearer hunter2%zz",  // bad escape in the value
+		"Authorization=Bearer%20x,hunter2", // a comma inside the value splits it
+		"Bearer hunter2=x",                 // space in the name
+		"hunter2%=x",                       // bad escape in the name
+		"x-api-key=hunter2%0D%0Ainjected",  // CRLF in the value
+		"=hunter2",                         // empty name
+	}
+	type tc struct {
+		name string
+		env  map[string]string
+		opts []Option
+	}
+	var cases []tc
+	for i, e := range endpoints {
+		for _, v := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"} {
+			cases = append(cases, tc{fmt.Sprintf("%s/%d", v, i), map[string]string{v: e}, nil})
+		}
+		cases = append(cases,
+			tc{fmt.Sprintf("WithEndpoint/%d", i), nil, []Option{WithEndpoint(e)}},
+			tc{fmt.Sprintf("WithLogsEndpoint/%d", i), nil, []Option{WithLogsEndpoint(e)}},
+			tc{fmt.Sprintf("grpc/%d", i), map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": e}, nil})
+	}
+	for i, h := range headers {
+		for _, v := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_RESOURCE_ATTRIBUTES"} {
+			cases = append(cases, tc{fmt.Sprintf("%s/%d", v, i), map[string]string{v: "ok=1," + h}, nil})
+		}
+	}
+	// A credential put in a variable that never holds one, by mistake.
+	for _, v := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_COMPRESSION",
+		"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_SDK_DISABLED", "OTEL_EXPORTER_OTLP_INSECURE", "OTEL_BLRP_MAX_QUEUE_SIZE",
+		"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "RESILOG_LOG_LEVELS"} {
+		cases = append(cases, tc{v + "/misplaced", map[string]string{v: "Authorization: Bearer " + marker}, nil})
+	}
+	failed := 0
+	for _, c := range cases {
+		_, err := New(context.Background(), append([]Option{envOf(c.env)}, c.opts...)...)
+		switch {
+		case err == nil:
+			// Some endpoints are valid once gRPC adds a scheme; the others must fail.
+			if !strings.HasPrefix(c.name, "grpc/") {
+				t.Errorf("%s: New accepted %v", c.name, c.env)
+			}
+		case !errors.Is(err, ErrInvalidConfig):
+			t.Errorf("%s: err = %v, want ErrInvalidConfig", c.name, err)
+		case strings.Contains(err.Error(), marker):
+			t.Errorf("%s: the error quotes the credential: %v", c.name, err)
+		default:
+			failed++
+		}
+	}
+	if failed < len(cases)-len(endpoints) {
+		t.Errorf("only %d of %d configurations were refused", failed, len(cases))
 	}
 }

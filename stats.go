@@ -25,6 +25,9 @@ type Stats struct {
 	FallbackQueued int    // waiting in the fallback's buffer
 	Retries        uint64 // export attempts beyond the first
 	Breaker        string // "closed" or "open"
+
+	AttributesDropped   uint64 // attributes removed by the attribute count limit
+	AttributesTruncated uint64 // attribute values cut to the attribute value length limit
 }
 
 // Stats returns the accounting so far. It is cheap enough to poll.
@@ -44,6 +47,8 @@ func (p *Pipeline) Stats() Stats {
 		Retries:        f.Retries,
 		Breaker:        f.Breaker,
 	}
+	l := p.limit.Stats()
+	s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
 	for reason, n := range f.Dropped {
 		s.Dropped[reason] += n
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -65,19 +66,38 @@ func (c OTLPConfig) Validate() error {
 	return nil
 }
 
-// ValidateEndpoint checks that raw is an absolute http or https URL with a host.
+// ValidateEndpoint checks that raw is an absolute http or https URL with a host. Its errors
+// show the scheme and host only: an endpoint's user information, path or query may hold a
+// credential, and url.Parse's own errors quote the whole URL.
 func ValidateEndpoint(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: endpoint %q: %v", ErrInvalidOTLPConfig, raw, err)
+		return fmt.Errorf("%w: endpoint is not a valid URL", ErrInvalidOTLPConfig)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%w: endpoint %q: scheme must be http or https", ErrInvalidOTLPConfig, raw)
+		return fmt.Errorf("%w: endpoint %s: scheme must be http or https", ErrInvalidOTLPConfig, shownURL(u))
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("%w: endpoint %q: no host", ErrInvalidOTLPConfig, raw)
+		return fmt.Errorf("%w: endpoint %s: no host", ErrInvalidOTLPConfig, shownURL(u))
 	}
 	return nil
+}
+
+// shownURL returns what an error may say of u: its scheme and host, with the rest elided.
+func shownURL(u *url.URL) string {
+	if u.Opaque != "" || u.Host == "" {
+		// "user:pass@host" parses as scheme "user": nothing of it is shown.
+		return "(not shown)"
+	}
+	s := u.Scheme + "://"
+	if u.User != nil {
+		s += "…@"
+	}
+	s += u.Host
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		s += "/…"
+	}
+	return strconv.Quote(s)
 }
 
 // OTLP is the OTLP log exporter, with its failures classified: an error from Export is an

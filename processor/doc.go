@@ -1,20 +1,22 @@
 // Package processor holds resilog's [sdklog.Processor] implementations: the middle of the
 // data path, between the bridge and the exporter.
 //
-//	bridge ─► DedupKeys ─► Correlate ─► Redact ─► Batch ─► exporter
+//	bridge ─► DedupKeys ─► Correlate ─► Redact ─► Limit ─► Batch ─► exporter
 //
 // Processors run in registration order on the same record, each seeing the previous one's
 // changes. DedupKeys makes keys unique more cheaply than the SDK does; Correlate adds what
 // the context knows (request ID, bound attributes), before Redact, so that those are
-// redacted too and no later stage, and no exporter, ever holds an unredacted record.
-// Processors never do network I/O; Batch hands records to an exporter on its own
+// redacted too and no later stage, and no exporter, ever holds an unredacted record. Limit
+// applies the attribute limits after Redact, so that a value is never cut before redaction
+// has seen it whole. Processors never do network I/O; Batch hands records to an exporter on its own
 // goroutines so that a log call never waits on the network.
 //
 //	redact, err := processor.NewRedact(processor.RedactConfig{Off: []processor.Group{processor.GroupContact}})
 //	batch := processor.NewBatch(exporter.NewFailover(otlp, exporter.NewJSONLines(os.Stdout), exporter.FailoverConfig{}), processor.BatchConfig{})
 //	provider := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(),
+//		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), // Limit applies them
 //		sdklog.WithProcessor(processor.NewDedupKeys()), sdklog.WithProcessor(processor.NewCorrelate(processor.CorrelateConfig{})),
-//		sdklog.WithProcessor(redact), sdklog.WithProcessor(batch))
+//		sdklog.WithProcessor(redact), sdklog.WithProcessor(processor.NewLimit(processor.LimitConfig{})), sdklog.WithProcessor(batch))
 //
 // [sdklog.Processor]: https://pkg.go.dev/go.opentelemetry.io/otel/sdk/log#Processor
 package processor

@@ -12,6 +12,7 @@ import (
 	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/collector/collectortest"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/propagation"
 )
 
 // secrets are logged at the top level, in a nested group, in the message and in an
@@ -78,4 +79,55 @@ func TestSecretsNeverLeaveTheProcess(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Resource attributes travel with every batch: a secret in OTEL_RESOURCE_ATTRIBUTES must
+// reach the collector redacted, like a record's.
+func TestResourceSecretsNeverLeaveTheProcess(t *testing.T) {
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "db.password=hunter2-S3cret,db.url=postgres://app:pmdTbHLdua3UNOOT@db:5432/orders,team=shop")
+	for _, proto := range protocols {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			p := newPipeline(t, resilog.WithProtocol(proto), resilog.WithEndpoint(endpointFor(c, proto)))
+			p.Logger("github.com/acme/shop/checkout").Info("started")
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			r := c.WaitForLogs(t, 1, 10*time.Second)[0]
+			res := fmt.Sprint(r.Resource)
+			for _, s := range []string{"hunter2-S3cret", "pmdTbHLdua3UNOOT"} {
+				if strings.Contains(res, s) {
+					t.Errorf("the collector received %q in the resource: %s", s, res)
+				}
+			}
+			if r.Resource["team"] != "shop" || r.Resource["db.password"] == nil {
+				t.Errorf("resource %s lost its attributes", res)
+			}
+		})
+	}
+}
+
+// The attribute limits apply after redaction: a length limit no longer cuts a card number
+// into digits redaction cannot recognise, and a count limit keeps the request ID.
+func TestAttributeLimitsApplyAfterRedaction(t *testing.T) {
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "14")
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "3")
+	c := collectortest.Start(t)
+	p := newPipeline(t, resilog.WithEndpoint(c.HTTPEndpoint()))
+	ctx := propagation.WithRequestID(context.Background(), "req-42")
+	p.Logger("github.com/acme/shop/checkout").InfoContext(ctx, "paid", "card", "4242 4242 4242 4242", "a", 1, "b", 2, "c", 3)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := c.WaitForLogs(t, 1, 10*time.Second)[0]
+	all := fmt.Sprint(r.Attributes)
+	if strings.Contains(all, "4242 4242 4242") {
+		t.Errorf("the collector received the cut card number: %s", all)
+	}
+	if r.Attributes["request.id"] != "req-42" || len(r.Attributes) != 3 {
+		t.Errorf("attributes %s: want 3, request.id among them", all)
+	}
+	if st := p.Stats(); st.AttributesDropped != 2 {
+		t.Errorf("Stats.AttributesDropped = %d, want 2", st.AttributesDropped)
+	}
 }

@@ -231,7 +231,9 @@ func group(records []sdklog.Record) []resourceGroup {
 		scope := records[i].InstrumentationScope()
 		gi := -1
 		for j := range groups {
-			if groups[j].res == res {
+			// Equal too: processor.Limit rebuilds a record from another provider,
+			// whose resource is an equal copy.
+			if groups[j].res == res || groups[j].res.Equal(res) {
 				gi = j
 				break
 			}
