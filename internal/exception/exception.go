@@ -24,23 +24,48 @@ func Message(err error) (msg string) {
 			msg = fmt.Sprintf("!PANIC in Error method of %T: %v", err, p)
 		}
 	}()
-	if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
+	if isNilPointer(err) {
 		return "<nil>"
 	}
 	return err.Error()
 }
 
+// maxChain bounds how far Type and Stack follow Unwrap: a broken Unwrap may return its
+// receiver, or a tree without end.
+const maxChain = 100
+
 // Type names the Go type of err. Wrapping added by fmt.Errorf is looked through to
-// the cause; a joined error lists the types of its errors.
+// the cause; a joined error lists the types of its errors. A typed nil, a panicking or
+// endless Unwrap yields the type err itself has, never a panic or a loop.
 func Type(err error) string {
-	for {
+	budget := maxChain
+	return typeOf(err, &budget)
+}
+
+func typeOf(err error, budget *int) (name string) {
+	if err == nil {
+		return "<nil>"
+	}
+	defer func() {
+		if recover() != nil {
+			name = reflect.TypeOf(err).String()
+		}
+	}()
+	for ; *budget > 0; *budget-- {
 		switch e := err.(type) {
 		case interface{ Unwrap() []error }:
+			if isNilPointer(err) {
+				return reflect.TypeOf(err).String()
+			}
+			*budget--
 			var types []string
 			for _, x := range e.Unwrap() {
-				if x != nil {
-					types = append(types, Type(x))
+				if x != nil && *budget > 0 {
+					types = append(types, typeOf(x, budget))
 				}
+			}
+			if len(types) == 0 {
+				return reflect.TypeOf(err).String()
 			}
 			return strings.Join(types, ", ")
 		case interface{ Unwrap() error }:
@@ -54,6 +79,12 @@ func Type(err error) string {
 		}
 		return reflect.TypeOf(err).String()
 	}
+	return reflect.TypeOf(err).String()
+}
+
+func isNilPointer(x any) bool {
+	v := reflect.ValueOf(x)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // Stack returns the stack an error carries: a StackTrace() method (github.com/pkg/
@@ -64,7 +95,7 @@ func Stack(err error) (stack string) {
 			stack = "" // a nil receiver or a broken method: no stack rather than a crash
 		}
 	}()
-	for e := err; e != nil; e = errors.Unwrap(e) {
+	for i, e := 0, err; e != nil && i < maxChain; i, e = i+1, errors.Unwrap(e) {
 		if s, ok := e.(interface{ Stack() []byte }); ok {
 			return string(s.Stack())
 		}

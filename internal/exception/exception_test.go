@@ -1,0 +1,88 @@
+package exception
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// multiNil is an error type with Unwrap() []error, used as a typed nil.
+type multiNil struct{ errs []error }
+
+func (m *multiNil) Error() string   { return "multi" }
+func (m *multiNil) Unwrap() []error { return m.errs }
+
+// selfUnwrap's Unwrap returns its receiver: a chain without end.
+type selfUnwrap struct{}
+
+func (e *selfUnwrap) Error() string { return "self" }
+func (e *selfUnwrap) Unwrap() error { return e }
+
+// selfJoin's Unwrap() []error contains itself: a tree without end.
+type selfJoin struct{}
+
+func (e *selfJoin) Error() string   { return "join" }
+func (e *selfJoin) Unwrap() []error { return []error{e, e} }
+
+// within fails the test if f does not return within a generous bound.
+func within(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not return within 10s")
+	}
+}
+
+func TestTypeOfHostileErrors(t *testing.T) {
+	var typedNil *multiNil
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{typedNil, "*exception.multiNil"},
+		{fmt.Errorf("ctx: %w", typedNil), "*exception.multiNil"},
+		{&selfJoin{}, "*exception.selfJoin"},
+		{&selfUnwrap{}, "*exception.selfUnwrap"},
+		{errors.Join(errors.New("a"), typedNil), "*errors.errorString, *exception.multiNil"},
+	}
+	for _, c := range cases {
+		var got string
+		within(t, func() { got = Type(c.err) })
+		if got != c.want && !(c.want == "*exception.selfJoin" && isRepeated(got, c.want)) {
+			t.Errorf("Type(%T) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
+// isRepeated: a self-joined error lists its own type once per level followed.
+func isRepeated(got, typ string) bool {
+	for _, part := range strings.Split(got, ", ") {
+		if part != typ {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStackOfEndlessChain(t *testing.T) {
+	var got string
+	within(t, func() { got = Stack(&selfUnwrap{}) })
+	if got != "" {
+		t.Errorf("Stack = %q", got)
+	}
+}
+
+func TestMessageOfTypedNil(t *testing.T) {
+	var typedNil *multiNil
+	if got := Message(typedNil); got != "<nil>" {
+		t.Errorf("Message = %q", got)
+	}
+}
