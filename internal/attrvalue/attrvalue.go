@@ -1,4 +1,6 @@
-// Package attrvalue holds helpers over attribute.Value shared by resilog's encoders.
+// Package attrvalue converts slog values to attribute values (FromSlog: resilog's one
+// converter, used by the bridge and processor.Correlate) and holds helpers over
+// attribute.Value shared by resilog's encoders.
 package attrvalue
 
 import "go.opentelemetry.io/otel/attribute"

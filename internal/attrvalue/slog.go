@@ -1,0 +1,396 @@
+package attrvalue
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/resilog/resilog/internal/exception"
+)
+
+// Limits of one conversion. Past them a value is replaced by a marker string, so that no
+// value a caller can build — deep, cyclic or huge — makes a log call recurse or work
+// without bound.
+const (
+	// MaxDepth is how deep groups, slices, maps and pointers are followed.
+	MaxDepth = 100
+	// MaxValues is how many values one attribute may expand into.
+	MaxValues = 1 << 16
+
+	TooDeep   = "[too deep]"
+	Truncated = "[truncated]"
+	Cycle     = "[cycle]"
+)
+
+// FromSlog converts a slog value to an attribute value. It is resilog's only conversion of
+// slog values (the bridge converts records with it, processor.Correlate bound context
+// attributes), and it never panics:
+//
+//   - strings, numbers and bools keep their type; a uint64 beyond int64 becomes its decimal
+//     string; a duration is int64 nanoseconds; a time is an RFC 3339 string with
+//     nanoseconds, as slog.JSONHandler writes it;
+//   - a group becomes a map (see AppendSlogAttr for which attributes it keeps);
+//   - the value's own hiding is honoured wherever it appears, at the top, in slices, in
+//     maps and behind pointers: a slog.LogValuer is resolved (as slog bounds it), then an
+//     error gives its message, a fmt.Stringer its String (pointer receivers included), a
+//     json.Marshaler its JSON text; a method that panics gives a "!PANIC" description;
+//   - slices and arrays become slices, maps become maps (keys sorted), a nil pointer an
+//     empty value, []byte bytes; any other struct is printed with %+v;
+//   - past MaxDepth levels, MaxValues values or a cycle, the rest is a marker string.
+func FromSlog(v slog.Value) attribute.Value {
+	switch v.Kind() {
+	case slog.KindString:
+		return attribute.StringValue(v.String())
+	case slog.KindInt64:
+		return attribute.Int64Value(v.Int64())
+	case slog.KindBool:
+		return attribute.BoolValue(v.Bool())
+	case slog.KindFloat64:
+		return attribute.Float64Value(v.Float64())
+	case slog.KindDuration:
+		return attribute.Int64Value(v.Duration().Nanoseconds())
+	case slog.KindUint64:
+		return uintValue(v.Uint64())
+	case slog.KindTime:
+		return timeValue(v.Time())
+	}
+	c := converter{budget: MaxValues}
+	return c.value(v, 0)
+}
+
+// IsScalar reports whether v is one value that FromSlog converts without looking inside
+// it or calling a method of the caller's: not a group, a LogValuer or an arbitrary value.
+func IsScalar(v slog.Value) bool {
+	switch v.Kind() {
+	case slog.KindAny, slog.KindGroup, slog.KindLogValuer:
+		return false
+	}
+	return true
+}
+
+// AppendSlogAttr appends to dst what a becomes, with slog.JSONHandler's rules: nothing for
+// an empty attribute (no key, nil value) or a group with no attributes left (after
+// resolving LogValuers), the members of a group with an empty key in its place, otherwise
+// one key-value with the value converted by FromSlog.
+func AppendSlogAttr(dst []attribute.KeyValue, a slog.Attr) []attribute.KeyValue {
+	if a.Key != "" && IsScalar(a.Value) {
+		return append(dst, attribute.KeyValue{Key: attribute.Key(a.Key), Value: FromSlog(a.Value)})
+	}
+	c := converter{budget: MaxValues}
+	return c.appendAttr(dst, a, 0)
+}
+
+// converter carries the bounds of one conversion.
+type converter struct {
+	budget int
+	path   []uintptr // slices, maps and pointers being converted, outermost first
+}
+
+func (c *converter) appendAttr(dst []attribute.KeyValue, a slog.Attr, depth int) []attribute.KeyValue {
+	if c.budget < 0 {
+		return append(dst, attribute.String(a.Key, Truncated))
+	}
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+	}
+	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+		return dst
+	}
+	if v.Kind() != slog.KindGroup {
+		return append(dst, attribute.KeyValue{Key: attribute.Key(a.Key), Value: c.value(v, depth)})
+	}
+	g := v.Group()
+	if len(g) == 0 {
+		return dst
+	}
+	if c.budget--; depth >= MaxDepth {
+		return append(dst, attribute.String(a.Key, TooDeep))
+	}
+	if a.Key == "" {
+		for _, m := range g {
+			dst = c.appendAttr(dst, m, depth+1)
+		}
+		return dst
+	}
+	kvs := make([]attribute.KeyValue, 0, len(g))
+	for _, m := range g {
+		kvs = c.appendAttr(kvs, m, depth+1)
+	}
+	if len(kvs) == 0 {
+		return dst
+	}
+	return append(dst, attribute.KeyValue{Key: attribute.Key(a.Key), Value: attribute.MapValue(kvs...)})
+}
+
+func (c *converter) value(v slog.Value, depth int) attribute.Value {
+	if v.Kind() == slog.KindAny {
+		return c.any(v.Any(), depth)
+	}
+	if c.budget--; c.budget < 0 {
+		return attribute.StringValue(Truncated)
+	}
+	switch v.Kind() {
+	case slog.KindString:
+		return attribute.StringValue(v.String())
+	case slog.KindInt64:
+		return attribute.Int64Value(v.Int64())
+	case slog.KindUint64:
+		return uintValue(v.Uint64())
+	case slog.KindBool:
+		return attribute.BoolValue(v.Bool())
+	case slog.KindFloat64:
+		return attribute.Float64Value(v.Float64())
+	case slog.KindDuration:
+		return attribute.Int64Value(v.Duration().Nanoseconds())
+	case slog.KindTime:
+		return timeValue(v.Time())
+	case slog.KindLogValuer:
+		return c.value(v.Resolve(), depth)
+	case slog.KindGroup:
+		if depth >= MaxDepth {
+			return attribute.StringValue(TooDeep)
+		}
+		g := v.Group()
+		kvs := make([]attribute.KeyValue, 0, len(g))
+		for _, m := range g {
+			kvs = c.appendAttr(kvs, m, depth+1)
+		}
+		return attribute.MapValue(kvs...)
+	}
+	return attribute.StringValue(sprint(v.Any())) // a Kind added after this code
+}
+
+// any converts an arbitrary value: the common types without reflection, then the value's
+// own methods, then its shape.
+func (c *converter) any(x any, depth int) attribute.Value {
+	if c.budget--; c.budget < 0 {
+		return attribute.StringValue(Truncated)
+	}
+	switch x := x.(type) {
+	case nil:
+		return attribute.Value{}
+	case string:
+		return attribute.StringValue(x)
+	case bool:
+		return attribute.BoolValue(x)
+	case int:
+		return attribute.Int64Value(int64(x))
+	case int8:
+		return attribute.Int64Value(int64(x))
+	case int16:
+		return attribute.Int64Value(int64(x))
+	case int32:
+		return attribute.Int64Value(int64(x))
+	case int64:
+		return attribute.Int64Value(x)
+	case uint:
+		return uintValue(uint64(x))
+	case uint8:
+		return attribute.Int64Value(int64(x))
+	case uint16:
+		return attribute.Int64Value(int64(x))
+	case uint32:
+		return attribute.Int64Value(int64(x))
+	case uint64:
+		return uintValue(x)
+	case uintptr:
+		return uintValue(uint64(x))
+	case float32:
+		return attribute.Float64Value(float64(x))
+	case float64:
+		return attribute.Float64Value(x)
+	case time.Duration:
+		return attribute.Int64Value(x.Nanoseconds())
+	case time.Time:
+		return timeValue(x)
+	case []byte:
+		return attribute.ByteSliceValue(x)
+	case attribute.Value:
+		return x
+	case slog.Value:
+		return c.value(x, depth)
+	}
+	if out, ok := c.methods(x, depth); ok {
+		return out
+	}
+	return c.reflect(reflect.ValueOf(x), depth)
+}
+
+// methods applies the ways a value describes itself, in slog's order of precedence.
+func (c *converter) methods(x any, depth int) (attribute.Value, bool) {
+	switch m := x.(type) {
+	case slog.LogValuer:
+		return c.value(slog.AnyValue(m).Resolve(), depth+1), true
+	case error:
+		return attribute.StringValue(exception.Message(m)), true
+	case fmt.Stringer:
+		return attribute.StringValue(callString(m)), true
+	case json.Marshaler:
+		if s, ok := callMarshalJSON(m); ok {
+			return attribute.StringValue(s), true
+		}
+	}
+	return attribute.Value{}, false
+}
+
+func (c *converter) reflect(rv reflect.Value, depth int) attribute.Value {
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return attribute.Value{}
+		}
+		if depth >= MaxDepth {
+			return attribute.StringValue(TooDeep)
+		}
+		if !c.enter(rv.Pointer()) {
+			return attribute.StringValue(Cycle)
+		}
+		defer c.leave()
+		return c.any(rv.Elem().Interface(), depth+1)
+	case reflect.Slice, reflect.Array:
+		n := rv.Len()
+		if n == 0 {
+			return attribute.SliceValue()
+		}
+		if depth >= MaxDepth {
+			return attribute.StringValue(TooDeep)
+		}
+		if rv.Kind() == reflect.Slice {
+			if !c.enter(rv.Pointer()) {
+				return attribute.StringValue(Cycle)
+			}
+			defer c.leave()
+		}
+		n = min(n, c.budget+1)
+		items := make([]attribute.Value, n)
+		for i := range items {
+			items[i] = c.any(rv.Index(i).Interface(), depth+1)
+		}
+		return attribute.SliceValue(items...)
+	case reflect.Map:
+		if rv.IsNil() {
+			return attribute.Value{}
+		}
+		if rv.Len() == 0 {
+			return attribute.MapValue()
+		}
+		if depth >= MaxDepth {
+			return attribute.StringValue(TooDeep)
+		}
+		if !c.enter(rv.Pointer()) {
+			return attribute.StringValue(Cycle)
+		}
+		defer c.leave()
+		kvs := make([]attribute.KeyValue, 0, min(rv.Len(), c.budget+1))
+		for it := rv.MapRange(); it.Next() && len(kvs) <= c.budget; {
+			kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(c.key(it.Key())), Value: c.any(it.Value().Interface(), depth+1)})
+		}
+		slices.SortStableFunc(kvs, func(a, b attribute.KeyValue) int { return strings.Compare(string(a.Key), string(b.Key)) })
+		return attribute.MapValue(kvs...)
+	case reflect.Struct:
+		// A method on the pointer type (String on *T, say) still speaks for a T.
+		p := reflect.New(rv.Type())
+		p.Elem().Set(rv)
+		if out, ok := c.methods(p.Interface(), depth); ok {
+			return out
+		}
+		return attribute.StringValue(sprint(rv.Interface()))
+	case reflect.String:
+		return attribute.StringValue(rv.String())
+	case reflect.Bool:
+		return attribute.BoolValue(rv.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return attribute.Int64Value(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return uintValue(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return attribute.Float64Value(rv.Float())
+	case reflect.Complex64, reflect.Complex128:
+		z := rv.Complex()
+		return attribute.MapValue(attribute.Float64("r", real(z)), attribute.Float64("i", imag(z)))
+	}
+	return attribute.StringValue(sprint(rv.Interface()))
+}
+
+// key is a map key as a string, by the same rules as a value.
+func (c *converter) key(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	v := c.any(k.Interface(), MaxDepth) // a key is one line: nothing nested
+	if v.Type() == attribute.STRING {
+		return v.AsString()
+	}
+	return v.String()
+}
+
+// enter pushes p on the path being converted; false if it is already on it (a cycle).
+func (c *converter) enter(p uintptr) bool {
+	if p != 0 && slices.Contains(c.path, p) {
+		return false
+	}
+	c.path = append(c.path, p)
+	return true
+}
+
+func (c *converter) leave() { c.path = c.path[:len(c.path)-1] }
+
+func uintValue(u uint64) attribute.Value {
+	if u > 1<<63-1 {
+		return attribute.StringValue(strconv.FormatUint(u, 10))
+	}
+	return attribute.Int64Value(int64(u))
+}
+
+func timeValue(t time.Time) attribute.Value {
+	return attribute.StringValue(t.Format(time.RFC3339Nano))
+}
+
+// callString is s.String(), or a description of its panic ("<nil>" for a nil receiver).
+func callString(s fmt.Stringer) (out string) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = panicText("String", s, p)
+		}
+	}()
+	return s.String()
+}
+
+func callMarshalJSON(m json.Marshaler) (out string, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, ok = panicText("MarshalJSON", m, p), true
+		}
+	}()
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+func panicText(method string, recv any, p any) string {
+	if v := reflect.ValueOf(recv); v.Kind() == reflect.Pointer && v.IsNil() {
+		return "<nil>"
+	}
+	return fmt.Sprintf("!PANIC in %s method of %T: %s", method, recv, sprint(p))
+}
+
+// sprint is %+v. fmt recovers from a panicking method of what it prints, but not from a
+// second panic raised while it describes the first.
+func sprint(x any) (out string) {
+	defer func() {
+		if recover() != nil {
+			out = fmt.Sprintf("!PANIC printing %T", x)
+		}
+	}()
+	return fmt.Sprintf("%+v", x)
+}
