@@ -4,79 +4,41 @@ import (
 	"log/slog"
 	"runtime/debug"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+
+	"github.com/resilog/resilog/internal/attrvalue"
 	"github.com/resilog/resilog/internal/exception"
 )
 
-// hasError reports whether any attribute of r (groups included) holds an error.
-func hasError(r slog.Record) bool {
-	found := false
-	r.Attrs(func(a slog.Attr) bool {
-		found = attrHasError(a, 0)
-		return !found
-	})
-	return found
-}
-
-func attrHasError(a slog.Attr, depth int) bool {
+// firstError returns the first error a holds, as its value or in its groups, or nil.
+// LogValuers are not resolved here: their errors are converted to messages like any
+// other value, but do not describe the record's exception.
+func firstError(a slog.Attr, depth int) error {
 	switch a.Value.Kind() {
 	case slog.KindAny:
-		_, ok := a.Value.Any().(error)
-		return ok
+		err, _ := a.Value.Any().(error)
+		return err
 	case slog.KindGroup:
-		if depth > 32 {
-			return false
+		if depth >= attrvalue.MaxDepth {
+			return nil
 		}
 		for _, g := range a.Value.Group() {
-			if attrHasError(g, depth+1) {
-				return true
+			if err := firstError(g, depth+1); err != nil {
+				return err
 			}
 		}
 	}
-	return false
+	return nil
 }
 
-// withExceptions returns a copy of r in which every error attribute keeps its key with the
-// error's message as its value, and the first error (in attribute order, groups included)
-// is described by exception.type, exception.message and exception.stacktrace. The upstream
-// bridge would take one top-level error, drop its key, and ignore the others.
-func withExceptions(r slog.Record, captureStack bool) slog.Record {
-	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	var first error
-	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(replaceErrors(a, &first, 0))
-		return true
-	})
-	if first == nil {
-		return r
+// addException describes err with exception.type, exception.message and, when err carries
+// a stack or captureStack is set, exception.stacktrace.
+func addException(rec *log.Record, err error, captureStack bool) {
+	rec.AddAttributes(attribute.String(exception.TypeKey, exception.Type(err)), attribute.String(exception.MessageKey, exception.Message(err)))
+	if st := exception.Stack(err); st != "" {
+		rec.AddAttributes(attribute.String(exception.StacktraceKey, st))
+	} else if captureStack {
+		rec.AddAttributes(attribute.String(exception.StacktraceKey, string(debug.Stack())))
 	}
-	out.AddAttrs(slog.String(exception.TypeKey, exception.Type(first)), slog.String(exception.MessageKey, exception.Message(first)))
-	if st := exception.Stack(first); st != "" {
-		out.AddAttrs(slog.String(exception.StacktraceKey, st))
-	} else if captureStack && r.Level >= slog.LevelError {
-		out.AddAttrs(slog.String(exception.StacktraceKey, string(debug.Stack())))
-	}
-	return out
-}
-
-func replaceErrors(a slog.Attr, first *error, depth int) slog.Attr {
-	switch a.Value.Kind() {
-	case slog.KindAny:
-		if err, ok := a.Value.Any().(error); ok {
-			if *first == nil {
-				*first = err
-			}
-			return slog.String(a.Key, exception.Message(err))
-		}
-	case slog.KindGroup:
-		if depth > 32 {
-			return a
-		}
-		g := a.Value.Group()
-		attrs := make([]slog.Attr, len(g))
-		for i, x := range g {
-			attrs[i] = replaceErrors(x, first, depth+1)
-		}
-		return slog.Attr{Key: a.Key, Value: slog.GroupValue(attrs...)}
-	}
-	return a
 }

@@ -4,29 +4,35 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"slices"
 
-	"go.opentelemetry.io/contrib/bridges/otelslog"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+
+	"github.com/resilog/resilog/internal/attrvalue"
 )
 
 // Handler is a named slog.Handler that emits into an OpenTelemetry LoggerProvider.
 //
-// Records are converted as the upstream bridge (otelslog) converts them. The common case
-// — no group opened with WithGroup, and only scalar attributes (strings, numbers, bools,
-// durations, times) on the record and bound with WithAttrs — is converted here, with the
-// same result and without the upstream bridge's per-record attribute buffer (one heap
-// allocation of 64 bytes per attribute); everything else goes through otelslog.
+// Attributes keep slog.JSONHandler's shape: a group opened with WithGroup holds the
+// attributes bound after it and the record's own, nested in the order the groups were
+// opened; a group left without any attribute is omitted; a group attribute with an empty
+// key is inlined; an empty attribute is dropped. Values are converted once, by one
+// converter that never panics (see the package documentation).
 type Handler struct {
 	level      slog.Leveler
 	errorStack bool
 	source     bool
-	inner      *otelslog.Handler
-	// logger is the provider's logger for the fast path; nil when every record goes
-	// through inner (no provider given, a group is open, or a bound attribute is not
-	// scalar).
-	logger log.Logger
-	bound  []attribute.KeyValue // attributes bound with WithAttrs, converted
+	logger     log.Logger
+	bound      []attribute.KeyValue // bound with WithAttrs before any group, converted
+	groups     []group              // opened with WithGroup, outermost first
+}
+
+// group is a group opened with WithGroup and the attributes bound inside it.
+type group struct {
+	name  string
+	attrs []attribute.KeyValue
 }
 
 var _ slog.Handler = (*Handler)(nil)
@@ -59,7 +65,8 @@ func WithLevel(l slog.Leveler) Option {
 	return optionFunc(func(c *config) { c.level = l })
 }
 
-// WithSource adds code.file.path, code.line.number and code.function.name to every record.
+// WithSource adds code.file.path, code.line.number and code.function.name to every
+// record, at the top level whatever group is open.
 func WithSource(on bool) Option {
 	return optionFunc(func(c *config) { c.source = on })
 }
@@ -79,59 +86,36 @@ func NewHandler(name string, opts ...Option) *Handler {
 	if c.level == nil {
 		c.level = slog.LevelInfo
 	}
-	var oo []otelslog.Option
-	var logger log.Logger
-	if c.provider != nil {
-		oo = append(oo, otelslog.WithLoggerProvider(c.provider))
-		logger = c.provider.Logger(name) // the scope otelslog gives it: the name alone
+	if c.provider == nil {
+		c.provider = otel.GetLoggerProvider()
 	}
-	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, inner: otelslog.NewHandler(name, oo...), logger: logger}
-}
-
-// Enabled reports whether l passes the level gate and the provider wants the record.
-func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.level.Level() && h.inner.Enabled(ctx, l)
-}
-
-// Handle converts r and emits it. An error attribute, under any key and in any group,
-// keeps its key (with the error's message); the first one is also described by
-// exception.type, exception.message and exception.stacktrace (when the error carries a
-// stack, or WithErrorStack is on). Handle always returns nil: delivery failures are
-// accounted for by the processors and exporters, never pushed back onto the caller.
-func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if h.logger != nil {
-		if rec, ok := h.convert(r); ok {
-			h.logger.Emit(ctx, rec)
-			return nil
-		}
-	}
-	if hasError(r) {
-		r = withExceptions(r, h.errorStack)
-	}
-	if h.source && r.PC != 0 {
-		r = r.Clone()
-		r.AddAttrs(sourceAttrs(r.PC)...)
-	}
-	return h.inner.Handle(ctx, r)
-}
-
-// sourceAttrs describes the call site pc. Only for records whose call site is known:
-// the log package's records have none.
-func sourceAttrs(pc uintptr) []slog.Attr {
-	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
-	return []slog.Attr{slog.String("code.file.path", f.File), slog.Int("code.line.number", f.Line), slog.String("code.function.name", f.Function)}
+	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, logger: c.provider.Logger(name)}
 }
 
 // sevOffset maps slog levels onto OpenTelemetry severities, as otelslog does.
 const sevOffset = slog.Level(log.SeverityDebug) - slog.LevelDebug
 
-// convert is otelslog's conversion of r, source attributes included, in one pass over its
-// attributes. It reports false as soon as an attribute is not a keyed scalar (isScalar):
-// such records, errors among them, go through otelslog.
-func (h *Handler) convert(r slog.Record) (log.Record, bool) {
+// Enabled reports whether l passes the level gate and the provider wants the record.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	if l < h.level.Level() {
+		return false
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return h.logger.Enabled(ctx, log.EnabledParameters{Severity: log.Severity(l + sevOffset)})
+}
+
+// Handle converts r and emits it. An error attribute, under any key and in any group,
+// keeps its key (with the error's message); the first one among the record's attributes
+// is also described by exception.type, exception.message and exception.stacktrace (when
+// the error carries a stack, or WithErrorStack is on), at the top level. Handle always
+// returns nil: delivery failures are accounted for by the processors and exporters, never
+// pushed back onto the caller.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var rec log.Record
 	rec.SetTimestamp(r.Time)
 	rec.SetBody(attribute.StringValue(r.Message))
@@ -140,94 +124,88 @@ func (h *Handler) convert(r slog.Record) (log.Record, bool) {
 	if len(h.bound) > 0 {
 		rec.AddAttributes(h.bound...)
 	}
-	ok := true
-	r.Attrs(func(a slog.Attr) bool {
-		if ok = isScalar(a); ok {
-			rec.AddAttributes(scalarKeyValue(a))
-		}
-		return ok
-	})
-	if ok && h.source && r.PC != 0 {
-		for _, a := range sourceAttrs(r.PC) {
-			rec.AddAttributes(scalarKeyValue(a))
-		}
-	}
-	return rec, ok
-}
-
-// isScalar reports whether a has a key and a value otelslog converts without looking
-// inside it: not a group, a LogValuer or an arbitrary value (an error among them).
-func isScalar(a slog.Attr) bool {
-	if a.Key == "" {
-		return false
-	}
-	switch a.Value.Kind() {
-	case slog.KindBool, slog.KindDuration, slog.KindFloat64, slog.KindInt64, slog.KindString, slog.KindTime, slog.KindUint64:
-		return true
-	}
-	return false
-}
-
-// scalarKeyValue converts a scalar attribute exactly as otelslog does: durations in
-// nanoseconds, times in Unix nanoseconds, an unsigned integer beyond int64 as a float.
-func scalarKeyValue(a slog.Attr) attribute.KeyValue {
-	kv := attribute.KeyValue{Key: attribute.Key(a.Key)}
-	switch v := a.Value; v.Kind() {
-	case slog.KindBool:
-		kv.Value = attribute.BoolValue(v.Bool())
-	case slog.KindDuration:
-		kv.Value = attribute.Int64Value(v.Duration().Nanoseconds())
-	case slog.KindFloat64:
-		kv.Value = attribute.Float64Value(v.Float64())
-	case slog.KindInt64:
-		kv.Value = attribute.Int64Value(v.Int64())
-	case slog.KindString:
-		kv.Value = attribute.StringValue(v.String())
-	case slog.KindTime:
-		kv.Value = attribute.Int64Value(v.Time().UnixNano())
-	case slog.KindUint64:
-		const maxInt64 = ^uint64(0) >> 1
-		if u := v.Uint64(); u > maxInt64 {
-			kv.Value = attribute.Float64Value(float64(u))
-		} else {
-			kv.Value = attribute.Int64Value(int64(u))
-		}
-	}
-	return kv
-}
-
-// WithAttrs returns a Handler that adds attrs to every record.
-func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	if len(attrs) == 0 {
-		return h
-	}
-	// Errors bound with With keep their key and message (the upstream bridge would drop
-	// the key and keep one as the record's error).
 	var first error
-	clean := make([]slog.Attr, len(attrs))
-	for i, a := range attrs {
-		clean[i] = replaceErrors(a, &first, 0)
-	}
-	h2 := &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithAttrs(clean).(*otelslog.Handler)}
-	if h.logger != nil {
-		bound := make([]attribute.KeyValue, len(h.bound), len(h.bound)+len(clean))
-		copy(bound, h.bound)
-		for _, a := range clean {
-			if !isScalar(a) {
-				return h2 // otelslog keeps the bound attributes from here on
+	if len(h.groups) == 0 {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != "" && attrvalue.IsScalar(a.Value) {
+				rec.AddAttributes(attribute.KeyValue{Key: attribute.Key(a.Key), Value: attrvalue.FromSlog(a.Value)})
+				return true
 			}
-			bound = append(bound, scalarKeyValue(a))
-		}
-		h2.logger, h2.bound = h.logger, bound
+			if first == nil {
+				first = firstError(a, 0)
+			}
+			rec.AddAttributes(attrvalue.AppendSlogAttr(nil, a)...)
+			return true
+		})
+	} else if kvs := h.nest(r, &first); len(kvs) > 0 {
+		rec.AddAttributes(kvs...)
 	}
-	return h2
+	if first != nil {
+		addException(&rec, first, h.errorStack && r.Level >= slog.LevelError)
+	}
+	if h.source && r.PC != 0 {
+		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
+		rec.AddAttributes(
+			attribute.String("code.file.path", f.File),
+			attribute.Int("code.line.number", f.Line),
+			attribute.String("code.function.name", f.Function))
+	}
+	h.logger.Emit(ctx, rec)
+	return nil
 }
 
-// WithGroup returns a Handler that nests later attributes under name.
-func (h *Handler) WithGroup(name string) slog.Handler {
-	if name == "" {
+// nest returns the record's attributes inside the open groups with the attributes bound
+// in each, leaving out the groups that end up empty, as slog.JSONHandler does.
+func (h *Handler) nest(r slog.Record, first *error) []attribute.KeyValue {
+	var inner []attribute.KeyValue
+	r.Attrs(func(a slog.Attr) bool {
+		if *first == nil {
+			*first = firstError(a, 0)
+		}
+		inner = attrvalue.AppendSlogAttr(inner, a)
+		return true
+	})
+	for i := len(h.groups) - 1; i >= 0; i-- {
+		g := h.groups[i]
+		if len(g.attrs)+len(inner) == 0 {
+			continue
+		}
+		kvs := make([]attribute.KeyValue, 0, len(g.attrs)+len(inner))
+		kvs = append(append(kvs, g.attrs...), inner...)
+		inner = []attribute.KeyValue{{Key: attribute.Key(g.name), Value: attribute.MapValue(kvs...)}}
+	}
+	return inner
+}
+
+// WithAttrs returns a Handler that adds attrs to every record, inside the groups open
+// now. They are converted once, here.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	var kvs []attribute.KeyValue
+	for _, a := range attrs {
+		kvs = attrvalue.AppendSlogAttr(kvs, a)
+	}
+	if len(kvs) == 0 {
 		return h
 	}
-	// Groups are otelslog's: no fast path below a group.
-	return &Handler{level: h.level, errorStack: h.errorStack, source: h.source, inner: h.inner.WithGroup(name).(*otelslog.Handler)}
+	h2 := *h
+	if len(h.groups) == 0 {
+		h2.bound = append(slices.Clip(h.bound), kvs...)
+	} else {
+		h2.groups = slices.Clone(h.groups)
+		g := &h2.groups[len(h2.groups)-1]
+		g.attrs = append(slices.Clip(g.attrs), kvs...)
+	}
+	return &h2
+}
+
+// WithGroup returns a Handler that nests later attributes under name. Groups are nested
+// at most attrvalue.MaxDepth (100) deep: past that, later attributes stay in the innermost
+// group kept, so that no chain of calls builds a record too deep to encode or parse.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" || len(h.groups) >= attrvalue.MaxDepth {
+		return h
+	}
+	h2 := *h
+	h2.groups = append(slices.Clip(h.groups), group{name: name})
+	return &h2
 }

@@ -21,20 +21,33 @@ func newPipeline(t testing.TB) (*recordtest.Exporter, *sdklog.LoggerProvider) {
 }
 
 // TestSlogtest runs the standard library's handler conformance suite, reading the results
-// back from the records that reached the exporter.
+// back from the records that reached the exporter, with each option that adds attributes
+// of the bridge's own (which must not disturb the user's groups).
 func TestSlogtest(t *testing.T) {
-	var exp *recordtest.Exporter
-	slogtest.Run(t, func(t *testing.T) slog.Handler {
-		var lp *sdklog.LoggerProvider
-		exp, lp = newPipeline(t)
-		return bridge.NewHandler("slogtest", bridge.WithLoggerProvider(lp))
-	}, func(t *testing.T) map[string]any {
-		recs := exp.Records()
-		if len(recs) != 1 {
-			t.Fatalf("exported %d records, want 1", len(recs))
-		}
-		return recordtest.AsMap(recs[0])
-	})
+	for name, opts := range map[string][]bridge.Option{
+		"default":     nil,
+		"source":      {bridge.WithSource(true)},
+		"error stack": {bridge.WithErrorStack(true), bridge.WithLevel(slog.LevelDebug)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var exp *recordtest.Exporter
+			slogtest.Run(t, func(t *testing.T) slog.Handler {
+				var lp *sdklog.LoggerProvider
+				exp, lp = newPipeline(t)
+				return bridge.NewHandler("slogtest", append(opts, bridge.WithLoggerProvider(lp))...)
+			}, func(t *testing.T) map[string]any {
+				recs := exp.Records()
+				if len(recs) != 1 {
+					t.Fatalf("exported %d records, want 1", len(recs))
+				}
+				m := recordtest.AsMap(recs[0])
+				for _, k := range []string{"code.file.path", "code.line.number", "code.function.name"} {
+					delete(m, k) // the record's own, at the top level
+				}
+				return m
+			})
+		})
+	}
 }
 
 func TestScopeIsLoggerName(t *testing.T) {
