@@ -3,15 +3,13 @@ package processor
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
-	"log/slog"
 	"strconv"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/resilog/resilog/internal/attrvalue"
 	"github.com/resilog/resilog/propagation"
 )
 
@@ -28,8 +26,9 @@ type CorrelateConfig struct {
 
 // Correlate puts on every record what its context knows: the request ID (request.id) and
 // the attributes bound with propagation.With, unless the record already has an attribute
-// with that key; the allowlisted baggage members; and, optionally, Datadog's correlation
-// fields. Trace and span IDs are set by the SDK from the context's span.
+// with that key (converted exactly as the bridge converts logged attributes); the
+// allowlisted baggage members; and, optionally, Datadog's correlation fields. Trace and
+// span IDs are set by the SDK from the context's span.
 //
 // resilog registers Correlate before Redact, so that attributes bound to a context are
 // redacted like any other. A record whose context carries nothing costs two context
@@ -74,7 +73,7 @@ func (c *Correlate) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	}
 	for _, a := range bound {
 		if !has(a.Key) {
-			add = append(add, attribute.KeyValue{Key: attribute.Key(a.Key), Value: slogValue(a.Value, 0)})
+			add = attrvalue.AppendSlogAttr(add, a)
 		}
 	}
 	if len(c.baggage) > 0 {
@@ -121,46 +120,6 @@ func (c *Correlate) appendDatadog(add []attribute.KeyValue, r *sdklog.Record) []
 		}
 	}
 	return add
-}
-
-// slogValue converts a bound slog value the way the otelslog bridge converts logged ones.
-func slogValue(v slog.Value, depth int) attribute.Value {
-	switch v.Kind() {
-	case slog.KindString:
-		return attribute.StringValue(v.String())
-	case slog.KindInt64:
-		return attribute.Int64Value(v.Int64())
-	case slog.KindUint64:
-		return attribute.Int64Value(int64(v.Uint64()))
-	case slog.KindFloat64:
-		return attribute.Float64Value(v.Float64())
-	case slog.KindBool:
-		return attribute.BoolValue(v.Bool())
-	case slog.KindDuration:
-		return attribute.Int64Value(int64(v.Duration()))
-	case slog.KindTime:
-		return attribute.Int64Value(v.Time().UnixNano())
-	case slog.KindGroup:
-		if depth > 32 {
-			return attribute.StringValue("[too deep]")
-		}
-		g := v.Group()
-		kvs := make([]attribute.KeyValue, 0, len(g))
-		for _, a := range g {
-			kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(a.Key), Value: slogValue(a.Value, depth+1)})
-		}
-		return attribute.MapValue(kvs...)
-	case slog.KindLogValuer:
-		return slogValue(v.Resolve(), depth+1)
-	}
-	a := v.Any()
-	if err, ok := a.(error); ok {
-		return attribute.StringValue(err.Error())
-	}
-	if t, ok := a.(time.Time); ok {
-		return attribute.Int64Value(t.UnixNano())
-	}
-	return attribute.StringValue(fmt.Sprintf("%+v", a))
 }
 
 // Enabled returns true.

@@ -3,6 +3,8 @@ package processor
 import (
 	"context"
 	"log/slog"
+	"math"
+	"reflect"
 	"testing"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
@@ -13,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/propagation"
 )
@@ -118,4 +121,40 @@ func BenchmarkCorrelate(b *testing.B) {
 			}
 		})
 	}
+}
+
+type nilPtrErr struct{}
+
+func (*nilPtrErr) Error() string { return "unreachable" }
+
+type panicErr struct{}
+
+func (panicErr) Error() string { panic("broken Error") }
+
+// TestCorrelateHostileBound: whatever was bound to the context, every later record with it
+// is emitted, and bound values convert exactly as the bridge converts logged ones.
+func TestCorrelateHostileBound(t *testing.T) {
+	var typedNil *nilPtrErr
+	ctx := propagation.With(context.Background(), "last_error", typedNil, "broken", panicErr{},
+		"errs", []error{typedNil}, "big", uint64(math.MaxUint64))
+	got := correlated(t, CorrelateConfig{}, ctx)
+	want := correlatedByBridge(t, "last_error", typedNil, "broken", panicErr{}, "errs", []error{typedNil}, "big", uint64(math.MaxUint64))
+	for _, k := range []string{"last_error", "broken", "errs", "big"} {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("%s: bound %#v, logged %#v", k, got[k], want[k])
+		}
+	}
+	if got["big"] != "18446744073709551615" {
+		t.Errorf("big = %#v", got["big"])
+	}
+}
+
+// correlatedByBridge is what the bridge makes of args logged directly.
+func correlatedByBridge(t *testing.T, args ...any) map[string]any {
+	t.Helper()
+	exp := new(recordtest.Exporter)
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
+	defer lp.Shutdown(context.Background())
+	slog.New(bridge.NewHandler("t", bridge.WithLoggerProvider(lp))).Info("m", args...)
+	return recordtest.AsMap(exp.Records()[0])
 }
