@@ -16,6 +16,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime 15s ./processor/
 	$(GO) test -run '^$$' -fuzz '^FuzzEncodeDecodes$$' -fuzztime 10s ./internal/otlpenc/
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestIDMiddleware$$' -fuzztime 10s ./propagation/
+	$(GO) test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime 10s ./bridge/
 
 ## test-root: the library, with the race detector.
 test-root:
