@@ -64,6 +64,7 @@ type Lines struct {
 	Series Series
 }
 
+// Write passes p on to W and counts each complete line in p at the time of the call.
 func (l *Lines) Write(p []byte) (int, error) {
 	n, err := l.W.Write(p)
 	l.Run.Add(l.Series, time.Now(), bytes.Count(p[:n], []byte{'\n'}))

@@ -27,6 +27,7 @@ const (
 
 var seriesNames = [numSeries]string{"emitted", "collector", "fallback", "dropped", "never_arrived"}
 
+// String returns the series' name, as the CSV header spells it.
 func (s Series) String() string { return seriesNames[s] }
 
 // Window is a fault that held for a span of the run, such as the collector being stopped.
