@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/debugexporter"
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
 	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
+	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/batchprocessor"
@@ -19,6 +20,8 @@ import (
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/loadbalancingexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
 )
 
@@ -43,10 +46,15 @@ func Components(extraExporters ...exporter.Factory) (otelcol.Factories, error) {
 	exporters := append([]exporter.Factory{
 		debugexporter.NewFactory(),
 		fileexporter.NewFactory(),
+		loadbalancingexporter.NewFactory(),
 		otlpexporter.NewFactory(),
 		otlphttpexporter.NewFactory(),
 	}, extraExporters...)
 	if f.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](exporters...); err != nil {
+		return f, err
+	}
+	// file_storage backs the agent's persistent sending queue (config/agent.yaml).
+	if f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](filestorage.NewFactory()); err != nil {
 		return f, err
 	}
 	// Without a telemetry factory a v0.161 collector refuses to start.

@@ -3,5 +3,6 @@
 // collectortest starts in-process for tests.
 //
 // Receivers: otlp (HTTP and gRPC). Processors: batch, memory_limiter, redaction.
-// Exporters: debug, file, otlp_grpc (alias otlp), otlp_http (alias otlphttp).
+// Exporters: debug, file, loadbalancing, otlp_grpc (alias otlp), otlp_http (alias otlphttp).
+// Extensions: file_storage (the persistent sending queue of config/agent.yaml).
 package distribution
