@@ -62,6 +62,7 @@ const faultWindow = 3 * time.Second
 
 type config struct {
 	pipeline, fault, protocol, collectorBin string
+	topology, configs                       string
 	n, rate, queue                          int
 	shutdown                                time.Duration
 	keep                                    bool
@@ -80,6 +81,8 @@ func main() {
 	flag.DurationVar(&c.shutdown, "shutdown", 30*time.Second, "shutdown deadline")
 	flag.StringVar(&c.collectorBin, "collector", "", "resilog-collector binary (default: build it)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	flag.StringVar(&c.topology, "topology", "direct", "direct (to one collector) or agent-gateway (resilog to config/agent.yaml forwarding to two config/gateway.yaml, beside the direct rate)")
+	flag.StringVar(&c.configs, "configs", "", "-topology agent-gateway: directory of agent.yaml and gateway.yaml (default: config or collector/config)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write this process's CPU profile of the run to a file")
 	flag.StringVar(&c.timeline, "timeline", "", "draw where the records went over time into this SVG file, and its numbers into the .csv beside it")
 	flag.Parse()
@@ -113,6 +116,8 @@ func run(c config, rec *recording) error {
 		return fmt.Errorf("-protocol %q: want http or grpc", c.protocol)
 	case c.n <= 0 || c.rate < 0 || c.queue <= 0:
 		return errors.New("-n and -queue must be positive, -rate not negative")
+	case c.topology != "direct" && c.topology != "agent-gateway":
+		return fmt.Errorf("-topology %q: want direct or agent-gateway", c.topology)
 	}
 	dir, err := os.MkdirTemp("", "logbench-")
 	if err != nil {
@@ -129,6 +134,9 @@ func run(c config, rec *recording) error {
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("building the collector: %w", err)
 		}
+	}
+	if c.topology == "agent-gateway" {
+		return runTopology(c, dir)
 	}
 
 	col, err := newCollector(c.collectorBin, dir)
