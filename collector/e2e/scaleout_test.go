@@ -26,7 +26,7 @@ import (
 // TestAgentGatewayChain runs the shipped config/agent.yaml and config/gateway.yaml as
 // separate resilog-collector processes on loopback (this test binary, see TestMain): one
 // agent and two gateways, each gateway's "Loki" an in-process collector that records what it
-// forwarded. Eight services send 50,000 records through the agent. Mid-run one gateway is
+// forwarded. Sixteen services send 50,000 records through the agent. Mid-run one gateway is
 // SIGKILLed and restarted 5 s later, and while it is down (its services' records waiting in
 // the agent's persistent queue) the agent is SIGKILLed and restarted on the same queue
 // directory. Every record the agent accepted must leave a gateway; the ones it did not accept
@@ -36,7 +36,9 @@ func TestAgentGatewayChain(t *testing.T) {
 		t.Skip("builds the collector and runs it as three processes")
 	}
 	const (
-		services = 8
+		// Sixteen, so that consistent hashing leaves one gateway without a service only
+		// once in 2^15 runs (the ring depends on the gateways' random ports).
+		services = 16
 		records  = 50_000
 		emitFor  = 14 * time.Second
 	)
