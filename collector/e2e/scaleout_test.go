@@ -33,7 +33,7 @@ import (
 // are in resilog's fallback; each service's records go through one gateway.
 func TestAgentGatewayChain(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the collector and runs it as three processes")
+		t.Skip("runs the collector as three processes for about 20 s")
 	}
 	const (
 		// Sixteen, so that consistent hashing leaves one gateway without a service only
