@@ -32,8 +32,8 @@ const topologyServices = 4
 // and rate is records forwarded per second of wall time (first record until the last one
 // left a gateway).
 func runTopology(c config, dir string) error {
-	if c.pipeline != "resilog" || c.fault != "none" || c.protocol != "http" {
-		return errors.New("-topology agent-gateway runs the resilog pipeline over http without a fault")
+	if c.pipeline != "resilog" || c.fault != "none" || c.protocol != "http" || c.timeline != "" {
+		return errors.New("-topology agent-gateway runs the resilog pipeline over http, without a fault or a timeline")
 	}
 	configs, err := findConfigs(c.configs)
 	if err != nil {
@@ -218,7 +218,7 @@ func directRate(c config, dir string) (int, error) {
 	if err := col.start(); err != nil {
 		return 0, err
 	}
-	pl, err := newPipeline(c, "http://"+col.httpAddr, filepath.Join(dir, "fallback.jsonl"))
+	pl, err := newPipeline(c, "http://"+col.httpAddr, filepath.Join(dir, "fallback.jsonl"), nil)
 	if err != nil {
 		return 0, err
 	}
@@ -234,7 +234,7 @@ func directRate(c config, dir string) (int, error) {
 	}
 	wall := time.Since(start)
 	col.stop()
-	received, err := col.count(map[int64]int{})
+	received, err := col.count(map[int64]int{}, func(string, int64, int) {})
 	if err != nil {
 		return 0, err
 	}
