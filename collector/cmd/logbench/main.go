@@ -116,7 +116,7 @@ func run(c config, rec *recording) error {
 		return fmt.Errorf("-protocol %q: want http or grpc", c.protocol)
 	case c.n <= 0 || c.rate < 0 || c.queue <= 0:
 		return errors.New("-n and -queue must be positive, -rate not negative")
-	case c.topology != "direct" && c.topology != "agent-gateway":
+	case !slices.Contains([]string{"", "direct", "agent-gateway"}, c.topology): // "": direct
 		return fmt.Errorf("-topology %q: want direct or agent-gateway", c.topology)
 	}
 	dir, err := os.MkdirTemp("", "logbench-")
