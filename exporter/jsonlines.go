@@ -22,7 +22,8 @@ import (
 //
 // The schema is stable. Top-level fields, in this order, each omitted when empty:
 //
-//	time        RFC 3339 with nanoseconds, UTC (the observed time if the record has none)
+//	time           RFC 3339 with nanoseconds, UTC; omitted when the record has no time
+//	observed_time  when the record has no time: when it was observed, in the same form
 //	level       severity text, or DEBUG/INFO/WARN/ERROR derived from the severity number
 //	logger      instrumentation scope name
 //	msg         the body (a string; other bodies as their JSON value)
@@ -73,7 +74,7 @@ func (*lines) Shutdown(context.Context) error { return nil }
 // reservedKeys are the top-level fields of the schema.
 func reservedKey(k string) bool {
 	switch k {
-	case "time", "level", "logger", "msg", "trace_id", "span_id", "request_id", "service":
+	case "time", "observed_time", "level", "logger", "msg", "trace_id", "span_id", "request_id", "service":
 		return true
 	}
 	return false
@@ -85,10 +86,6 @@ const requestIDKey = "request.id"
 // AppendJSON appends r as one JSON line (with its newline) to b.
 func AppendJSON(b []byte, r *sdklog.Record) []byte {
 	b = append(b, '{')
-	ts := r.Timestamp()
-	if ts.IsZero() {
-		ts = r.ObservedTimestamp()
-	}
 	first := true
 	field := func(name string) {
 		if !first {
@@ -99,11 +96,14 @@ func AppendJSON(b []byte, r *sdklog.Record) []byte {
 		b = append(b, name...)
 		b = append(b, '"', ':')
 	}
-	if !ts.IsZero() {
+	// A record without a time has none in the output either (slog's rule, which
+	// testing/slogtest checks); when it was observed is kept under its own key.
+	if ts := r.Timestamp(); !ts.IsZero() {
 		field("time")
-		b = append(b, '"')
-		b = ts.UTC().AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
+		b = appendTime(b, ts)
+	} else if ts := r.ObservedTimestamp(); !ts.IsZero() {
+		field("observed_time")
+		b = appendTime(b, ts)
 	}
 	if lvl := LevelText(r.Severity(), r.SeverityText()); lvl != "" {
 		field("level")
@@ -234,6 +234,12 @@ func appendValue(b []byte, v attribute.Value, depth int) []byte {
 	return append(b, "null"...)
 }
 
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
 const hexDigits = "0123456789abcdef"
 
 func appendHex(b []byte, p []byte) []byte {
@@ -243,9 +249,18 @@ func appendHex(b []byte, p []byte) []byte {
 	return b
 }
 
-// appendString appends s as a JSON string. Besides what JSON requires, it escapes
-// U+2028 and U+2029 and replaces invalid UTF-8 with U+FFFD, so the output is valid UTF-8
-// and one line whatever s holds.
+// breaksLine reports whether r, though valid in a JSON string, could split or reorder the
+// line for some reader: C1 controls (U+0085 NEL is a line break to Python's splitlines and
+// to Unicode), the line and paragraph separators, and the bidirectional overrides and
+// isolates that make a terminal show text in another order than it is stored.
+func breaksLine(r rune) bool {
+	return r >= 0x80 && r <= 0x9f || r == '\u2028' || r == '\u2029' ||
+		r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
+}
+
+// appendString appends s as a JSON string. Besides what JSON requires, it escapes DEL and
+// the runes of [breaksLine] as \uXXXX and replaces invalid UTF-8 with U+FFFD, so the
+// output is valid UTF-8 and one line, for every line splitter, whatever s holds.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -281,9 +296,9 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if breaksLine(r) {
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size
 			start = i
 			continue
