@@ -23,8 +23,13 @@ import (
 // are quoted, so user input can never forge or reorder a line.
 type Console struct{ lines }
 
-// NewConsole returns a Console writing to w; one Export is one Write.
-func NewConsole(w io.Writer) *Console { return &Console{lines{w: w, format: AppendConsole}} }
+// NewConsole returns a Console writing to w; one Export is one Write. On stdout or
+// stderr, a closed pipe is an error, not a SIGPIPE (see [NewJSONLines]).
+func NewConsole(w io.Writer) *Console {
+	c := new(Console)
+	c.init(w, AppendConsole)
+	return c
+}
 
 // AppendConsole appends r as one text line to b.
 func AppendConsole(b []byte, r *sdklog.Record) []byte {

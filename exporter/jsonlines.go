@@ -3,8 +3,10 @@ package exporter
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/stdfd"
 )
 
 // JSONLines writes each record as one JSON object per line: the stdout fallback, the
@@ -39,37 +42,102 @@ type JSONLines struct{ lines }
 
 // NewJSONLines returns an exporter that writes to w. Writes are serialised; one Export
 // is one Write call.
-func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{lines{w: w, format: AppendJSON}} }
+//
+// When w is the process's stdout or stderr, a closed pipe (`./svc | head`) makes Export
+// return an error instead of killing the process with SIGPIPE, as Go does for writes to
+// descriptors 1 and 2: the exporter writes through a duplicate of the descriptor, opened at
+// the first Export and closed by Shutdown, after which Export returns an error.
+func NewJSONLines(w io.Writer) *JSONLines {
+	j := new(JSONLines)
+	j.init(w, AppendJSON)
+	return j
+}
 
 // lines is what the line-oriented exporters share: format every record of a batch into
 // one buffer, write it with one call.
 type lines struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // serialises Export, held across its Write
 	w      io.Writer
 	buf    []byte
 	format func([]byte, *sdklog.Record) []byte
+
+	// std is w when it is the process's stdout or stderr, written through dup (see
+	// NewJSONLines). dupMu is never held across a write, so that Shutdown does not wait
+	// for a blocked one.
+	std    *os.File
+	dupMu  sync.Mutex
+	dup    *os.File
+	closed bool
 }
+
+func (l *lines) init(w io.Writer, format func([]byte, *sdklog.Record) []byte) {
+	l.w, l.format = w, format
+	if f, ok := w.(*os.File); ok && stdfd.IsStd(f) {
+		l.std = f
+	}
+}
+
+// errShutdown is returned by an Export on stdout or stderr after Shutdown.
+var errShutdown = errors.New("exporter: shut down")
 
 // Export writes records.
 func (l *lines) Export(_ context.Context, records []sdklog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	w, err := l.writer()
+	if err != nil {
+		return err
+	}
 	l.buf = l.buf[:0]
 	for i := range records {
 		l.buf = l.format(l.buf, &records[i])
 	}
-	_, err := l.w.Write(l.buf)
+	_, err = w.Write(l.buf)
 	if cap(l.buf) > 1<<20 {
 		l.buf = nil // don't keep a burst's buffer forever
 	}
 	return err
 }
 
+// writer returns where Export writes: w, or the duplicate of stdout or stderr.
+func (l *lines) writer() (io.Writer, error) {
+	if l.std == nil {
+		return l.w, nil
+	}
+	l.dupMu.Lock()
+	defer l.dupMu.Unlock()
+	if l.closed {
+		return nil, errShutdown
+	}
+	if l.dup == nil {
+		d, err := stdfd.Dup(l.std)
+		if err != nil {
+			return l.std, nil // no descriptor to spare, or no SIGPIPE on this system
+		}
+		l.dup = d
+	}
+	return l.dup, nil
+}
+
 // ForceFlush does nothing: every Export is written at once.
 func (*lines) ForceFlush(context.Context) error { return nil }
 
-// Shutdown does nothing; the writer belongs to the caller.
-func (*lines) Shutdown(context.Context) error { return nil }
+// Shutdown closes the duplicate of stdout or stderr, if one was opened, without waiting
+// for a write blocked on it; any other writer belongs to the caller and is left open.
+func (l *lines) Shutdown(context.Context) error {
+	l.dupMu.Lock()
+	defer l.dupMu.Unlock()
+	if l.std == nil || l.closed {
+		return nil
+	}
+	l.closed = true
+	if l.dup != nil {
+		err := l.dup.Close()
+		l.dup = nil
+		return err
+	}
+	return nil
+}
 
 // reservedKeys are the top-level fields of the schema.
 func reservedKey(k string) bool {
