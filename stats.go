@@ -105,7 +105,9 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 		metric.WithDescription("Export attempts beyond the first."))
 	breaker, err8 := m.Int64ObservableGauge("resilog.breaker.open",
 		metric.WithDescription("1 while the circuit breaker sends batches straight to the fallback."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	failures, err9 := m.Int64ObservableCounter("resilog.export.failures", metric.WithUnit("{failure}"),
+		metric.WithDescription("Failed exports: permanent (batches rejected for good) or transient (attempts a retry can fix)."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
 		return nil, err
 	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
@@ -124,6 +126,8 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 			open = 1
 		}
 		o.ObserveInt64(breaker, open)
+		o.ObserveInt64(failures, int64(s.PermanentFailures), metric.WithAttributes(attribute.String("failure", "permanent")))
+		o.ObserveInt64(failures, int64(s.TransientFailures), metric.WithAttributes(attribute.String("failure", "transient")))
 		return nil
-	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker)
+	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker, failures)
 }
