@@ -109,13 +109,8 @@ func (r *Report) run() {
 			closeW()
 		}
 	}()
-	for {
-		r.mu.Lock()
-		if len(r.pending) == 0 {
-			r.writing = false
-			r.mu.Unlock()
-			return
-		}
+	r.mu.Lock()
+	for len(r.pending) > 0 {
 		line := r.pending[0]
 		copy(r.pending, r.pending[1:])
 		r.pending[len(r.pending)-1] = ""
@@ -131,12 +126,18 @@ func (r *Report) run() {
 
 		r.mu.Lock()
 		r.written++
+		if len(r.pending) == 0 {
+			// Before Wait can return: a caller that waited sees no writer left but one
+			// about to return.
+			r.writing = false
+		}
 		if r.progress != nil {
 			close(r.progress)
 			r.progress = nil
 		}
-		r.mu.Unlock()
 	}
+	r.writing = false
+	r.mu.Unlock()
 }
 
 // writer returns where to write, and what to close when the writer goroutine returns.
