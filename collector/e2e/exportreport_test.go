@@ -3,6 +3,10 @@ package e2e
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -164,6 +168,46 @@ func TestExportFailureGRPCAtHTTPPort(t *testing.T) {
 	t.Log(stderr.lines("export to")[0])
 	s := checkAccounting(t, p)
 	if s.Exported != 0 || s.LastExportError == "" || s.PermanentFailures+s.TransientFailures == 0 {
+		t.Errorf("Stats: %+v", s)
+	}
+}
+
+// A gateway in front of the real collector that wants an API key answers 401 to a wrong
+// one: the report says so at once, and names neither the key nor the endpoint's userinfo.
+func TestExportFailure401AtAuthProxy(t *testing.T) {
+	c := collectortest.Start(t)
+	target, err := url.Parse(c.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Api-Key") != "right-key-123" {
+			http.Error(w, "invalid api key", http.StatusUnauthorized)
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	stderr := captureStderr(t)
+	secrets := []string{"tenant-7", "pw-secret-9", "wrong-key-456"}
+	p, err := resilog.New(context.Background(), resilog.WithServiceName("report"),
+		resilog.WithEndpoint(strings.Replace(proxy.URL, "http://", "http://tenant-7:pw-secret-9@", 1)),
+		resilog.WithHeaders(map[string]string{"Api-Key": "wrong-key-456"}),
+		resilog.WithFallback(exporter.NewJSONLines(io.Discard)),
+		resilog.WithBatch(processor.BatchConfig{Interval: 20 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "export to " + proxy.URL + "/v1/logs failed (HTTP 401): permanent export failure: 401 Unauthorized: invalid api key"
+	logUntil(t, p, "report of the 401", func() bool { return len(stderr.lines(want)) > 0 })
+	s := checkAccounting(t, p)
+	for _, secret := range secrets {
+		if strings.Contains(stderr.String(), secret) || strings.Contains(s.LastExportError, secret) {
+			t.Errorf("a credential (%q) reached stderr or Stats:\n%s\n%s", secret, stderr.String(), s.LastExportError)
+		}
+	}
+	if s.Exported != 0 || s.PermanentFailures == 0 || s.TransientFailures != 0 {
 		t.Errorf("Stats: %+v", s)
 	}
 }
