@@ -1,6 +1,8 @@
 // Package accounting counts what happens to records on resilog's data path, so that
 // emitted == exported + fallback + dropped can be checked, and says so on stderr
-// (rate-limited) whenever a record is dropped.
+// (rate-limited) whenever a record is dropped. It owns resilog's stderr report ([Report]):
+// every line resilog writes there (drops, export failures, the fallback's write errors,
+// the OpenTelemetry SDK's errors) goes through one writer that never blocks its caller.
 package accounting
 
 import (
