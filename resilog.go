@@ -20,6 +20,7 @@ import (
 
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/processor"
 )
 
@@ -216,10 +217,13 @@ func (p *Pipeline) Handler(name string) slog.Handler {
 }
 
 // stderrErrorHandler writes the OpenTelemetry SDK's errors to stderr, never to a logger
-// that could lead back into the pipeline.
+// that could lead back into the pipeline, through resilog's stderr report (which never
+// waits on stderr).
 type stderrErrorHandler struct{}
 
-func (stderrErrorHandler) Handle(err error) { fmt.Fprintln(os.Stderr, "resilog: opentelemetry:", err) }
+func (stderrErrorHandler) Handle(err error) {
+	accounting.Stderr().Print("resilog: opentelemetry: " + err.Error())
+}
 
 // Levels returns the per-logger levels, to change them at run time (Set) or to mount as an
 // http.Handler that shows and changes them. It is nil when only WithLevel was given.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -14,6 +15,10 @@ import (
 //	Emitted == Exported + Fallback + DroppedTotal
 //
 // always holds; before it, the difference is what is still queued or being written.
+//
+// Why exports fail is said on stderr as it happens (the first failure of each kind at
+// once, then at most one line per kind per 10s, and a line when delivery resumes);
+// LastExportError keeps the last one.
 type Stats struct {
 	Emitted        uint64            // records that reached the batching processor
 	Exported       uint64            // accepted by the collector (the primary exporter)
@@ -28,6 +33,22 @@ type Stats struct {
 
 	AttributesDropped   uint64 // attributes removed by the attribute count limit
 	AttributesTruncated uint64 // attribute values cut to the attribute value length limit
+
+	// PermanentFailures counts batches the collector rejected for good (HTTP 400, 401,
+	// 403…; gRPC InvalidArgument, Unauthenticated…): they went to the fallback unretried.
+	PermanentFailures uint64
+	// TransientFailures counts export attempts that failed in a way a retry can fix
+	// (unreachable, timeout, HTTP 429/502/503/504, gRPC Unavailable…).
+	TransientFailures uint64
+	// LastExportError is the collector's last failure, an export or a probe, with the
+	// endpoint but without credentials (userinfo, query, header values); "" if none.
+	// LastExportErrorTime is when it happened.
+	LastExportError     string
+	LastExportErrorTime time.Time
+	// ReportLinesLost counts lines of resilog's stderr report (drops, export failures)
+	// lost because stderr was blocked or failed: the report never waits for stderr. The
+	// stderr report is the process's, so this count is too.
+	ReportLinesLost uint64
 }
 
 // Stats returns the accounting so far. It is cheap enough to poll.
@@ -46,6 +67,12 @@ func (p *Pipeline) Stats() Stats {
 		FallbackQueued: f.FallbackQueued,
 		Retries:        f.Retries,
 		Breaker:        f.Breaker,
+
+		PermanentFailures:   f.Permanent,
+		TransientFailures:   f.Transient,
+		LastExportError:     f.LastError,
+		LastExportErrorTime: f.LastErrorTime,
+		ReportLinesLost:     f.ReportLinesLost,
 	}
 	l := p.limit.Stats()
 	s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
@@ -78,7 +105,9 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 		metric.WithDescription("Export attempts beyond the first."))
 	breaker, err8 := m.Int64ObservableGauge("resilog.breaker.open",
 		metric.WithDescription("1 while the circuit breaker sends batches straight to the fallback."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	failures, err9 := m.Int64ObservableCounter("resilog.export.failures", metric.WithUnit("{failure}"),
+		metric.WithDescription("Failed exports: permanent (batches rejected for good) or transient (attempts a retry can fix)."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
 		return nil, err
 	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
@@ -97,6 +126,8 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 			open = 1
 		}
 		o.ObserveInt64(breaker, open)
+		o.ObserveInt64(failures, int64(s.PermanentFailures), metric.WithAttributes(attribute.String("failure", "permanent")))
+		o.ObserveInt64(failures, int64(s.TransientFailures), metric.WithAttributes(attribute.String("failure", "transient")))
 		return nil
-	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker)
+	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker, failures)
 }

@@ -3,6 +3,7 @@ package resilog
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +167,53 @@ func TestStatsCountStuckExportsOnce(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	check("after the stuck exports returned")
+}
+
+// rejecting is a primary that rejects every batch for good, as a collector answering 401.
+type rejecting struct{ recordtest.Exporter }
+
+func (*rejecting) Export(context.Context, []sdklog.Record) error {
+	return &exporter.ExportError{Err: errors.New("401 Unauthorized: invalid api key"), Permanent: true}
+}
+
+func TestStatsAndMetricsCarryExportFailures(t *testing.T) {
+	ctx := context.Background()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	fb := new(recordtest.Exporter)
+	p, err := New(ctx, envOf(nil), WithSDKExporter(new(rejecting)), WithFallback(fb), WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p.Logger("x").Error("m") // flushed at once: one batch
+	if err := p.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Stats()
+	if s.PermanentFailures != 1 || s.TransientFailures != 0 || !strings.Contains(s.LastExportError, "invalid api key") ||
+		s.LastExportErrorTime.Before(start) || s.Fallback != 1 {
+		t.Fatalf("stats %+v, want one permanent failure, its error and time, the record in the fallback", s)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if d, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "resilog.export.failures" {
+				for _, dp := range d.DataPoints {
+					v, _ := dp.Attributes.Value("failure")
+					got[v.AsString()] = dp.Value
+				}
+			}
+		}
+	}
+	if got["permanent"] != 1 || got["transient"] != 0 {
+		t.Fatalf("resilog.export.failures = %v, want permanent 1, transient 0", got)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -16,22 +16,30 @@ import (
 //	2026-05-07T14:32:01Z INFO [3f2a1b9c] github.com/acme/shop/orders order created order_id=1042 user.id=88
 //
 // The bracket holds the first 8 hex digits of the trace ID (or the request ID when there
-// is no trace); nested groups are flattened to dotted keys. Every control character,
-// newline and invalid UTF-8 byte in the message and the values is escaped, and values
-// with spaces, quotes or '=' are quoted, so user input can never forge a line.
+// is no trace); nested groups are flattened to dotted keys. A record without a time
+// starts with its level and ends with observed_time=. Every control character (DEL and
+// C1 included), line or paragraph separator, bidirectional override and invalid UTF-8
+// byte in the message, keys and values is escaped, and values with spaces, quotes or '='
+// are quoted, so user input can never forge or reorder a line.
 type Console struct{ lines }
 
-// NewConsole returns a Console writing to w; one Export is one Write.
-func NewConsole(w io.Writer) *Console { return &Console{lines{w: w, format: AppendConsole}} }
+// NewConsole returns a Console writing to w; one Export is one Write. On stdout or
+// stderr, a closed pipe is an error, not a SIGPIPE (see [NewJSONLines]).
+func NewConsole(w io.Writer) *Console {
+	c := new(Console)
+	c.init(w, AppendConsole)
+	return c
+}
 
 // AppendConsole appends r as one text line to b.
 func AppendConsole(b []byte, r *sdklog.Record) []byte {
+	// A record without a time starts with its level (slog's rule); when it was observed
+	// ends the line as observed_time.
 	ts := r.Timestamp()
-	if ts.IsZero() {
-		ts = r.ObservedTimestamp()
+	if !ts.IsZero() {
+		b = ts.UTC().AppendFormat(b, time.RFC3339)
+		b = append(b, ' ')
 	}
-	b = ts.UTC().AppendFormat(b, time.RFC3339)
-	b = append(b, ' ')
 	lvl := LevelText(r.Severity(), r.SeverityText())
 	if lvl == "" {
 		lvl = "-"
@@ -68,6 +76,10 @@ func AppendConsole(b []byte, r *sdklog.Record) []byte {
 		b = appendConsoleAttr(b, string(kv.Key), kv.Value, 0)
 		return true
 	})
+	if obs := r.ObservedTimestamp(); ts.IsZero() && !obs.IsZero() {
+		b = append(b, " observed_time="...)
+		b = obs.UTC().AppendFormat(b, time.RFC3339)
+	}
 	return append(b, '\n')
 }
 
@@ -105,7 +117,7 @@ func appendConsoleString(b []byte, s string) []byte {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= utf8.RuneSelf {
+		if c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f || c >= utf8.RuneSelf {
 			return strconv.AppendQuote(b, s)
 		}
 	}

@@ -83,6 +83,11 @@ func (c *FailoverConfig) setDefaults() {
 // first successful probe. The fallback has its own bounded buffer and goroutine, so a
 // blocked stdout never blocks Export.
 //
+// Why the primary fails is said on stderr, through the drop report's writer (it never
+// blocks): the first failure of each kind at once, with its cause and the endpoint without
+// credentials, then at most one line per kind per report interval while it persists, and
+// a line when delivery resumes. [FailoverStats] keeps the last error.
+//
 // Export never returns an error: every record is accounted for in [Failover.Stats].
 // Export takes no ownership of the records slice. It is safe for concurrent use.
 type Failover struct {
@@ -91,13 +96,15 @@ type Failover struct {
 	fb      *fallbackQueue
 	cfg     FailoverConfig
 	drops   accounting.Drops
+	// failures reports on the drop report's writer why the primary fails.
+	failures failureReport
 
 	open        atomic.Bool
 	trial       atomic.Bool // without a Prober: let one batch through as a probe
 	consecutive atomic.Int32
 	probeAfter  atomic.Int64 // unix nanos before which no probe is sent (Retry-After)
 
-	exported, retries, permanent atomic.Uint64
+	exported, retries, permanent, transient atomic.Uint64
 	// delivering: the last batch exported went to the primary, not the fallback.
 	delivering atomic.Bool
 
@@ -125,6 +132,7 @@ func NewFailover(primary, fallback sdklog.Exporter, cfg FailoverConfig) *Failove
 	f := &Failover{primary: primary, cfg: cfg, stop: make(chan struct{}), calls: map[*exportCall]struct{}{}}
 	f.idle = sync.NewCond(&f.callMu)
 	f.stopped, f.stopProbing = context.WithCancel(context.Background())
+	f.failures.drops = &f.drops
 	f.prober, _ = primary.(Prober)
 	f.fb = newFallbackQueue(fallback, cfg.FallbackRecords, cfg.FallbackBytes, &f.drops)
 	return f
@@ -137,21 +145,32 @@ type FailoverStats struct {
 	Dropped        map[string]uint64 // by reason
 	FallbackQueued int               // waiting in the fallback's buffer
 	Retries        uint64            // export attempts beyond the first
-	Permanent      uint64            // batches the primary rejected for good
+	Permanent      uint64            // batches the primary rejected for good (HTTP 4xx, gRPC InvalidArgument…)
+	Transient      uint64            // export attempts that failed in a way a retry can fix (unreachable, 503…)
 	Breaker        string            // BreakerClosed or BreakerOpen
+	// LastError is the primary's last failure (an export or a probe), without credentials;
+	// "" if it never failed. LastErrorTime is when it happened.
+	LastError     string
+	LastErrorTime time.Time
+	// ReportLinesLost counts the lines of the stderr report (drops, export failures) lost
+	// because stderr was blocked. The stderr report is the process's: so is this count.
+	ReportLinesLost uint64
 }
 
 // Stats returns the counters so far.
 func (f *Failover) Stats() FailoverStats {
 	s := FailoverStats{
-		Exported:       f.exported.Load(),
-		Fallback:       f.fb.written.Load(),
-		Dropped:        f.drops.Snapshot(),
-		FallbackQueued: f.fb.queued(),
-		Retries:        f.retries.Load(),
-		Permanent:      f.permanent.Load(),
-		Breaker:        BreakerClosed,
+		Exported:        f.exported.Load(),
+		Fallback:        f.fb.written.Load(),
+		Dropped:         f.drops.Snapshot(),
+		FallbackQueued:  f.fb.queued(),
+		Retries:         f.retries.Load(),
+		Permanent:       f.permanent.Load(),
+		Transient:       f.transient.Load(),
+		Breaker:         BreakerClosed,
+		ReportLinesLost: f.drops.Report().Lost(),
 	}
+	s.LastError, s.LastErrorTime = f.failures.last()
 	if f.open.Load() {
 		s.Breaker = BreakerOpen
 	}
@@ -270,7 +289,11 @@ func (f *Failover) deliver(ctx context.Context, records []sdklog.Record) error {
 		err := f.primary.Export(ctx, records)
 		if err == nil {
 			f.succeeded()
+			f.failures.succeeded()
 			return nil
+		}
+		if ctx.Err() == nil { // else the caller gave up: not the primary's failure
+			f.failures.failed(err)
 		}
 		var ee *ExportError
 		if errors.As(err, &ee) && ee.Permanent {
@@ -279,6 +302,7 @@ func (f *Failover) deliver(ctx context.Context, records []sdklog.Record) error {
 			f.consecutive.Store(0)
 			return err
 		}
+		f.transient.Add(1)
 		retryAfter := time.Duration(0)
 		if ee != nil {
 			retryAfter = ee.RetryAfter
@@ -381,6 +405,9 @@ func (f *Failover) probe() {
 		if err == nil {
 			f.succeeded()
 			return
+		}
+		if f.stopped.Err() == nil { // else Shutdown ended the probe: not the primary's failure
+			f.failures.failed(err)
 		}
 	}
 }

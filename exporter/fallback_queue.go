@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,9 @@ type fallbackQueue struct {
 	done      chan struct{} // closed when the writer returns
 
 	written atomic.Uint64
+	// failed is set at the fallback's first write error, which is reported once: the
+	// records it loses are counted (fallback_error) in the drop report from then on.
+	failed atomic.Bool
 }
 
 type fallbackChunk struct {
@@ -205,6 +209,7 @@ func (f *fallbackQueue) run() {
 			if !abandoned {
 				if err != nil {
 					f.drops.Add(accounting.FallbackError, n)
+					f.reportError(err)
 				} else {
 					f.written.Add(uint64(n))
 				}
@@ -222,6 +227,14 @@ func (f *fallbackQueue) run() {
 			taken[i] = nil
 			f.free.Put(c)
 		}
+	}
+}
+
+// reportError reports the fallback's first write error (a closed stdout pipe: EPIPE).
+func (f *fallbackQueue) reportError(err error) {
+	if f.failed.CompareAndSwap(false, true) {
+		f.drops.Report().Print(fmt.Sprintf("resilog: fallback exporter failed: %v; "+
+			"the records it cannot write are dropped and counted as fallback_error", err))
 	}
 }
 

@@ -3,8 +3,10 @@ package exporter
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/stdfd"
 )
 
 // JSONLines writes each record as one JSON object per line: the stdout fallback, the
@@ -22,7 +25,8 @@ import (
 //
 // The schema is stable. Top-level fields, in this order, each omitted when empty:
 //
-//	time        RFC 3339 with nanoseconds, UTC (the observed time if the record has none)
+//	time           RFC 3339 with nanoseconds, UTC; omitted when the record has no time
+//	observed_time  when the record has no time: when it was observed, in the same form
 //	level       severity text, or DEBUG/INFO/WARN/ERROR derived from the severity number
 //	logger      instrumentation scope name
 //	msg         the body (a string; other bodies as their JSON value)
@@ -38,42 +42,107 @@ type JSONLines struct{ lines }
 
 // NewJSONLines returns an exporter that writes to w. Writes are serialised; one Export
 // is one Write call.
-func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{lines{w: w, format: AppendJSON}} }
+//
+// When w is the process's stdout or stderr, a closed pipe (`./svc | head`) makes Export
+// return an error instead of killing the process with SIGPIPE, as Go does for writes to
+// descriptors 1 and 2: the exporter writes through a duplicate of the descriptor, opened at
+// the first Export and closed by Shutdown, after which Export returns an error.
+func NewJSONLines(w io.Writer) *JSONLines {
+	j := new(JSONLines)
+	j.init(w, AppendJSON)
+	return j
+}
 
 // lines is what the line-oriented exporters share: format every record of a batch into
 // one buffer, write it with one call.
 type lines struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // serialises Export, held across its Write
 	w      io.Writer
 	buf    []byte
 	format func([]byte, *sdklog.Record) []byte
+
+	// std is w when it is the process's stdout or stderr, written through dup (see
+	// NewJSONLines). dupMu is never held across a write, so that Shutdown does not wait
+	// for a blocked one.
+	std    *os.File
+	dupMu  sync.Mutex
+	dup    *os.File
+	closed bool
 }
+
+func (l *lines) init(w io.Writer, format func([]byte, *sdklog.Record) []byte) {
+	l.w, l.format = w, format
+	if f, ok := w.(*os.File); ok && stdfd.IsStd(f) {
+		l.std = f
+	}
+}
+
+// errShutdown is returned by an Export on stdout or stderr after Shutdown.
+var errShutdown = errors.New("exporter: shut down")
 
 // Export writes records.
 func (l *lines) Export(_ context.Context, records []sdklog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	w, err := l.writer()
+	if err != nil {
+		return err
+	}
 	l.buf = l.buf[:0]
 	for i := range records {
 		l.buf = l.format(l.buf, &records[i])
 	}
-	_, err := l.w.Write(l.buf)
+	_, err = w.Write(l.buf)
 	if cap(l.buf) > 1<<20 {
 		l.buf = nil // don't keep a burst's buffer forever
 	}
 	return err
 }
 
+// writer returns where Export writes: w, or the duplicate of stdout or stderr.
+func (l *lines) writer() (io.Writer, error) {
+	if l.std == nil {
+		return l.w, nil
+	}
+	l.dupMu.Lock()
+	defer l.dupMu.Unlock()
+	if l.closed {
+		return nil, errShutdown
+	}
+	if l.dup == nil {
+		d, err := stdfd.Dup(l.std)
+		if err != nil {
+			return l.std, nil // no descriptor to spare, or no SIGPIPE on this system
+		}
+		l.dup = d
+	}
+	return l.dup, nil
+}
+
 // ForceFlush does nothing: every Export is written at once.
 func (*lines) ForceFlush(context.Context) error { return nil }
 
-// Shutdown does nothing; the writer belongs to the caller.
-func (*lines) Shutdown(context.Context) error { return nil }
+// Shutdown closes the duplicate of stdout or stderr, if one was opened, without waiting
+// for a write blocked on it; any other writer belongs to the caller and is left open.
+func (l *lines) Shutdown(context.Context) error {
+	l.dupMu.Lock()
+	defer l.dupMu.Unlock()
+	if l.std == nil || l.closed {
+		return nil
+	}
+	l.closed = true
+	if l.dup != nil {
+		err := l.dup.Close()
+		l.dup = nil
+		return err
+	}
+	return nil
+}
 
 // reservedKeys are the top-level fields of the schema.
 func reservedKey(k string) bool {
 	switch k {
-	case "time", "level", "logger", "msg", "trace_id", "span_id", "request_id", "service":
+	case "time", "observed_time", "level", "logger", "msg", "trace_id", "span_id", "request_id", "service":
 		return true
 	}
 	return false
@@ -85,10 +154,6 @@ const requestIDKey = "request.id"
 // AppendJSON appends r as one JSON line (with its newline) to b.
 func AppendJSON(b []byte, r *sdklog.Record) []byte {
 	b = append(b, '{')
-	ts := r.Timestamp()
-	if ts.IsZero() {
-		ts = r.ObservedTimestamp()
-	}
 	first := true
 	field := func(name string) {
 		if !first {
@@ -99,11 +164,14 @@ func AppendJSON(b []byte, r *sdklog.Record) []byte {
 		b = append(b, name...)
 		b = append(b, '"', ':')
 	}
-	if !ts.IsZero() {
+	// A record without a time has none in the output either (slog's rule, which
+	// testing/slogtest checks); when it was observed is kept under its own key.
+	if ts := r.Timestamp(); !ts.IsZero() {
 		field("time")
-		b = append(b, '"')
-		b = ts.UTC().AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
+		b = appendTime(b, ts)
+	} else if ts := r.ObservedTimestamp(); !ts.IsZero() {
+		field("observed_time")
+		b = appendTime(b, ts)
 	}
 	if lvl := LevelText(r.Severity(), r.SeverityText()); lvl != "" {
 		field("level")
@@ -234,6 +302,12 @@ func appendValue(b []byte, v attribute.Value, depth int) []byte {
 	return append(b, "null"...)
 }
 
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
 const hexDigits = "0123456789abcdef"
 
 func appendHex(b []byte, p []byte) []byte {
@@ -243,9 +317,18 @@ func appendHex(b []byte, p []byte) []byte {
 	return b
 }
 
-// appendString appends s as a JSON string. Besides what JSON requires, it escapes
-// U+2028 and U+2029 and replaces invalid UTF-8 with U+FFFD, so the output is valid UTF-8
-// and one line whatever s holds.
+// breaksLine reports whether r, though valid in a JSON string, could split or reorder the
+// line for some reader: C1 controls (U+0085 NEL is a line break to Python's splitlines and
+// to Unicode), the line and paragraph separators, and the bidirectional overrides and
+// isolates that make a terminal show text in another order than it is stored.
+func breaksLine(r rune) bool {
+	return r >= 0x80 && r <= 0x9f || r == '\u2028' || r == '\u2029' ||
+		r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
+}
+
+// appendString appends s as a JSON string. Besides what JSON requires, it escapes DEL and
+// the runes of [breaksLine] as \uXXXX and replaces invalid UTF-8 with U+FFFD, so the
+// output is valid UTF-8 and one line, for every line splitter, whatever s holds.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -281,9 +364,9 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if breaksLine(r) {
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size
 			start = i
 			continue

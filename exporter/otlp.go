@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -107,10 +108,15 @@ func shownURL(u *url.URL) string {
 // Requests are encoded directly from the records (internal/otlpenc) for both protocols,
 // which costs a fraction of the upstream exporters' generated structs and reflection.
 // OTLP also implements [Prober].
+//
+// Its errors name the endpoint without credentials ([ExportError].Endpoint), and their
+// text never holds the endpoint's userinfo or query, nor a header value: they are written
+// to stderr when exports fail.
 type OTLP struct {
 	exp   sdklog.Exporter
 	probe func(ctx context.Context) error
 	close func() error
+	creds endpointCreds // set by NewOTLP
 }
 
 // NewOTLP returns the OTLP exporter for c. It never reads environment variables itself:
@@ -128,19 +134,112 @@ func NewOTLP(ctx context.Context, c OTLPConfig) (*OTLP, error) {
 		// OTEL_EXPORTER_OTLP_HEADERS on its own.
 		c.Headers = map[string]string{}
 	}
+	var o *OTLP
+	var err error
 	if c.Protocol == ProtocolGRPC {
-		return newOTLPGRPC(ctx, c)
+		o, err = newOTLPGRPC(ctx, c)
+	} else {
+		o, err = newOTLPHTTP(ctx, c)
 	}
-	return newOTLPHTTP(ctx, c)
+	if o != nil {
+		o.creds = credentialsOf(c)
+	}
+	return o, err
 }
 
 // Export sends records once. A failure is returned as an *ExportError.
 func (o *OTLP) Export(ctx context.Context, records []sdklog.Record) error {
-	return o.exp.Export(ctx, records)
+	return o.creds.describe(o.exp.Export(ctx, records))
 }
 
 // Probe sends an empty export request: it succeeds only if the collector answers it.
-func (o *OTLP) Probe(ctx context.Context) error { return o.probe(ctx) }
+func (o *OTLP) Probe(ctx context.Context) error { return o.creds.describe(o.probe(ctx)) }
+
+// endpointCreds is what an OTLP exporter must keep out of its error messages.
+type endpointCreds struct {
+	endpoint string   // the endpoint as shown: no userinfo, query or fragment
+	shown    []string // forms of the endpoint in error messages, replaced by endpoint
+	secrets  []string // userinfo, query and header values, replaced by [REDACTED]
+}
+
+// minSecret is the shortest header value scrubbed from messages: shorter ones ("1",
+// "gzip") would mangle the text and are no credential.
+const minSecret = 4
+
+func credentialsOf(c OTLPConfig) endpointCreds {
+	raw := c.Endpoint
+	if raw == "" {
+		raw = "http://localhost:4318/v1/logs"
+		if c.Protocol == ProtocolGRPC {
+			raw = "http://localhost:4317"
+		}
+	}
+	var cr endpointCreds
+	u, err := url.Parse(raw)
+	if err != nil {
+		return endpointCreds{endpoint: "(unparsable endpoint)", shown: []string{raw}}
+	}
+	cr.shown = []string{raw, u.String(), u.Redacted()}
+	if u.User != nil {
+		// net/http's form in its errors (url.Error): the password as "***".
+		cr.shown = append(cr.shown, strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1))
+		cr.secrets = append(cr.secrets, u.User.String(), u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			cr.secrets = append(cr.secrets, pw)
+		}
+	}
+	if u.RawQuery != "" {
+		cr.secrets = append(cr.secrets, u.RawQuery)
+		for _, vs := range u.Query() {
+			cr.secrets = append(cr.secrets, vs...)
+		}
+	}
+	for _, v := range c.Headers {
+		cr.secrets = append(cr.secrets, v)
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	cr.endpoint = u.String()
+	return cr
+}
+
+// describe returns err as an *ExportError that names the endpoint, its text scrubbed of
+// credentials.
+func (cr endpointCreds) describe(err error) error {
+	if err == nil {
+		return nil
+	}
+	ee, ok := err.(*ExportError)
+	if !ok {
+		ee = &ExportError{Err: err}
+	}
+	ee.Endpoint = cr.endpoint
+	msg := ee.Err.Error()
+	clean := msg
+	for _, s := range cr.shown {
+		if s != "" {
+			clean = strings.ReplaceAll(clean, s, cr.endpoint)
+		}
+	}
+	for _, s := range cr.secrets {
+		if len(s) >= minSecret {
+			clean = strings.ReplaceAll(clean, s, "[REDACTED]")
+		}
+	}
+	if clean != msg {
+		ee.Err = &scrubbedError{msg: clean, err: ee.Err}
+	}
+	return ee
+}
+
+// scrubbedError is an error whose text had credentials removed; errors.Is and As still
+// reach the original.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
 
 // ForceFlush does nothing: OTLP holds no records.
 func (o *OTLP) ForceFlush(ctx context.Context) error { return o.exp.ForceFlush(ctx) }

@@ -95,6 +95,7 @@ func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
 	}
 	return &ExportError{
 		Err:        fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg))),
+		status:     resp.StatusCode,
 		Permanent:  !retryableStatus(resp.StatusCode),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
@@ -126,7 +127,7 @@ func (h *httpLogs) probe(ctx context.Context) error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("probe: %s", resp.Status)
+		return &ExportError{Err: fmt.Errorf("probe: %s", resp.Status), status: resp.StatusCode, Permanent: !retryableStatus(resp.StatusCode)}
 	}
 	return nil
 }

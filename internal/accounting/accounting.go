@@ -1,12 +1,13 @@
 // Package accounting counts what happens to records on resilog's data path, so that
 // emitted == exported + fallback + dropped can be checked, and says so on stderr
-// (rate-limited) whenever a record is dropped.
+// (rate-limited) whenever a record is dropped. It owns resilog's stderr report ([Report]):
+// every line resilog writes there (drops, export failures, the fallback's write errors,
+// the OpenTelemetry SDK's errors) goes through one writer that never blocks its caller.
 package accounting
 
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,9 +50,9 @@ func Reasons() []Reason {
 	return out
 }
 
-// Drops counts dropped records by reason and reports them on a writer (stderr by default)
-// at most once per interval. Counting is lock-free; the report is written on a timer's
-// goroutine, never on the caller's, so a blocked stderr cannot stall a log call. The zero
+// Drops counts dropped records by reason and reports them (on stderr by default) at most
+// once per interval. Counting is lock-free; the report goes through a [Report], so a
+// blocked stderr never stalls a log call nor starts more than one goroutine. The zero
 // value is ready to use.
 type Drops struct {
 	counts [numReasons]atomic.Uint64
@@ -59,16 +60,36 @@ type Drops struct {
 	pending    atomic.Bool  // a report is scheduled
 	lastReport atomic.Int64 // unix nanos of the last line written
 
-	reportMu sync.Mutex // serialises writers
+	mu       sync.Mutex // guards reported; never held across I/O
 	reported [numReasons]uint64
-	out      io.Writer
+	report   *Report
 	interval time.Duration
 }
 
-// SetReport sets where and how often drops are reported; w nil means os.Stderr and
-// interval 0 means 10s. Call before use.
+// SetReport sets where and how often drops are reported; w nil means the process's
+// stderr report ([Stderr]) and interval 0 means 10s. Call before use.
 func (d *Drops) SetReport(w io.Writer, interval time.Duration) {
-	d.out, d.interval = w, interval
+	d.report, d.interval = nil, interval
+	if w != nil {
+		d.report = NewReport(w)
+	}
+}
+
+// Report returns the report drops are written to, for the other lines of the component
+// that counts them (export failures), so that there is one writer.
+func (d *Drops) Report() *Report {
+	if d.report == nil {
+		return Stderr()
+	}
+	return d.report
+}
+
+// Interval returns how often at most a line is reported.
+func (d *Drops) Interval() time.Duration {
+	if d.interval <= 0 {
+		return 10 * time.Second
+	}
+	return d.interval
 }
 
 // Add counts n records dropped for r.
@@ -78,11 +99,7 @@ func (d *Drops) Add(r Reason, n int) {
 	}
 	d.counts[r].Add(uint64(n))
 	if d.pending.CompareAndSwap(false, true) {
-		interval := d.interval
-		if interval <= 0 {
-			interval = 10 * time.Second
-		}
-		wait := max(0, interval-time.Since(time.Unix(0, d.lastReport.Load())))
+		wait := max(0, d.Interval()-time.Since(time.Unix(0, d.lastReport.Load())))
 		time.AfterFunc(wait, func() {
 			d.pending.Store(false) // drops from now on schedule the next line
 			d.Flush()
@@ -113,10 +130,10 @@ func (d *Drops) Snapshot() map[string]uint64 {
 	return m
 }
 
-// Flush writes a line for the drops not reported yet, now, on the caller's goroutine.
+// Flush queues a line for the drops not reported yet on the report; it never waits for
+// the write.
 func (d *Drops) Flush() {
-	d.reportMu.Lock()
-	defer d.reportMu.Unlock()
+	d.mu.Lock()
 	var parts []string
 	for i := range d.counts {
 		n := d.counts[i].Load()
@@ -125,27 +142,18 @@ func (d *Drops) Flush() {
 			d.reported[i] = n
 		}
 	}
-	if len(parts) == 0 {
-		return
+	if len(parts) > 0 {
+		d.lastReport.Store(time.Now().UnixNano())
+		// Under d.mu, so that lines keep their order; Print never waits.
+		d.Report().Print("resilog: records dropped: " + strings.Join(parts, " "))
 	}
-	d.lastReport.Store(time.Now().UnixNano())
-	w := d.out
-	if w == nil {
-		w = os.Stderr
-	}
-	fmt.Fprintf(w, "resilog: records dropped: %s\n", strings.Join(parts, " "))
+	d.mu.Unlock()
 }
 
-// FlushWithin is Flush that gives up waiting after timeout (the line is still written
-// when the writer unblocks): for Shutdown, which must keep its deadline even with stderr
-// blocked.
+// FlushWithin is Flush that then waits up to timeout for the line to be written: for
+// Shutdown, which must keep its deadline even with stderr blocked. It starts no
+// goroutine; a line still blocked at the timeout is written when the writer unblocks.
 func (d *Drops) FlushWithin(timeout time.Duration) {
-	done := make(chan struct{})
-	go func() { d.Flush(); close(done) }()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-	}
+	d.Flush()
+	d.Report().Wait(timeout)
 }

@@ -46,13 +46,13 @@ func TestDropsAreCountedAndReportedRateLimited(t *testing.T) {
 	if d.Count(QueueFull) != 4 || d.Total() != 6 {
 		t.Fatalf("counts %v", d.Snapshot())
 	}
-	d.Flush()
+	d.FlushWithin(5 * time.Second)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 || lines[0] != "resilog: records dropped: queue_full=3 (+3)" ||
 		!strings.Contains(lines[1], "queue_full=4 (+1)") || !strings.Contains(lines[1], "fallback_full=2 (+2)") {
 		t.Fatalf("report:\n%s", out.String())
 	}
-	d.Flush()
+	d.FlushWithin(5 * time.Second)
 	if n := len(strings.Split(strings.TrimSpace(out.String()), "\n")); n != 2 {
 		t.Fatal("Flush with nothing new wrote a line")
 	}
