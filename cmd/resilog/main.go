@@ -3,7 +3,7 @@
 //	resilog redact < app.log > app.redacted.log
 //
 // redact reads lines on standard input and writes them redacted to standard output, with
-// the same engine as the library's processor.Redact. A line that is a JSON object is
+// the same engine as the library (package redact). A line that is a JSON object is
 // redacted structurally (keys and values, recursively) and written back as compact JSON;
 // any other line is redacted as free text. It exits 0 on success and non-zero, with a
 // message on standard error, when the input cannot be read.
@@ -19,7 +19,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 func main() {
@@ -42,27 +42,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "redact":
-		return redact(args[1:], stdin, stdout, stderr)
+		return redactCmd(args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "resilog: unknown command %q\n%s", args[0], usage)
 	return 2
 }
 
-var groupNames = map[string]processor.Group{
-	"credentials": processor.GroupCredentials,
-	"payment":     processor.GroupPayment,
-	"government":  processor.GroupGovernmentID,
-	"contact":     processor.GroupContact,
+var groupNames = map[string]redact.Group{
+	"credentials": redact.GroupCredentials,
+	"payment":     redact.GroupPayment,
+	"government":  redact.GroupGovernmentID,
+	"contact":     redact.GroupContact,
 }
 
-func redact(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func redactCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("redact", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	off := fs.String("off", "", "comma-separated rule groups to switch off: credentials, payment, government, contact")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var cfg processor.RedactConfig
+	var cfg redact.Config
 	for _, name := range strings.Split(*off, ",") {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
@@ -74,7 +74,7 @@ func redact(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		cfg.Off = append(cfg.Off, g)
 	}
-	r, err := processor.NewRedact(cfg)
+	r, err := redact.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "resilog redact:", err)
 		return 2

@@ -17,7 +17,7 @@ func corpus(t *testing.T, name string) []sample {
 	t.Helper()
 	path := filepath.Join("..", "..", "..", "shared", "corpus", name)
 	if _, err := os.Stat(path); err != nil {
-		path = filepath.Join("..", "..", "processor", "testdata", name)
+		path = filepath.Join("..", "..", "redact", "testdata", name)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -1,4 +1,4 @@
-package processor
+package redact
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // a member whose key is secret has its value masked whatever its type, every other
 // string is scanned as text, recursively through objects and arrays. The result is
 // compact JSON with the members in their original order.
-func (r *Redact) JSON(in []byte) ([]byte, error) {
+func (r *Redactor) JSON(in []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(in))
 	dec.UseNumber()
 	out, err := r.jsonValue(dec, nil, 0)
@@ -25,7 +25,7 @@ func (r *Redact) JSON(in []byte) ([]byte, error) {
 	return out, nil
 }
 
-func (r *Redact) jsonValue(dec *json.Decoder, out []byte, depth int) ([]byte, error) {
+func (r *Redactor) jsonValue(dec *json.Decoder, out []byte, depth int) ([]byte, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
@@ -90,10 +90,8 @@ func (r *Redact) jsonValue(dec *json.Decoder, out []byte, depth int) ([]byte, er
 		return appendJSONString(out, r.String(t)), nil
 	case json.Number:
 		s := t.String()
-		if r.on[GroupPayment] && len(s) >= 13 {
-			if spans := findCards(s, nil); len(spans) > 0 {
-				return appendJSONString(out, r.maskSecret(KindCard, r.maskFor(KindCard), s)), nil
-			}
+		if masked, ok := r.number([]byte(s)); ok {
+			return appendJSONString(out, masked), nil
 		}
 		return append(out, s...), nil
 	case bool:

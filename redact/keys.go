@@ -1,40 +1,12 @@
-package processor
+package redact
 
 import "strings"
 
 // Key rules. A key is normalised before it is compared: letters lower-cased and the
 // separators '-', '_', '.', ' ' removed, so "X-API-Key", "x_api_key", "xApiKey" and
 // "x.api.key" are all "xapikey". A key is secret when its normalised form is in
-// secretKeys, or ends with one of secretSuffixes, and is not in allowKeys.
-
-// secretKeys are the normalised keys whose values are always secret.
-var secretKeys = map[string]Kind{
-	"password": KindSecret, "passwd": KindSecret, "pwd": KindSecret, "pass": KindSecret, "passphrase": KindSecret,
-	"secret": KindSecret, "clientsecret": KindSecret, "appsecret": KindSecret,
-	"token": KindSecret, "accesstoken": KindSecret, "refreshtoken": KindSecret, "idtoken": KindSecret,
-	"authtoken": KindSecret, "bearertoken": KindSecret, "csrftoken": KindSecret, "xsrftoken": KindSecret,
-	"apikey": KindSecret, "xapikey": KindSecret, "apisecret": KindSecret, "accesskey": KindSecret,
-	"secretkey": KindSecret, "secretaccesskey": KindSecret, "awssecretaccesskey": KindSecret, "accountkey": KindSecret,
-	"authorization": KindAuthHeader, "proxyauthorization": KindAuthHeader, "xauthtoken": KindSecret,
-	"cookie": KindCookie, "setcookie": KindCookie,
-	"session": KindSecret, "sessionid": KindSecret, "sessid": KindSecret, "sid": KindSecret, "phpsessid": KindSecret, "jsessionid": KindSecret,
-	"privatekey": KindPrivateKey, "sshkey": KindPrivateKey, "signingkey": KindSecret, "encryptionkey": KindSecret,
-	"credentials": KindSecret, "credential": KindSecret, "connectionstring": KindSecret, "dsn": KindSecret,
-	"cardnumber": KindCard, "ccnumber": KindCard, "creditcard": KindCard, "creditcardnumber": KindCard, "pan": KindCard, "cardno": KindCard,
-	"cvv": KindCVV, "cvc": KindCVV, "cvv2": KindCVV, "cvc2": KindCVV, "securitycode": KindCVV, "cardsecuritycode": KindCVV,
-	"ssn": KindSSN, "socialsecuritynumber": KindSSN, "nino": KindNINO, "nationalinsurancenumber": KindNINO,
-	"iban": KindIBAN, "otp": KindSecret, "pin": KindSecret, "mfacode": KindSecret, "totp": KindSecret,
-}
-
-// secretSuffixes catch compound keys: db_password, github_token, stripe_secret_key.
-var secretSuffixes = []struct {
-	suffix string
-	kind   Kind
-}{
-	{"password", KindSecret}, {"passwd", KindSecret}, {"secret", KindSecret}, {"secretkey", KindSecret},
-	{"token", KindSecret}, {"apikey", KindSecret}, {"privatekey", KindPrivateKey}, {"sessionid", KindSecret},
-	{"accesskey", KindSecret}, {"cardnumber", KindCard}, {"credentials", KindSecret},
-}
+// the Keys of a rule, or ends with one of the KeySuffixes of a rule, and is not in
+// allowKeys.
 
 // allowKeys look like secrets but are not: counts of tokens, IDs for correlation, the
 // last four digits of a card.
@@ -71,7 +43,7 @@ const maxCachedKeys = 4096
 // keyKind returns the kind of secret a key names, or KindNone. Services log the same few
 // hundred keys over and over, so results are cached in a copy-on-write map that readers
 // consult without a lock.
-func (r *Redact) keyKind(k string) Kind {
+func (r *Redactor) keyKind(k string) Kind {
 	if m := r.keyCache.Load(); m != nil {
 		if kind, ok := (*m)[k]; ok {
 			return kind
@@ -103,7 +75,7 @@ func lenOf(m *map[string]Kind) int {
 
 // classifyKey is keyKind without the cache. extra and allow are the user's additions,
 // already normalised.
-func (r *Redact) classifyKey(k string) Kind {
+func (r *Redactor) classifyKey(k string) Kind {
 	if k == "" {
 		return KindNone
 	}
@@ -127,7 +99,7 @@ func (r *Redact) classifyKey(k string) Kind {
 }
 
 // pathKind matches the user's dotted keys ("user.address.street") against a full path.
-func (r *Redact) pathKind(path string) Kind {
+func (r *Redactor) pathKind(path string) Kind {
 	if len(r.extraPaths) == 0 {
 		return KindNone
 	}

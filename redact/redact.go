@@ -1,0 +1,392 @@
+package redact
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// Pattern is a user rule: every match of Regexp is masked as Kind.
+type Pattern struct {
+	Kind   Kind
+	Regexp *regexp.Regexp
+}
+
+// Config configures [New]. The zero value is the documented default: every
+// rule group on, built-in keys, cards masked to their last four digits, everything else
+// to a placeholder.
+type Config struct {
+	// Off switches rule groups off.
+	Off []Group
+	// Keys adds secret keys, normalised like the built-in ones (case, '-', '_', '.'
+	// folded). A key with a dot ("user.address") is a path: it matches that nested
+	// attribute. The Kind ("" means KindSecret) picks the mask.
+	Keys map[string]Kind
+	// Allow lists keys that are never treated as secret by name (their values are still
+	// scanned).
+	Allow []string
+	// Patterns adds value rules.
+	Patterns []Pattern
+	// Masks overrides the mask per kind.
+	Masks map[Kind]Mask
+	// HMACKey is the key of MaskHMAC pseudonyms.
+	HMACKey []byte
+	// MaxDepth bounds how deep nested maps and slices are walked (32); deeper values are
+	// replaced with [REDACTED:too_deep].
+	MaxDepth int
+	// MaxString bounds the strings inspected (1 MiB); longer ones are replaced with
+	// [REDACTED:too_large] rather than let through unread.
+	MaxString int
+}
+
+// Redactor removes secrets and personal data from text, attribute values and JSON.
+//
+// It walks values recursively through maps and slices (depth and size bounded). A value
+// under a secret key (password, token, api_key, authorization, cookie, card_number,
+// ssn…) is masked whole. Every other string is scanned with the detectors of the rule
+// table ([Rules]): provider credentials, JWTs, PEM private keys, Bearer/Basic
+// credentials, cookie values, URL passwords, secret key=value pairs in free text, card
+// numbers, IBANs, national identity numbers, e-mail addresses and phone numbers.
+// Redaction is idempotent: our own placeholders pass unchanged.
+//
+// A value without anything to redact is returned as it is and costs no allocation. A
+// Redactor is safe for concurrent use.
+type Redactor struct {
+	on         [numGroups]bool
+	detectors  []*Rule         // the enabled rules with a Detect
+	numbers    []*Rule         // the enabled rules with NumberDigits
+	minNumber  float64         // 10^(min NumberDigits - 1): smaller numbers are not checked
+	tokens     bool            // a token rule is enabled
+	extraKeys  map[string]Kind // normalised
+	extraPaths map[string]Kind // lower-cased dotted paths
+	allow      map[string]bool // normalised
+	patterns   []Pattern
+	masks      map[Kind]Mask
+	hmacKey    []byte
+	maxDepth   int
+	maxString  int
+
+	keyCache atomic.Pointer[map[string]Kind]
+	cacheMu  sync.Mutex
+}
+
+// ErrInvalidConfig is wrapped by New's errors.
+var ErrInvalidConfig = errors.New("invalid redaction configuration")
+
+// New returns a Redactor configured by c.
+func New(c Config) (*Redactor, error) {
+	r := &Redactor{
+		extraKeys:  map[string]Kind{},
+		extraPaths: map[string]Kind{},
+		allow:      map[string]bool{},
+		masks:      map[Kind]Mask{},
+		hmacKey:    c.HMACKey,
+		maxDepth:   c.MaxDepth,
+		maxString:  c.MaxString,
+	}
+	for g := range r.on {
+		r.on[g] = true
+	}
+	for _, g := range c.Off {
+		if g < 0 || g >= numGroups {
+			return nil, fmt.Errorf("%w: unknown rule group %d", ErrInvalidConfig, g)
+		}
+		r.on[g] = false
+	}
+	for k, kind := range c.Keys {
+		if kind == KindNone {
+			kind = KindSecret
+		}
+		if strings.Contains(k, ".") {
+			r.extraPaths[strings.ToLower(k)] = kind
+		} else {
+			r.extraKeys[string(normalizeKey(nil, k))] = kind
+		}
+	}
+	for _, k := range c.Allow {
+		r.allow[string(normalizeKey(nil, k))] = true
+	}
+	for _, p := range c.Patterns {
+		if p.Regexp == nil || p.Kind == KindNone {
+			return nil, fmt.Errorf("%w: a pattern needs a Kind and a Regexp", ErrInvalidConfig)
+		}
+	}
+	r.patterns = c.Patterns
+	for k, m := range c.Masks {
+		if m < MaskPlaceholder || m > MaskDrop {
+			return nil, fmt.Errorf("%w: unknown mask %d for %s", ErrInvalidConfig, m, k)
+		}
+		if m == MaskHMAC && len(c.HMACKey) == 0 {
+			return nil, fmt.Errorf("%w: MaskHMAC for %s needs an HMACKey", ErrInvalidConfig, k)
+		}
+		r.masks[k] = m
+	}
+	for i := range rules {
+		rule := &rules[i]
+		if _, ok := r.masks[rule.Kind]; !ok && rule.Mask != MaskPlaceholder {
+			r.masks[rule.Kind] = rule.Mask
+		}
+		if !r.on[rule.Group] {
+			continue
+		}
+		if rule.Detect != nil {
+			r.detectors = append(r.detectors, rule)
+		}
+		if rule.NumberDigits > 0 && rule.Detect != nil {
+			r.numbers = append(r.numbers, rule)
+			if m := math.Pow10(rule.NumberDigits - 1); r.minNumber == 0 || m < r.minNumber {
+				r.minNumber = m
+			}
+		}
+		r.tokens = r.tokens || len(rule.Tokens) > 0
+	}
+	if r.maxDepth <= 0 {
+		r.maxDepth = 32
+	}
+	if r.maxString <= 0 {
+		r.maxString = 1 << 20
+	}
+	return r, nil
+}
+
+// enabled returns kind if its group is on.
+func (r *Redactor) enabled(kind Kind) Kind {
+	if !r.on[kind.Group()] {
+		return KindNone
+	}
+	return kind
+}
+
+// mayNeed is the cheap check KeyValue starts with: false means kv is certainly left as
+// it is.
+func (r *Redactor) mayNeed(kv attribute.KeyValue) bool {
+	if len(r.extraPaths) > 0 || len(r.patterns) > 0 || r.keyKind(string(kv.Key)) != KindNone {
+		return true
+	}
+	switch kv.Value.Type() {
+	case attribute.STRING:
+		s := kv.Value.AsString()
+		return len(s) > r.maxString || mayContain(s)
+	case attribute.INT64:
+		n := kv.Value.AsInt64()
+		return r.minNumber > 0 && (float64(n) >= r.minNumber || float64(n) <= -r.minNumber)
+	case attribute.BOOL, attribute.FLOAT64, attribute.EMPTY:
+		return false
+	}
+	return true
+}
+
+// String returns s with every secret found in it masked.
+func (r *Redactor) String(s string) string {
+	out, _ := r.text(s)
+	return out
+}
+
+// Value returns v redacted (key rules apply inside maps), and whether anything changed;
+// when nothing did, v itself is returned.
+func (r *Redactor) Value(v attribute.Value) (attribute.Value, bool) {
+	return r.value(v, "", 0)
+}
+
+// KeyValue returns kv redacted, whether to keep it (false when its mask drops it) and
+// whether anything changed; when nothing did, kv itself is returned.
+func (r *Redactor) KeyValue(kv attribute.KeyValue) (out attribute.KeyValue, keep, changed bool) {
+	if !r.mayNeed(kv) {
+		return kv, true, false
+	}
+	return r.kv(kv, "", 0)
+}
+
+func (r *Redactor) kv(kv attribute.KeyValue, parent string, depth int) (attribute.KeyValue, bool, bool) {
+	key := string(kv.Key)
+	kind := r.keyKind(key)
+	path := ""
+	if len(r.extraPaths) > 0 {
+		path = key
+		if parent != "" {
+			path = parent + "." + key
+		}
+		if kind == KindNone {
+			kind = r.pathKind(path)
+		}
+	}
+	if kind != KindNone {
+		if kv.Value.Type() == attribute.STRING && alreadyMasked(kv.Value.AsString()) {
+			return kv, true, false
+		}
+		mask := r.maskFor(kind)
+		if mask == MaskDrop {
+			return kv, false, true
+		}
+		return attribute.KeyValue{Key: kv.Key, Value: attribute.StringValue(r.maskSecret(kind, mask, valueText(kv.Value)))}, true, true
+	}
+	v, changed := r.value(kv.Value, path, depth)
+	if !changed {
+		return kv, true, false
+	}
+	return attribute.KeyValue{Key: kv.Key, Value: v}, true, true
+}
+
+// number checks a number, given by its decimal form, against the rules that look at
+// numbers, and returns it masked if one of them takes it whole.
+func (r *Redactor) number(dec []byte) (string, bool) {
+	d := string(dec)
+	if d != "" && (d[0] == '-' || d[0] == '+') {
+		d = d[1:]
+	}
+	for _, rule := range r.numbers {
+		if len(d) < rule.NumberDigits {
+			continue
+		}
+		for _, sp := range rule.Detect(d, nil) {
+			if sp.Start == 0 && sp.End == len(d) && (rule.Validate == nil || rule.Validate(d)) {
+				return r.maskSecret(rule.Kind, r.maskFor(rule.Kind), d), true
+			}
+		}
+	}
+	return "", false
+}
+
+// valueText is the text a masked value is derived from (last four digits, HMAC input).
+func valueText(v attribute.Value) string {
+	switch v.Type() {
+	case attribute.STRING:
+		return v.AsString()
+	case attribute.INT64:
+		return strconv.FormatInt(v.AsInt64(), 10)
+	}
+	return v.String()
+}
+
+func (r *Redactor) value(v attribute.Value, path string, depth int) (attribute.Value, bool) {
+	switch v.Type() {
+	case attribute.STRING:
+		s, changed := r.text(v.AsString())
+		if !changed {
+			return v, false
+		}
+		return attribute.StringValue(s), true
+	case attribute.INT64:
+		// A card number logged as an integer.
+		n := v.AsInt64()
+		if r.minNumber > 0 && (float64(n) >= r.minNumber || float64(n) <= -r.minNumber) {
+			var buf [24]byte
+			if masked, ok := r.number(strconv.AppendInt(buf[:0], n, 10)); ok {
+				return attribute.StringValue(masked), true
+			}
+		}
+		return v, false
+	case attribute.MAP:
+		if depth >= r.maxDepth {
+			return attribute.StringValue(placeholder(KindTooDeep)), true
+		}
+		kvs := v.AsMap()
+		changed := false
+		out := kvs[:0]
+		for _, kv := range kvs {
+			nkv, keep, c := r.kv(kv, path, depth+1)
+			changed = changed || c
+			if keep {
+				out = append(out, nkv)
+			}
+		}
+		if !changed {
+			return v, false
+		}
+		return attribute.MapValue(out...), true
+	case attribute.SLICE:
+		if depth >= r.maxDepth {
+			return attribute.StringValue(placeholder(KindTooDeep)), true
+		}
+		vs := v.AsSlice()
+		changed := false
+		for i, e := range vs {
+			if ne, c := r.value(e, path, depth+1); c {
+				vs[i], changed = ne, true
+			}
+		}
+		if !changed {
+			return v, false
+		}
+		return attribute.SliceValue(vs...), true
+	case attribute.STRINGSLICE:
+		ss := v.AsStringSlice()
+		changed := false
+		for i, s := range ss {
+			if ns, c := r.text(s); c {
+				ss[i], changed = ns, true
+			}
+		}
+		if !changed {
+			return v, false
+		}
+		return attribute.StringSliceValue(ss), true
+	}
+	return v, false
+}
+
+// text redacts free text.
+func (r *Redactor) text(s string) (string, bool) {
+	if len(s) > r.maxString {
+		return placeholder(KindTooLarge), true
+	}
+	if !mayContain(s) && len(r.patterns) == 0 {
+		return s, false // the body of a clean record ends here
+	}
+	var buf [8]Span
+	spans := r.findSpans(s, scanFlags(s), buf[:0])
+	if len(spans) == 0 {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(s[last:sp.Start])
+		b.WriteString(r.maskSecret(sp.Kind, r.maskFor(sp.Kind), s[sp.Start:sp.End]))
+		last = sp.End
+	}
+	b.WriteString(s[last:])
+	return b.String(), true
+}
+
+func (r *Redactor) maskFor(kind Kind) Mask {
+	if m, ok := r.masks[kind]; ok {
+		return m
+	}
+	return MaskPlaceholder
+}
+
+// maskSecret returns the replacement of secret under mask.
+func (r *Redactor) maskSecret(kind Kind, mask Mask, secret string) string {
+	switch mask {
+	case MaskLast4:
+		var digits [4]byte
+		n := 0
+		for i := len(secret) - 1; i >= 0 && n < 4; i-- {
+			if isDigit(secret[i]) {
+				n++
+				digits[4-n] = secret[i]
+			}
+		}
+		if n < 4 {
+			return placeholder(kind)
+		}
+		return "****" + string(digits[:])
+	case MaskHMAC:
+		h := hmac.New(sha256.New, r.hmacKey)
+		h.Write([]byte(secret))
+		return "[HMAC:" + string(kind) + ":" + hex.EncodeToString(h.Sum(nil))[:16] + "]"
+	}
+	return placeholder(kind)
+}
