@@ -5,108 +5,205 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 )
 
+// ErrNotJSON is wrapped by JSON's errors when its input is not one valid JSON value.
+var ErrNotJSON = errors.New("redact: not a JSON value")
+
 // JSON redacts one JSON value (a log line that is a JSON object, typically) structurally:
-// a member whose key is secret has its value masked whatever its type, every other
-// string is scanned as text, recursively through objects and arrays. The result is
-// compact JSON with the members in their original order.
+// a member whose key is secret has its value masked whatever its type, keys and every
+// other string are scanned as text, numbers are checked like numbers, recursively through
+// objects and arrays.
+//
+// Only what is redacted changes: the members' order, spacing and escapes elsewhere are
+// kept byte for byte, and an input with nothing to redact is returned as it is (the same
+// slice). A masked value is written as a JSON string.
 func (r *Redactor) JSON(in []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(in))
-	dec.UseNumber()
-	out, err := r.jsonValue(dec, nil, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("redact: trailing data after the JSON value")
-	}
-	return out, nil
+	out, _, err := r.jsonEdit(in)
+	return out, err
 }
 
-func (r *Redactor) jsonValue(dec *json.Decoder, out []byte, depth int) ([]byte, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+// jsonEdit is JSON, saying whether anything changed.
+func (r *Redactor) jsonEdit(in []byte) ([]byte, bool, error) {
+	if !json.Valid(in) {
+		return nil, false, ErrNotJSON
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if depth >= r.maxDepth {
-			return nil, fmt.Errorf("redact: JSON nested deeper than %d", r.maxDepth)
+	e := jsonEditor{r: r, in: in}
+	e.ws()
+	if err := e.value(0); err != nil {
+		return nil, false, err
+	}
+	if e.out == nil {
+		return in, false, nil
+	}
+	return append(e.out, in[e.last:]...), true, nil
+}
+
+// jsonEditor walks valid JSON, copying it to out only from the first edit on.
+type jsonEditor struct {
+	r     *Redactor
+	in    []byte
+	pos   int
+	out   []byte // nil until the first edit
+	last  int    // in[:last] is in out already
+	quiet int    // > 0 inside a value masked whole: walk it, change nothing
+}
+
+// edit replaces in[start:end] with repl.
+func (e *jsonEditor) edit(start, end int, repl []byte) {
+	if e.out == nil {
+		e.out = make([]byte, 0, len(e.in)+16)
+	}
+	e.out = append(e.out, e.in[e.last:start]...)
+	e.out = append(e.out, repl...)
+	e.last = end
+}
+
+func (e *jsonEditor) ws() {
+	for e.pos < len(e.in) {
+		switch e.in[e.pos] {
+		case ' ', '\t', '\n', '\r':
+			e.pos++
+		default:
+			return
 		}
-		if t == '[' {
-			out = append(out, '[')
-			for i := 0; dec.More(); i++ {
-				if i > 0 {
-					out = append(out, ',')
-				}
-				if out, err = r.jsonValue(dec, out, depth+1); err != nil {
-					return nil, err
-				}
+	}
+}
+
+// value walks the value at e.pos (the input is valid JSON: only depth is checked).
+func (e *jsonEditor) value(depth int) error {
+	switch c := e.in[e.pos]; {
+	case c == '{' || c == '[':
+		if depth >= e.r.maxDepth {
+			return fmt.Errorf("%w: nested deeper than %d", ErrNotJSON, e.r.maxDepth)
+		}
+		if c == '[' {
+			return e.array(depth)
+		}
+		return e.object(depth)
+	case c == '"':
+		start := e.pos
+		s := e.str()
+		if e.quiet == 0 {
+			if red, changed := e.r.text(s); changed {
+				e.edit(start, e.pos, appendJSONString(nil, red))
 			}
-			_, _ = dec.Token() // ]
-			return append(out, ']'), nil
 		}
-		out = append(out, '{')
-		for i := 0; dec.More(); i++ {
-			kt, err := dec.Token()
+	case c == '-' || isDigit(c):
+		start := e.pos
+		for e.pos < len(e.in) && strings.IndexByte("+-.eE0123456789", e.in[e.pos]) >= 0 {
+			e.pos++
+		}
+		if e.quiet == 0 && e.r.minNumber > 0 {
+			if masked, ok := e.r.number(e.in[start:e.pos]); ok {
+				e.edit(start, e.pos, appendJSONString(nil, masked))
+			}
+		}
+	default: // true, false, null
+		for e.pos < len(e.in) && e.in[e.pos] >= 'a' && e.in[e.pos] <= 'z' {
+			e.pos++
+		}
+	}
+	return nil
+}
+
+func (e *jsonEditor) array(depth int) error {
+	e.pos++ // [
+	for {
+		e.ws()
+		if e.in[e.pos] == ']' {
+			e.pos++
+			return nil
+		}
+		if err := e.value(depth + 1); err != nil {
+			return err
+		}
+		e.ws()
+		if e.in[e.pos] == ',' {
+			e.pos++
+		}
+	}
+}
+
+func (e *jsonEditor) object(depth int) error {
+	e.pos++ // {
+	for {
+		e.ws()
+		if e.in[e.pos] == '}' {
+			e.pos++
+			return nil
+		}
+		if e.in[e.pos] == ',' {
+			e.pos++
+			continue
+		}
+		kStart := e.pos
+		key := e.str()
+		var info keyInfo
+		if e.quiet == 0 {
+			info = e.r.keyOf(key)
+			if info.masked != "" {
+				e.edit(kStart, e.pos, appendJSONString(nil, info.masked))
+			}
+		}
+		e.ws()
+		e.pos++ // :
+		e.ws()
+		if info.kind == KindNone {
+			if err := e.value(depth + 1); err != nil {
+				return err
+			}
+			continue
+		}
+		// A secret key: its value is masked whole, whatever its type.
+		vStart := e.pos
+		var text string
+		if e.in[e.pos] == '"' {
+			text = e.str()
+		} else {
+			e.quiet++
+			err := e.value(depth + 1)
+			e.quiet--
 			if err != nil {
-				return nil, err
+				return err
 			}
-			key, _ := kt.(string)
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = appendJSONString(out, r.String(key))
-			out = append(out, ':')
-			if kind := r.keyKind(key); kind != KindNone {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return nil, err
-				}
-				var text string
-				if json.Unmarshal(raw, &text) != nil {
-					text = string(raw) // a number, an object…: masked all the same
-				}
-				if alreadyMasked(text) {
-					out = appendJSONString(out, text)
-					continue
-				}
-				mask := r.maskFor(kind)
-				if mask == MaskDrop {
-					mask = MaskPlaceholder // the key stays, so the line stays valid
-				}
-				out = appendJSONString(out, r.maskSecret(kind, mask, text))
-				continue
-			}
-			if out, err = r.jsonValue(dec, out, depth+1); err != nil {
-				return nil, err
-			}
+			text = string(e.in[vStart:e.pos])
 		}
-		_, _ = dec.Token() // }
-		return append(out, '}'), nil
-	case string:
-		return appendJSONString(out, r.String(t)), nil
-	case json.Number:
-		s := t.String()
-		if masked, ok := r.number([]byte(s)); ok {
-			return appendJSONString(out, masked), nil
+		if alreadyMasked(text) {
+			continue
 		}
-		return append(out, s...), nil
-	case bool:
-		if t {
-			return append(out, "true"...), nil
+		mask := e.r.maskFor(info.kind)
+		if mask == MaskDrop {
+			mask = MaskPlaceholder // the key stays, so the line stays valid
 		}
-		return append(out, "false"...), nil
-	case nil:
-		return append(out, "null"...), nil
+		e.edit(vStart, e.pos, appendJSONString(nil, e.r.maskSecret(info.kind, mask, text)))
 	}
-	return nil, fmt.Errorf("redact: unexpected JSON token %v", tok)
 }
 
-// appendJSONString appends s quoted, without encoding/json's HTML escaping, so that
-// lines with nothing to redact come out as they went in.
+// str reads the string at e.pos and returns it decoded.
+func (e *jsonEditor) str() string {
+	start := e.pos
+	e.pos++ // "
+	escaped := false
+	for e.in[e.pos] != '"' {
+		if e.in[e.pos] == '\\' {
+			escaped = true
+			e.pos++
+		}
+		e.pos++
+	}
+	e.pos++
+	raw := e.in[start:e.pos]
+	if !escaped {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s) // valid: json.Valid said so
+	return s
+}
+
+// appendJSONString appends s quoted, without encoding/json's HTML escaping.
 func appendJSONString(out []byte, s string) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

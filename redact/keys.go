@@ -40,33 +40,47 @@ func normalizeKey(dst []byte, k string) []byte {
 // maxCachedKeys bounds the key cache; keys beyond it are classified on every call.
 const maxCachedKeys = 4096
 
-// keyKind returns the kind of secret a key names, or KindNone. Services log the same few
-// hundred keys over and over, so results are cached in a copy-on-write map that readers
-// consult without a lock.
-func (r *Redactor) keyKind(k string) Kind {
+// keyInfo is what the engine knows about a key.
+type keyInfo struct {
+	kind Kind // the kind of secret its value is, or KindNone
+	// masked is the key itself with the secrets it holds masked (a token logged as a
+	// key, a group named after an e-mail address); "" when it holds none.
+	masked string
+}
+
+// keyKind returns the kind of secret a key names, or KindNone.
+func (r *Redactor) keyKind(k string) Kind { return r.keyOf(k).kind }
+
+// keyOf classifies a key and scans it. Services log the same few hundred keys over and
+// over, so results are cached in a copy-on-write map that readers consult without a
+// lock.
+func (r *Redactor) keyOf(k string) keyInfo {
 	if m := r.keyCache.Load(); m != nil {
-		if kind, ok := (*m)[k]; ok {
-			return kind
+		if info, ok := (*m)[k]; ok {
+			return info
 		}
 	}
-	kind := r.classifyKey(k)
+	info := keyInfo{kind: r.classifyKey(k)}
+	if masked, changed := r.text(k); changed {
+		info.masked = masked
+	}
 	r.cacheMu.Lock()
 	defer r.cacheMu.Unlock()
 	old := r.keyCache.Load()
 	if old == nil || len(*old) < maxCachedKeys {
-		m := make(map[string]Kind, 1+lenOf(old))
+		m := make(map[string]keyInfo, 1+lenOf(old))
 		if old != nil {
 			for key, v := range *old {
 				m[key] = v
 			}
 		}
-		m[strings.Clone(k)] = kind
+		m[strings.Clone(k)] = info
 		r.keyCache.Store(&m)
 	}
-	return kind
+	return info
 }
 
-func lenOf(m *map[string]Kind) int {
+func lenOf(m *map[string]keyInfo) int {
 	if m == nil {
 		return 0
 	}

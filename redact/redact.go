@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -76,7 +78,7 @@ type Redactor struct {
 	maxDepth   int
 	maxString  int
 
-	keyCache atomic.Pointer[map[string]Kind]
+	keyCache atomic.Pointer[map[string]keyInfo]
 	cacheMu  sync.Mutex
 }
 
@@ -170,7 +172,10 @@ func (r *Redactor) enabled(kind Kind) Kind {
 // mayNeed is the cheap check KeyValue starts with: false means kv is certainly left as
 // it is.
 func (r *Redactor) mayNeed(kv attribute.KeyValue) bool {
-	if len(r.extraPaths) > 0 || len(r.patterns) > 0 || r.keyKind(string(kv.Key)) != KindNone {
+	if len(r.extraPaths) > 0 || len(r.patterns) > 0 {
+		return true
+	}
+	if k := r.keyOf(string(kv.Key)); k.kind != KindNone || k.masked != "" {
 		return true
 	}
 	switch kv.Value.Type() {
@@ -178,9 +183,10 @@ func (r *Redactor) mayNeed(kv attribute.KeyValue) bool {
 		s := kv.Value.AsString()
 		return len(s) > r.maxString || mayContain(s)
 	case attribute.INT64:
-		n := kv.Value.AsInt64()
-		return r.minNumber > 0 && (float64(n) >= r.minNumber || float64(n) <= -r.minNumber)
-	case attribute.BOOL, attribute.FLOAT64, attribute.EMPTY:
+		return r.checksNumber(float64(kv.Value.AsInt64()))
+	case attribute.FLOAT64:
+		return r.checksNumber(kv.Value.AsFloat64())
+	case attribute.BOOL, attribute.EMPTY:
 		return false
 	}
 	return true
@@ -209,7 +215,12 @@ func (r *Redactor) KeyValue(kv attribute.KeyValue) (out attribute.KeyValue, keep
 
 func (r *Redactor) kv(kv attribute.KeyValue, parent string, depth int) (attribute.KeyValue, bool, bool) {
 	key := string(kv.Key)
-	kind := r.keyKind(key)
+	info := r.keyOf(key)
+	kind := info.kind
+	outKey, keyChanged := kv.Key, info.masked != ""
+	if keyChanged {
+		outKey = attribute.Key(info.masked)
+	}
 	path := ""
 	if len(r.extraPaths) > 0 {
 		path = key
@@ -222,19 +233,77 @@ func (r *Redactor) kv(kv attribute.KeyValue, parent string, depth int) (attribut
 	}
 	if kind != KindNone {
 		if kv.Value.Type() == attribute.STRING && alreadyMasked(kv.Value.AsString()) {
-			return kv, true, false
+			return attribute.KeyValue{Key: outKey, Value: kv.Value}, true, keyChanged
 		}
 		mask := r.maskFor(kind)
 		if mask == MaskDrop {
 			return kv, false, true
 		}
-		return attribute.KeyValue{Key: kv.Key, Value: attribute.StringValue(r.maskSecret(kind, mask, valueText(kv.Value)))}, true, true
+		return attribute.KeyValue{Key: outKey, Value: attribute.StringValue(r.maskSecret(kind, mask, valueText(kv.Value)))}, true, true
 	}
 	v, changed := r.value(kv.Value, path, depth)
-	if !changed {
+	if !changed && !keyChanged {
 		return kv, true, false
 	}
-	return attribute.KeyValue{Key: kv.Key, Value: v}, true, true
+	return attribute.KeyValue{Key: outKey, Value: v}, true, true
+}
+
+// checksNumber reports whether a number is large enough for a rule to check it.
+func (r *Redactor) checksNumber(f float64) bool {
+	return r.minNumber > 0 && (f >= r.minNumber || f <= -r.minNumber)
+}
+
+func (r *Redactor) int64(n int64) (string, bool) {
+	if !r.checksNumber(float64(n)) {
+		return "", false
+	}
+	var buf [24]byte
+	return r.number(strconv.AppendInt(buf[:0], n, 10))
+}
+
+func (r *Redactor) float64(f float64) (string, bool) {
+	if !r.checksNumber(f) || f != math.Trunc(f) || math.Abs(f) >= 1e21 {
+		return "", false
+	}
+	var buf [32]byte
+	return r.number(strconv.AppendFloat(buf[:0], f, 'f', -1, 64))
+}
+
+// numberSlice rebuilds a slice of n numbers whose element first (and maybe others after
+// it) is a secret: the secrets become masked strings, the other numbers stay numbers.
+func (r *Redactor) numberSlice(n, first int, plain func(int) attribute.Value, masked func(int) (string, bool)) attribute.Value {
+	out := make([]attribute.Value, n)
+	for j := range out {
+		out[j] = plain(j)
+		if j >= first {
+			if m, ok := masked(j); ok {
+				out[j] = attribute.StringValue(m)
+			}
+		}
+	}
+	return attribute.SliceValue(out...)
+}
+
+// bytes redacts a []byte value: valid UTF-8 is text, or JSON when it is a JSON object or
+// array (a json.RawMessage); anything else is binary and passes as it is.
+func (r *Redactor) bytes(v attribute.Value) (attribute.Value, bool) {
+	b := v.AsByteSlice()
+	if !utf8.Valid(b) {
+		return v, false
+	}
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && len(b) <= r.maxString {
+		if out, changed, err := r.jsonEdit(b); err == nil {
+			if !changed {
+				return v, false
+			}
+			return attribute.ByteSliceValue(out), true
+		}
+	}
+	s, changed := r.text(string(b))
+	if !changed {
+		return v, false
+	}
+	return attribute.ByteSliceValue([]byte(s)), true
 }
 
 // number checks a number, given by its decimal form, against the rules that look at
@@ -243,6 +312,13 @@ func (r *Redactor) number(dec []byte) (string, bool) {
 	d := string(dec)
 	if d != "" && (d[0] == '-' || d[0] == '+') {
 		d = d[1:]
+	}
+	if !allDigits(d) { // 4.111111111111111e+15, as JSON may write it
+		f, err := strconv.ParseFloat(d, 64)
+		if err != nil || f != math.Trunc(f) || f >= 1e21 {
+			return "", false
+		}
+		d = strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	for _, rule := range r.numbers {
 		if len(d) < rule.NumberDigits {
@@ -264,6 +340,10 @@ func valueText(v attribute.Value) string {
 		return v.AsString()
 	case attribute.INT64:
 		return strconv.FormatInt(v.AsInt64(), 10)
+	case attribute.FLOAT64:
+		if f := v.AsFloat64(); f == math.Trunc(f) && math.Abs(f) < 1e21 {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
 	}
 	return v.String()
 }
@@ -278,14 +358,34 @@ func (r *Redactor) value(v attribute.Value, path string, depth int) (attribute.V
 		return attribute.StringValue(s), true
 	case attribute.INT64:
 		// A card number logged as an integer.
-		n := v.AsInt64()
-		if r.minNumber > 0 && (float64(n) >= r.minNumber || float64(n) <= -r.minNumber) {
-			var buf [24]byte
-			if masked, ok := r.number(strconv.AppendInt(buf[:0], n, 10)); ok {
-				return attribute.StringValue(masked), true
+		if masked, ok := r.int64(v.AsInt64()); ok {
+			return attribute.StringValue(masked), true
+		}
+		return v, false
+	case attribute.FLOAT64:
+		// A card number that went through a float64 (a json.Unmarshal map).
+		if masked, ok := r.float64(v.AsFloat64()); ok {
+			return attribute.StringValue(masked), true
+		}
+		return v, false
+	case attribute.INT64SLICE:
+		ns := v.AsInt64Slice()
+		for i, n := range ns {
+			if _, ok := r.int64(n); ok {
+				return r.numberSlice(len(ns), i, func(j int) attribute.Value { return attribute.Int64Value(ns[j]) }, func(j int) (string, bool) { return r.int64(ns[j]) }), true
 			}
 		}
 		return v, false
+	case attribute.FLOAT64SLICE:
+		fs := v.AsFloat64Slice()
+		for i, f := range fs {
+			if _, ok := r.float64(f); ok {
+				return r.numberSlice(len(fs), i, func(j int) attribute.Value { return attribute.Float64Value(fs[j]) }, func(j int) (string, bool) { return r.float64(fs[j]) }), true
+			}
+		}
+		return v, false
+	case attribute.BYTESLICE:
+		return r.bytes(v)
 	case attribute.MAP:
 		if depth >= r.maxDepth {
 			return attribute.StringValue(placeholder(KindTooDeep)), true

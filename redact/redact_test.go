@@ -2,9 +2,11 @@ package redact
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -319,4 +321,131 @@ func loadLines(t *testing.T, name string) []string {
 		out = append(out, s.line)
 	}
 	return out
+}
+
+// TestTrustsOnlyExactMasks: a value that merely starts like a mask is not trusted as one
+// (issue 12, item 8); our own masks still pass, so redaction stays idempotent.
+func TestTrustsOnlyExactMasks(t *testing.T) {
+	r := newTestRedact(t, Config{})
+	for _, c := range []struct{ in, secret string }{
+		{"password=****hunter2", "hunter2"},
+		{"password=[REDACTED]hunter2", "hunter2"},
+		{"password=[REDACTED:secret]hunter2", "hunter2"},
+		{"password: [HMAC:secret:zz]hunter2", "hunter2"},
+		{`{"password":"****hunter2"}`, "hunter2"},
+		{"Cookie: session=****9f8e7d6c5b4a", "9f8e7d6c5b4a"},
+	} {
+		if got := r.String(c.in); strings.Contains(got, c.secret) {
+			t.Errorf("text %q: got %q", c.in, got)
+		}
+	}
+	for _, v := range []string{"****hunter2", "[REDACTED]hunter2", "[REDACTED:secret] hunter2", "[HMAC:x:0123456789abcdef]hunter2", "****12345"} {
+		rec := redactRecord(t, r, "m", attribute.String("password", v))
+		if got := everything(rec); got != "m password=[REDACTED:secret]" {
+			t.Errorf("password=%q: got %q", v, got)
+		}
+		out, err := r.JSON([]byte(`{"password":` + strconv.Quote(v) + `}`))
+		if err != nil || string(out) != `{"password":"[REDACTED:secret]"}` {
+			t.Errorf("JSON password %q: got %s, %v", v, out, err)
+		}
+	}
+	for _, v := range []string{"[REDACTED]", "[REDACTED:secret]", "[HMAC:email:0123456789abcdef]", "****4242", "********", "xxxx"} {
+		rec := redactRecord(t, r, "m", attribute.String("password", v))
+		if got := everything(rec); got != "m password="+v {
+			t.Errorf("our own mask %q was masked again: %q", v, got)
+		}
+		if got := r.String("password=" + v + " next"); got != "password="+v+" next" {
+			t.Errorf("our own mask %q was masked again in text: %q", v, got)
+		}
+	}
+}
+
+// TestNumbersOfEveryType: a card number is found whatever the number's type (issue 12,
+// item 9): float64 (what json.Unmarshal gives), slices of numbers, JSON numbers with an
+// exponent.
+func TestNumbersOfEveryType(t *testing.T) {
+	r := newTestRedact(t, Config{})
+	var decoded map[string]any
+	if err := json.Unmarshal([]byte(`{"ref":4111111111111111}`), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	rec := redactRecord(t, r, "m",
+		attribute.Float64("ref", decoded["ref"].(float64)),
+		attribute.Float64("neg", -5105105105105100),
+		attribute.Int64Slice("refs", []int64{88, 4111111111111111}),
+		attribute.Float64Slice("frefs", []float64{1.5, 378282246310005}),
+		attribute.Float64("amount", 149.99),
+		attribute.Float64("order", 4406486902527628), // fails Luhn
+		attribute.Float64Slice("plain", []float64{1.5, 2}),
+	)
+	want := "m ref=****1111 neg=****5100 refs=[88,\"****1111\"] frefs=[1.5,\"****0005\"] amount=149.99 order=4.406486902527628e+15 plain=[1.5,2]"
+	if got := everything(rec); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	for in, want := range map[string]string{
+		`{"n":4.111111111111111e15}`:    `{"n":"****1111"}`,
+		`{"n":4111111111111111.0}`:      `{"n":"****1111"}`,
+		`{"n":[1, 4111111111111111]}`:   `{"n":[1, "****1111"]}`,
+		`{"n":4406486902527628, "m":1}`: `{"n":4406486902527628, "m":1}`,
+	} {
+		if got, err := r.JSON([]byte(in)); err != nil || string(got) != want {
+			t.Errorf("JSON %s: got %s, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
+// TestKeysAreScanned: a secret held by an attribute key, a group name or a map key is
+// masked (issue 12, item 3), in records as in JSON.
+func TestKeysAreScanned(t *testing.T) {
+	r := newTestRedact(t, Config{})
+	const tok = "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"
+	rec := redactRecord(t, r, "m",
+		attribute.String(tok, "1"),
+		attribute.Map("jane@example.com", attribute.String("plan", "pro")),
+		attribute.Map("users", attribute.Map("bob", attribute.Int("n", 1)), attribute.Int("4111 1111 1111 1111", 2)),
+		attribute.String("password=hunter22", "x"),
+	)
+	want := `m [REDACTED:github_token]=1 [REDACTED:email]={"plan":"pro"} users={"****1111":2,"bob":{"n":1}} password=[REDACTED:secret]=x`
+	if got := everything(rec); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	out, err := r.JSON([]byte(`{"` + tok + `": 1, "a": {"jane@example.com": true}}`))
+	if err != nil || string(out) != `{"[REDACTED:github_token]": 1, "a": {"[REDACTED:email]": true}}` {
+		t.Errorf("JSON: %s, %v", out, err)
+	}
+	// The key cache keeps no surprise: a clean key stays as it is, the second time too.
+	for range 2 {
+		if out, keep, changed := r.KeyValue(attribute.String("order_id", "7")); !keep || changed || out.Key != "order_id" {
+			t.Errorf("a clean key changed: %v %v %v", out, keep, changed)
+		}
+	}
+}
+
+// TestBytesAreScanned: []byte values are scanned as text when valid UTF-8, and through
+// the JSON redactor when they hold JSON (a json.RawMessage) (issue 12, item 2).
+func TestBytesAreScanned(t *testing.T) {
+	r := newTestRedact(t, Config{})
+	rec := redactRecord(t, r, "m",
+		attribute.ByteSlice("text", []byte("login password=hunter22 ok")),
+		attribute.ByteSlice("raw", json.RawMessage(`{"user": "bob", "token": "abc123456", "n": [1, "jane@example.com"]}`)),
+		attribute.ByteSlice("binary", []byte{0xff, 0xfe, 'p', 'w', '=', '1'}),
+		attribute.ByteSlice("clean", []byte("order created")),
+	)
+	got := map[string]string{}
+	for _, kv := range rec.attrs {
+		if kv.Value.Type() != attribute.BYTESLICE {
+			t.Errorf("%s became a %s", kv.Key, kv.Value.Type())
+		}
+		got[string(kv.Key)] = string(kv.Value.AsByteSlice())
+	}
+	for k, want := range map[string]string{
+		"text":   "login password=[REDACTED:secret] ok",
+		"raw":    `{"user": "bob", "token": "[REDACTED:secret]", "n": [1, "[REDACTED:email]"]}`,
+		"binary": "\xff\xfepw=1",
+		"clean":  "order created",
+	} {
+		if got[k] != want {
+			t.Errorf("%s: got %q, want %q", k, got[k], want)
+		}
+	}
 }

@@ -400,6 +400,13 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 		} else {
 			vStart = v
 			vEnd = v
+			if v < len(s) && s[v] == '[' {
+				// [REDACTED:secret], [x]y: a value that opens a bracket runs past its
+				// closing one.
+				if j := strings.IndexByte(s[v:], ']'); j > 0 {
+					vEnd = v + j + 1
+				}
+			}
 			for vEnd < len(s) && !valueStop(s[vEnd]) {
 				vEnd++
 			}
@@ -445,20 +452,49 @@ func appendCookieValues(s string, from, to int, out []Span) []Span {
 	return out
 }
 
-// alreadyMasked reports whether v is a placeholder (ours or a common one), so that
-// redaction is idempotent.
+// alreadyMasked reports whether v is exactly one of our masks, or holds nothing that a
+// mask would hide, so that redaction is idempotent: a placeholder ([REDACTED] or
+// [REDACTED:<kind>]), a pseudonym ([HMAC:<kind>:<16 hex digits>]), a card's last four
+// (****4242), or mask characters alone (****, xxxx). A value that only starts like one
+// (****hunter2, [REDACTED]hunter2) is not trusted.
 func alreadyMasked(v string) bool {
-	if v == "" {
+	switch {
+	case v == "" || v == "[REDACTED]":
 		return true
-	}
-	if strings.HasPrefix(v, "[REDACTED") || strings.HasPrefix(v, "[HMAC:") || strings.HasPrefix(v, "****") {
+	case strings.HasPrefix(v, "[REDACTED:"):
+		return strings.HasSuffix(v, "]") && kindName(v[len("[REDACTED:"):len(v)-1])
+	case strings.HasPrefix(v, "[HMAC:"):
+		kind, sum, ok := strings.Cut(v[len("[HMAC:"):], ":")
+		return ok && kindName(kind) && len(sum) == 17 && sum[16] == ']' && hexDigits(sum[:16])
+	case len(v) == 8 && v[:4] == "****" && allDigits(v[4:]):
 		return true
-	}
-	if len(v) < 4 {
+	case len(v) < 4:
 		return false
 	}
 	for i := 0; i < len(v); i++ {
 		if v[i] != '*' && v[i] != 'x' && v[i] != 'X' && v[i] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// kindName reports whether s can be a Kind in one of our placeholders.
+func kindName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || isDigit(c) || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func hexDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && (c < 'a' || c > 'f') {
 			return false
 		}
 	}
