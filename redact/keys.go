@@ -60,6 +60,11 @@ func (r *Redactor) keyOf(k string) keyInfo {
 			return info
 		}
 	}
+	return r.learnKey(k)
+}
+
+// learnKey is keyOf for a key not in the cache yet.
+func (r *Redactor) learnKey(k string) keyInfo {
 	info := keyInfo{kind: r.classifyKey(k)}
 	if masked, changed := r.text(k); changed {
 		info.masked = masked

@@ -169,29 +169,6 @@ func (r *Redactor) enabled(kind Kind) Kind {
 	return kind
 }
 
-// mayNeed is the cheap check KeyValue starts with: false means kv is certainly left as
-// it is.
-func (r *Redactor) mayNeed(kv attribute.KeyValue) bool {
-	if len(r.extraPaths) > 0 || len(r.patterns) > 0 {
-		return true
-	}
-	if k := r.keyOf(string(kv.Key)); k.kind != KindNone || k.masked != "" {
-		return true
-	}
-	switch kv.Value.Type() {
-	case attribute.STRING:
-		s := kv.Value.AsString()
-		return len(s) > r.maxString || mayContain(s)
-	case attribute.INT64:
-		return r.checksNumber(float64(kv.Value.AsInt64()))
-	case attribute.FLOAT64:
-		return r.checksNumber(kv.Value.AsFloat64())
-	case attribute.BOOL, attribute.EMPTY:
-		return false
-	}
-	return true
-}
-
 // String returns s with every secret found in it masked.
 func (r *Redactor) String(s string) string {
 	out, _ := r.text(s)
@@ -207,8 +184,26 @@ func (r *Redactor) Value(v attribute.Value) (attribute.Value, bool) {
 // KeyValue returns kv redacted, whether to keep it (false when its mask drops it) and
 // whether anything changed; when nothing did, kv itself is returned.
 func (r *Redactor) KeyValue(kv attribute.KeyValue) (out attribute.KeyValue, keep, changed bool) {
-	if !r.mayNeed(kv) {
-		return kv, true, false
+	// The cheap check first: most attributes are clean, and found so here.
+	if len(r.extraPaths) == 0 && len(r.patterns) == 0 {
+		if k := r.keyOf(string(kv.Key)); k.kind == KindNone && k.masked == "" {
+			switch kv.Value.Type() {
+			case attribute.STRING:
+				if s := kv.Value.AsString(); len(s) <= r.maxString && !mayContain(s) {
+					return kv, true, false
+				}
+			case attribute.INT64:
+				if !r.checksNumber(float64(kv.Value.AsInt64())) {
+					return kv, true, false
+				}
+			case attribute.FLOAT64:
+				if !r.checksNumber(kv.Value.AsFloat64()) {
+					return kv, true, false
+				}
+			case attribute.BOOL, attribute.EMPTY:
+				return kv, true, false
+			}
+		}
 	}
 	return r.kv(kv, "", 0)
 }
@@ -443,8 +438,16 @@ func (r *Redactor) text(s string) (string, bool) {
 	if !mayContain(s) && len(r.patterns) == 0 {
 		return s, false // the body of a clean record ends here
 	}
-	var buf [8]Span
-	spans := r.findSpans(s, scanFlags(s), buf[:0])
+	// The detectors are called through the table, so the spans they append to would
+	// escape to the heap from a stack buffer: they come from a pool instead.
+	bp := spanPool.Get().(*[]Span)
+	spans := r.findSpans(s, scanFlags(s), (*bp)[:0])
+	defer func() {
+		if cap(spans) <= 64 {
+			*bp = spans[:0]
+			spanPool.Put(bp)
+		}
+	}()
 	if len(spans) == 0 {
 		return s, false
 	}
@@ -459,6 +462,8 @@ func (r *Redactor) text(s string) (string, bool) {
 	b.WriteString(s[last:])
 	return b.String(), true
 }
+
+var spanPool = sync.Pool{New: func() any { s := make([]Span, 0, 8); return &s }}
 
 func (r *Redactor) maskFor(kind Kind) Mask {
 	if m, ok := r.masks[kind]; ok {
