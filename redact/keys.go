@@ -37,8 +37,12 @@ func normalizeKey(dst []byte, k string) []byte {
 	return dst
 }
 
-// maxCachedKeys bounds the key cache; keys beyond it are classified on every call.
-const maxCachedKeys = 4096
+// maxCachedKeys and maxCachedKey bound the key cache (a key found in free text can be
+// anything before a '='); other keys are classified on every call.
+const (
+	maxCachedKeys = 4096
+	maxCachedKey  = 256
+)
 
 // keyInfo is what the engine knows about a key.
 type keyInfo struct {
@@ -68,6 +72,9 @@ func (r *Redactor) learnKey(k string) keyInfo {
 	info := keyInfo{kind: r.classifyKey(k)}
 	if masked, changed := r.text(k); changed {
 		info.masked = masked
+	}
+	if len(k) > maxCachedKey {
+		return info
 	}
 	r.cacheMu.Lock()
 	defer r.cacheMu.Unlock()

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -286,7 +287,8 @@ func TestBounds(t *testing.T) {
 }
 
 func FuzzRedact(f *testing.F) {
-	for _, s := range []string{"password=hunter2", "4111 1111 1111 1111", "a@b.co", "Bearer abcdefghijk", "-----BEGIN PRIVATE KEY-----\nabc", "\xff\xfe", "+1 (415) 555-0132"} {
+	for _, s := range []string{"password=hunter2", "4111 1111 1111 1111", "a@b.co", "Bearer abcdefghijk", "-----BEGIN PRIVATE KEY-----\nabc", "\xff\xfe", "+1 (415) 555-0132",
+		`{"password": "x", "a@b.co": [1, 4111111111111111, "\u003c"]}`, "password=[REDACTED:secret]x"} {
 		f.Add(s)
 	}
 	r, err := New(Config{})
@@ -302,6 +304,24 @@ func FuzzRedact(f *testing.F) {
 			t.Errorf("valid UTF-8 in, invalid out: %q -> %q", s, once)
 		}
 		r.Value(attribute.MapValue(attribute.String(s, s), attribute.Map("g", attribute.String("password", s))))
+		r.Value(attribute.ByteSliceValue([]byte(s)))
+		// JSON: valid JSON in, valid JSON out, unchanged when there is nothing to redact,
+		// idempotent.
+		if out, err := r.JSON([]byte(s)); err == nil {
+			if !json.Valid(out) {
+				t.Errorf("JSON %q came out invalid: %q", s, out)
+			}
+			if again, err := r.JSON(out); err != nil || !bytes.Equal(again, out) {
+				t.Errorf("JSON not idempotent: %q -> %q -> %q (%v)", s, out, again, err)
+			}
+		}
+		// The streaming Writer gives what String gives.
+		var b bytes.Buffer
+		w := r.NewWriter(&b)
+		w.Write([]byte(s))
+		if w.Close(); b.String() != once {
+			t.Errorf("Writer %q -> %q, String -> %q", s, b.String(), once)
+		}
 	})
 }
 
