@@ -50,8 +50,10 @@ func (r *Redact) OnEmit(_ context.Context, rec *sdklog.Record) error {
 	memos := memoBuf[:0]
 	i := 0
 	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-		if out, keep, changed := r.engine.KeyValue(kv); changed {
-			memos = append(memos, memo{i, out, keep})
+		if r.engine.MayChange(kv) {
+			if out, keep, changed := r.engine.KeyValue(kv); changed {
+				memos = append(memos, memo{i, out, keep})
+			}
 		}
 		i++
 		return true

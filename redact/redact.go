@@ -184,28 +184,34 @@ func (r *Redactor) Value(v attribute.Value) (attribute.Value, bool) {
 // KeyValue returns kv redacted, whether to keep it (false when its mask drops it) and
 // whether anything changed; when nothing did, kv itself is returned.
 func (r *Redactor) KeyValue(kv attribute.KeyValue) (out attribute.KeyValue, keep, changed bool) {
-	// The cheap check first: most attributes are clean, and found so here.
-	if len(r.extraPaths) == 0 && len(r.patterns) == 0 {
-		if k := r.keyOf(string(kv.Key)); k.kind == KindNone && k.masked == "" {
-			switch kv.Value.Type() {
-			case attribute.STRING:
-				if s := kv.Value.AsString(); len(s) <= r.maxString && !mayContain(s) {
-					return kv, true, false
-				}
-			case attribute.INT64:
-				if !r.checksNumber(float64(kv.Value.AsInt64())) {
-					return kv, true, false
-				}
-			case attribute.FLOAT64:
-				if !r.checksNumber(kv.Value.AsFloat64()) {
-					return kv, true, false
-				}
-			case attribute.BOOL, attribute.EMPTY:
-				return kv, true, false
-			}
-		}
+	if !r.MayChange(kv) {
+		return kv, true, false
 	}
 	return r.kv(kv, "", 0)
+}
+
+// MayChange is KeyValue's first, cheap check: false means KeyValue certainly returns kv
+// as it is (most attributes), so that a caller walking many can skip the call and its
+// copies.
+func (r *Redactor) MayChange(kv attribute.KeyValue) bool {
+	if len(r.extraPaths) > 0 || len(r.patterns) > 0 {
+		return true
+	}
+	if k := r.keyOf(string(kv.Key)); k.kind != KindNone || k.masked != "" {
+		return true
+	}
+	switch kv.Value.Type() {
+	case attribute.STRING:
+		s := kv.Value.AsString()
+		return len(s) > r.maxString || mayContain(s)
+	case attribute.INT64:
+		return r.checksNumber(float64(kv.Value.AsInt64()))
+	case attribute.FLOAT64:
+		return r.checksNumber(kv.Value.AsFloat64())
+	case attribute.BOOL, attribute.EMPTY:
+		return false
+	}
+	return true
 }
 
 func (r *Redactor) kv(kv attribute.KeyValue, parent string, depth int) (attribute.KeyValue, bool, bool) {
@@ -438,6 +444,11 @@ func (r *Redactor) text(s string) (string, bool) {
 	if !mayContain(s) && len(r.patterns) == 0 {
 		return s, false // the body of a clean record ends here
 	}
+	return r.scan(s)
+}
+
+// scan is text for a string that may hold a secret.
+func (r *Redactor) scan(s string) (string, bool) {
 	// The detectors are called through the table, so the spans they append to would
 	// escape to the heap from a stack buffer: they come from a pool instead.
 	bp := spanPool.Get().(*[]Span)
