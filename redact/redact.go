@@ -58,8 +58,12 @@ type Config struct {
 // ssn…) is masked whole. Every other string is scanned with the detectors of the rule
 // table ([Rules]): provider credentials, JWTs, PEM private keys, Bearer/Basic
 // credentials, cookie values, URL passwords, secret key=value pairs in free text, card
-// numbers, IBANs, national identity numbers, e-mail addresses and phone numbers.
-// Redaction is idempotent: our own placeholders pass unchanged.
+// numbers, IBANs, national identity numbers, e-mail addresses and phone numbers. Keys
+// (attribute keys, group names, map keys) are scanned like strings; []byte values as
+// text, or as JSON when they hold JSON (a json.RawMessage); numbers of every type
+// (int64, float64, their slices, JSON numbers) are checked by the rules that look at
+// numbers (cards). Redaction is idempotent: our own exact placeholders pass unchanged,
+// a value that merely starts like one does not.
 //
 // A value without anything to redact is returned as it is and costs no allocation. A
 // Redactor is safe for concurrent use.

@@ -243,7 +243,8 @@ var rules = []Rule{
 		Detect: findPhones, Needs: NeedPlus | NeedDigits},
 }
 
-// Rules returns a copy of the rule table, in the order the engine applies it.
+// Rules returns a copy of the rule table, in the order the engine applies it (the
+// entries' slices are shared: read them, do not modify them).
 func Rules() []Rule { return slices.Clone(rules) }
 
 // Derived from the table, once.
