@@ -86,11 +86,50 @@ type Redactor struct {
 	cacheMu  sync.Mutex
 }
 
-// ErrInvalidConfig is wrapped by New's errors.
+// ErrInvalidConfig is wrapped by Validate's (and so New's) errors.
 var ErrInvalidConfig = errors.New("invalid redaction configuration")
 
-// New returns a Redactor configured by c.
+// Validate reports what is wrong with c, wrapping ErrInvalidConfig. Kinds of the user's
+// own must be names our placeholders can hold (lower-case letters, digits, '_', '-',
+// '.'), so that what they mask is recognised as masked the next time.
+func (c Config) Validate() error {
+	for _, g := range c.Off {
+		if g < 0 || g >= numGroups {
+			return fmt.Errorf("%w: unknown rule group %d", ErrInvalidConfig, g)
+		}
+	}
+	for _, kind := range c.Keys {
+		if kind != KindNone && !kindName(string(kind)) {
+			return fmt.Errorf("%w: kind %q is not a lower-case name", ErrInvalidConfig, kind)
+		}
+	}
+	for _, p := range c.Patterns {
+		if p.Regexp == nil || p.Kind == KindNone {
+			return fmt.Errorf("%w: a pattern needs a Kind and a Regexp", ErrInvalidConfig)
+		}
+		if !kindName(string(p.Kind)) {
+			return fmt.Errorf("%w: kind %q is not a lower-case name", ErrInvalidConfig, p.Kind)
+		}
+	}
+	for k, m := range c.Masks {
+		if m < MaskPlaceholder || m > MaskDrop {
+			return fmt.Errorf("%w: unknown mask %d for %s", ErrInvalidConfig, m, k)
+		}
+		if m == MaskHMAC && len(c.HMACKey) == 0 {
+			return fmt.Errorf("%w: MaskHMAC for %s needs an HMACKey", ErrInvalidConfig, k)
+		}
+	}
+	if c.MaxDepth < 0 || c.MaxString < 0 {
+		return fmt.Errorf("%w: MaxDepth and MaxString are sizes (0 means the default)", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// New returns a Redactor configured by c; its errors are Validate's.
 func New(c Config) (*Redactor, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	r := &Redactor{
 		extraKeys:  map[string]Kind{},
 		extraPaths: map[string]Kind{},
@@ -104,9 +143,6 @@ func New(c Config) (*Redactor, error) {
 		r.on[g] = true
 	}
 	for _, g := range c.Off {
-		if g < 0 || g >= numGroups {
-			return nil, fmt.Errorf("%w: unknown rule group %d", ErrInvalidConfig, g)
-		}
 		r.on[g] = false
 	}
 	for k, kind := range c.Keys {
@@ -122,19 +158,8 @@ func New(c Config) (*Redactor, error) {
 	for _, k := range c.Allow {
 		r.allow[string(normalizeKey(nil, k))] = true
 	}
-	for _, p := range c.Patterns {
-		if p.Regexp == nil || p.Kind == KindNone {
-			return nil, fmt.Errorf("%w: a pattern needs a Kind and a Regexp", ErrInvalidConfig)
-		}
-	}
 	r.patterns = c.Patterns
 	for k, m := range c.Masks {
-		if m < MaskPlaceholder || m > MaskDrop {
-			return nil, fmt.Errorf("%w: unknown mask %d for %s", ErrInvalidConfig, m, k)
-		}
-		if m == MaskHMAC && len(c.HMACKey) == 0 {
-			return nil, fmt.Errorf("%w: MaskHMAC for %s needs an HMACKey", ErrInvalidConfig, k)
-		}
 		r.masks[k] = m
 	}
 	for i := range rules {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -265,9 +266,12 @@ func TestConfiguration(t *testing.T) {
 			{Off: []Group{42}},
 			{Patterns: []Pattern{{Kind: "x"}}},
 			{Masks: map[Kind]Mask{KindEmail: 99}},
+			{Keys: map[string]Kind{"note": "Customer Note"}},
+			{Patterns: []Pattern{{Kind: "Order]", Regexp: regexp.MustCompile("x")}}},
+			{MaxString: -1},
 		} {
-			if _, err := New(c); err == nil {
-				t.Errorf("%+v was accepted", c)
+			if _, err := New(c); !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("%+v: got %v", c, err)
 			}
 		}
 	})
