@@ -140,7 +140,7 @@ func (e *jsonEditor) object(depth int) error {
 		}
 		kStart := e.pos
 		key := e.str()
-		var info keyInfo
+		info := cleanKey
 		if e.quiet == 0 {
 			info = e.r.keyOf(key)
 			if info.masked != "" {

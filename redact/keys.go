@@ -55,10 +55,13 @@ type keyInfo struct {
 // keyKind returns the kind of secret a key names, or KindNone.
 func (r *Redactor) keyKind(k string) Kind { return r.keyOf(k).kind }
 
+// cleanKey is the keyInfo of most keys: no secret by name, none in them.
+var cleanKey = &keyInfo{}
+
 // keyOf classifies a key and scans it. Services log the same few hundred keys over and
 // over, so results are cached in a copy-on-write map that readers consult without a
-// lock.
-func (r *Redactor) keyOf(k string) keyInfo {
+// lock; its values are pointers, which keeps the map's slots small.
+func (r *Redactor) keyOf(k string) *keyInfo {
 	if m := r.keyCache.Load(); m != nil {
 		if info, ok := (*m)[k]; ok {
 			return info
@@ -68,10 +71,15 @@ func (r *Redactor) keyOf(k string) keyInfo {
 }
 
 // learnKey is keyOf for a key not in the cache yet.
-func (r *Redactor) learnKey(k string) keyInfo {
-	info := keyInfo{kind: r.classifyKey(k)}
-	if masked, changed := r.text(k); changed {
-		info.masked = masked
+func (r *Redactor) learnKey(k string) *keyInfo {
+	info := cleanKey
+	kind := r.classifyKey(k)
+	masked, changed := r.text(k)
+	if kind != KindNone || changed {
+		info = &keyInfo{kind: kind}
+		if changed {
+			info.masked = masked
+		}
 	}
 	if len(k) > maxCachedKey {
 		return info
@@ -80,7 +88,7 @@ func (r *Redactor) learnKey(k string) keyInfo {
 	defer r.cacheMu.Unlock()
 	old := r.keyCache.Load()
 	if old == nil || len(*old) < maxCachedKeys {
-		m := make(map[string]keyInfo, 1+lenOf(old))
+		m := make(map[string]*keyInfo, 1+lenOf(old))
 		if old != nil {
 			for key, v := range *old {
 				m[key] = v
@@ -92,7 +100,7 @@ func (r *Redactor) learnKey(k string) keyInfo {
 	return info
 }
 
-func lenOf(m *map[string]keyInfo) int {
+func lenOf(m *map[string]*keyInfo) int {
 	if m == nil {
 		return 0
 	}

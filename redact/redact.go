@@ -82,7 +82,7 @@ type Redactor struct {
 	maxDepth   int
 	maxString  int
 
-	keyCache atomic.Pointer[map[string]keyInfo]
+	keyCache atomic.Pointer[map[string]*keyInfo]
 	cacheMu  sync.Mutex
 }
 
@@ -226,7 +226,7 @@ func (r *Redactor) MayChange(kv attribute.KeyValue) bool {
 	if len(r.extraPaths) > 0 || len(r.patterns) > 0 {
 		return true
 	}
-	if k := r.keyOf(string(kv.Key)); k.kind != KindNone || k.masked != "" {
+	if k := r.keyOf(string(kv.Key)); k != cleanKey {
 		return true
 	}
 	switch kv.Value.Type() {
