@@ -13,7 +13,7 @@ test: lint test-root fuzz test-collector
 
 ## fuzz: the fuzz tests, briefly (their seed corpora also run in test-root).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime 15s ./processor/
+	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime 15s ./redact/
 	$(GO) test -run '^$$' -fuzz '^FuzzEncodeDecodes$$' -fuzztime 10s ./internal/otlpenc/
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestIDMiddleware$$' -fuzztime 10s ./propagation/
 	$(GO) test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime 10s ./bridge/

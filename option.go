@@ -11,6 +11,7 @@ import (
 
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 // Option configures [New]. An option given to New always beats the matching OTEL_*
@@ -49,7 +50,7 @@ type options struct {
 	overflow      *processor.Overflow
 	failover      exporter.FailoverConfig
 	meterProvider metric.MeterProvider
-	redaction     processor.RedactConfig
+	redaction     redact.Config
 	correlation   processor.CorrelateConfig
 	noRedaction   bool
 	lookupEnv     func(string) (string, bool)
@@ -233,8 +234,8 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithRedaction configures redaction, which is on by default with every rule group (see
-// processor.RedactConfig and the README's table of what each rule catches).
-func WithRedaction(c processor.RedactConfig) Option {
+// redact.Config and the README's table of what each rule catches).
+func WithRedaction(c redact.Config) Option {
 	return optionFunc(func(o *options) { o.redaction, o.noRedaction = c, false })
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 // Pipeline is a running resilog data path. Its methods are safe for concurrent use.
@@ -55,13 +56,13 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	var redact *processor.Redact
+	var engine *redact.Redactor
 	if !o.noRedaction {
-		if redact, err = processor.NewRedact(o.redaction); err != nil {
+		if engine, err = redact.New(o.redaction); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}
-	res, err := buildResource(ctx, &o, s, redact)
+	res, err := buildResource(ctx, &o, s, engine)
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +110,8 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		// that keeps, cuts or exports a record, the fallback included.
 		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()),
 			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
-		if redact != nil {
-			popts = append(popts, sdklog.WithProcessor(redact))
+		if engine != nil {
+			popts = append(popts, sdklog.WithProcessor(processor.NewRedact(engine)))
 		}
 		p.limit = processor.NewLimit(s.limits)
 		popts = append(popts, sdklog.WithProcessor(p.limit), sdklog.WithProcessor(p.batch))
@@ -135,9 +136,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 }
 
 // buildResource merges the detected (or given) resource, OTEL_RESOURCE_ATTRIBUTES, the
-// options and the service name, and redacts the result with redact (nil: redaction off):
+// options and the service name, and redacts the result with engine (nil: redaction off):
 // resource attributes reach the collector with every batch, like record attributes.
-func buildResource(ctx context.Context, o *options, s settings, redact *processor.Redact) (*resource.Resource, error) {
+func buildResource(ctx context.Context, o *options, s settings, engine *redact.Redactor) (*resource.Resource, error) {
 	base := o.resource
 	if base == nil {
 		detected, err := resource.New(ctx, resource.WithTelemetrySDK())
@@ -157,7 +158,7 @@ func buildResource(ctx context.Context, o *options, s settings, redact *processo
 	if err != nil {
 		return nil, fmt.Errorf("resilog: merging resource: %w", err)
 	}
-	if redact == nil {
+	if engine == nil {
 		return res, nil
 	}
 	// sdklog.WithResource merges the process's OTEL_RESOURCE_ATTRIBUTES and
@@ -169,7 +170,7 @@ func buildResource(ctx context.Context, o *options, s settings, redact *processo
 	}
 	redacted, changed := make([]attribute.KeyValue, 0, res.Len()), false
 	for _, kv := range res.Attributes() {
-		out, keep := redact.KeyValue(kv)
+		out, keep, _ := engine.KeyValue(kv)
 		if !keep {
 			out = attribute.String(string(kv.Key), resourcePlaceholder)
 		}

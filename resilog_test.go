@@ -17,8 +17,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/resilog/resilog/internal/recordtest"
-	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/propagation"
+	"github.com/resilog/resilog/redact"
 )
 
 func TestPipelineEndToEndInMemory(t *testing.T) {
@@ -293,7 +293,7 @@ func TestResourceAttributesFromTheProcessEnvironment(t *testing.T) {
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "db.password=hunter2,team=shop")
 	exp := new(recordtest.Exporter)
 	p, err := New(context.Background(), WithSDKExporter(exp), envOf(map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "db.password=hunter2,team=shop"}),
-		WithRedaction(processor.RedactConfig{Masks: map[processor.Kind]processor.Mask{processor.KindSecret: processor.MaskDrop}}))
+		WithRedaction(redact.Config{Masks: map[redact.Kind]redact.Mask{redact.KindSecret: redact.MaskDrop}}))
 	if err != nil {
 		t.Fatal(err)
 	}

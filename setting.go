@@ -15,6 +15,7 @@ import (
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 // ErrInvalidConfig is wrapped by every error [New] returns for bad options or environment
@@ -367,7 +368,7 @@ func shown(v string) string {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/+-,=", r))
 	}) < 0
 	if plain {
-		if r, err := processor.NewRedact(processor.RedactConfig{}); err == nil && r.String(v) == v {
+		if r, err := redact.New(redact.Config{}); err == nil && r.String(v) == v {
 			return strconv.Quote(v)
 		}
 	}

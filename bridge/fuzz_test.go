@@ -15,6 +15,7 @@ import (
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/propagation"
+	"github.com/resilog/resilog/redact"
 )
 
 // Values the fuzzer composes trees from.
@@ -154,7 +155,7 @@ func FuzzHandle(f *testing.F) {
 		f.Add(seed, "g", uint8(3))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, group string, shape uint8) {
-		redact, err := processor.NewRedact(processor.RedactConfig{})
+		engine, err := redact.New(redact.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +163,7 @@ func FuzzHandle(f *testing.F) {
 		lp := sdklog.NewLoggerProvider(
 			sdklog.WithProcessor(processor.NewDedupKeys()),
 			sdklog.WithProcessor(processor.NewCorrelate(processor.CorrelateConfig{})),
-			sdklog.WithProcessor(redact),
+			sdklog.WithProcessor(processor.NewRedact(engine)),
 			sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
 		defer lp.Shutdown(context.Background())
 		tree := &fuzzTree{data: data, keys: []string{"a", "password", "", group, "a.b", "error"}}

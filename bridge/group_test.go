@@ -15,6 +15,7 @@ import (
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 // step is one With or WithGroup call of a generated program.
@@ -131,13 +132,13 @@ func TestSourceAndExceptionAtTopLevel(t *testing.T) {
 // TestPathRuleSeesGroups: a redaction path rule matches the group path the user wrote
 // with WithGroup, however many groups were opened before any attribute.
 func TestPathRuleSeesGroups(t *testing.T) {
-	redact, err := processor.NewRedact(processor.RedactConfig{Keys: map[string]processor.Kind{"user.address.street": ""}})
+	engine, err := redact.New(redact.Config{Keys: map[string]redact.Kind{"user.address.street": ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	exp := new(recordtest.Exporter)
 	lp := sdklog.NewLoggerProvider(
-		sdklog.WithProcessor(redact),
+		sdklog.WithProcessor(processor.NewRedact(engine)),
 		sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
 	defer lp.Shutdown(context.Background())
 	l := slog.New(bridge.NewHandler("paths", bridge.WithLoggerProvider(lp)))

@@ -11,12 +11,12 @@
 // has seen it whole. Processors never do network I/O; Batch hands records to an exporter on its own
 // goroutines so that a log call never waits on the network.
 //
-//	redact, err := processor.NewRedact(processor.RedactConfig{Off: []processor.Group{processor.GroupContact}})
+//	engine, err := redact.New(redact.Config{Off: []redact.Group{redact.GroupContact}})
 //	batch := processor.NewBatch(exporter.NewFailover(otlp, exporter.NewJSONLines(os.Stdout), exporter.FailoverConfig{}), processor.BatchConfig{})
 //	provider := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(),
 //		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), // Limit applies them
 //		sdklog.WithProcessor(processor.NewDedupKeys()), sdklog.WithProcessor(processor.NewCorrelate(processor.CorrelateConfig{})),
-//		sdklog.WithProcessor(redact), sdklog.WithProcessor(processor.NewLimit(processor.LimitConfig{})), sdklog.WithProcessor(batch))
+//		sdklog.WithProcessor(processor.NewRedact(engine)), sdklog.WithProcessor(processor.NewLimit(processor.LimitConfig{})), sdklog.WithProcessor(batch))
 //
 // [sdklog.Processor]: https://pkg.go.dev/go.opentelemetry.io/otel/sdk/log#Processor
 package processor

@@ -10,15 +10,17 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/redact"
 )
 
 // BenchmarkRedact measures processor.Redact alone on the hot path's record: five
 // attributes, nothing to redact (clean), and the same record with a password in it.
 func BenchmarkRedact(b *testing.B) {
-	r, err := NewRedact(RedactConfig{})
+	engine, err := redact.New(redact.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	r := NewRedact(engine)
 	mk := func(attrs ...attribute.KeyValue) sdklog.Record {
 		return recordtest.Make("bench", func(rec *log.Record) {
 			rec.SetBody(attribute.StringValue("order created"))

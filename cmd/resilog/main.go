@@ -3,10 +3,18 @@
 //	resilog redact < app.log > app.redacted.log
 //
 // redact reads lines on standard input and writes them redacted to standard output, with
-// the same engine as the library's processor.Redact. A line that is a JSON object is
-// redacted structurally (keys and values, recursively) and written back as compact JSON;
-// any other line is redacted as free text. It exits 0 on success and non-zero, with a
-// message on standard error, when the input cannot be read.
+// the same engine as the library (package redact). A line that is a JSON object or array
+// is redacted structurally (keys and values, recursively); any other line, or one that
+// is not valid JSON after all, is redacted as free text. Only what is redacted changes:
+// a line with nothing to redact comes out byte for byte as it went in (line ending,
+// spacing, escapes, invalid UTF-8, a missing final newline), and a JSON line keeps its
+// spacing and escapes outside the values it masks. A line longer than 1 MiB is streamed
+// through the engine as text, in bounded memory, rather than held or dropped.
+//
+// Exit status: 0 on success; 1 when the input cannot be read or the output written; 2
+// on a usage error; 3 with -strict when a value had to be replaced whole, unread (too
+// large or nested too deep to inspect), which is also reported on standard error, with
+// its line number, without -strict.
 package main
 
 import (
@@ -19,17 +27,17 @@ import (
 	"os"
 	"strings"
 
-	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: resilog redact [-off groups] < in > out
+const usage = `usage: resilog redact [-off groups] [-strict] < in > out
 
 Commands:
-  redact   scrub log lines read on standard input (JSON objects structurally, other lines as text)
+  redact   scrub log lines read on standard input (JSON structurally, other lines as text)
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -42,27 +50,41 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "redact":
-		return redact(args[1:], stdin, stdout, stderr)
+		return redactCmd(args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "resilog: unknown command %q\n%s", args[0], usage)
 	return 2
 }
 
-var groupNames = map[string]processor.Group{
-	"credentials": processor.GroupCredentials,
-	"payment":     processor.GroupPayment,
-	"government":  processor.GroupGovernmentID,
-	"contact":     processor.GroupContact,
+var groupNames = map[string]redact.Group{
+	"credentials": redact.GroupCredentials,
+	"payment":     redact.GroupPayment,
+	"government":  redact.GroupGovernmentID,
+	"contact":     redact.GroupContact,
 }
 
-func redact(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// maxLine is the longest line redacted whole (a JSON line structurally); longer lines are
+// streamed through the engine as text, in bounded memory.
+const maxLine = 1 << 20
+
+// redactOptions are the redact command's settings; tests shrink the bounds.
+type redactOptions struct {
+	cfg     redact.Config
+	maxLine int
+	strict  bool
+}
+
+func redactCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("redact", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	off := fs.String("off", "", "comma-separated rule groups to switch off: credentials, payment, government, contact")
+	strict := fs.Bool("strict", false, "exit 3 when a value had to be replaced whole (too large or too deep to inspect)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var cfg processor.RedactConfig
+	o := redactOptions{maxLine: maxLine, strict: *strict}
+	// Strings in a line are never longer than the line: none is replaced unread.
+	o.cfg.MaxString = 2 * maxLine
 	for _, name := range strings.Split(*off, ",") {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
@@ -72,30 +94,51 @@ func redact(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "resilog redact: unknown rule group %q\n", name)
 			return 2
 		}
-		cfg.Off = append(cfg.Off, g)
+		o.cfg.Off = append(o.cfg.Off, g)
 	}
-	r, err := processor.NewRedact(cfg)
+	return redactLines(o, stdin, stdout, stderr)
+}
+
+// redactLines copies stdin to stdout line by line, each line redacted. What it has
+// nothing to redact in is copied byte for byte: line endings, spacing, escapes, invalid
+// UTF-8, a missing final newline.
+func redactLines(o redactOptions, stdin io.Reader, stdout, stderr io.Writer) int {
+	r, err := redact.New(o.cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "resilog redact:", err)
 		return 2
 	}
-	in := bufio.NewReaderSize(stdin, 64<<10)
+	in := bufio.NewReaderSize(stdin, o.maxLine)
 	out := bufio.NewWriterSize(stdout, 64<<10)
+	lines, whole := 0, 0
 	for {
-		line, err := in.ReadBytes('\n')
-		if len(line) > 0 {
-			body := bytes.TrimRight(line, "\r\n")
-			if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
-				if red, jerr := r.JSON(trimmed); jerr == nil {
-					body = red
-				} else {
-					body = []byte(r.String(string(body)))
-				}
-			} else {
-				body = []byte(r.String(string(body)))
+		line, err := in.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			// Longer than maxLine: streamed as text through the engine's Writer.
+			lines++
+			w := r.NewWriter(out)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				w.Write(line)
+				line, err = in.ReadSlice('\n')
 			}
-			out.Write(body)
-			out.WriteByte('\n')
+			body, eol := splitEOL(line)
+			w.Write(body)
+			if cerr := w.Close(); cerr != nil {
+				fmt.Fprintln(stderr, "resilog redact: writing output:", cerr)
+				return 1
+			}
+			out.Write(eol)
+		case len(line) > 0:
+			lines++
+			body, eol := splitEOL(line)
+			red := redactLine(r, body)
+			if n := replacedWhole(red) - replacedWhole(body); n > 0 {
+				whole++
+				fmt.Fprintf(stderr, "resilog redact: line %d: %d value(s) too large or too deep to inspect replaced whole\n", lines, n)
+			}
+			out.Write(red)
+			out.Write(eol)
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -110,5 +153,48 @@ func redact(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "resilog redact: writing output:", err)
 		return 1
 	}
+	if whole > 0 {
+		fmt.Fprintf(stderr, "resilog redact: %d line(s) had values replaced whole\n", whole)
+		if o.strict {
+			return 3
+		}
+	}
 	return 0
+}
+
+// splitEOL splits a line from its ending ("\n", "\r\n" or none).
+func splitEOL(line []byte) (body, eol []byte) {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return line[:n], line[n:]
+}
+
+// redactLine redacts a line that is a JSON object or array structurally (only what is
+// redacted changes), any other line as text; with nothing to redact, it returns body.
+func redactLine(r *redact.Redactor, body []byte) []byte {
+	if t := bytes.TrimLeft(body, " \t"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		if red, err := r.JSON(body); err == nil {
+			return red
+		}
+	}
+	if red := r.String(string(body)); red != string(body) {
+		return []byte(red)
+	}
+	return body
+}
+
+var wholePlaceholders = [][]byte{[]byte(redact.KindTooLarge.Placeholder()), []byte(redact.KindTooDeep.Placeholder())}
+
+// replacedWhole counts the placeholders of values replaced unread in b.
+func replacedWhole(b []byte) int {
+	n := 0
+	for _, p := range wholePlaceholders {
+		n += bytes.Count(b, p)
+	}
+	return n
 }

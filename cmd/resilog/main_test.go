@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/resilog/resilog/redact"
 )
 
 type sample struct{ category, line, secret string }
@@ -17,7 +19,7 @@ func corpus(t *testing.T, name string) []sample {
 	t.Helper()
 	path := filepath.Join("..", "..", "..", "shared", "corpus", name)
 	if _, err := os.Stat(path); err != nil {
-		path = filepath.Join("..", "..", "processor", "testdata", name)
+		path = filepath.Join("..", "..", "redact", "testdata", name)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -39,7 +41,7 @@ func corpus(t *testing.T, name string) []sample {
 	return out
 }
 
-func redactLines(t *testing.T, lines []string) []string {
+func runLines(t *testing.T, lines []string) []string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"redact"}, strings.NewReader(strings.Join(lines, "\n")+"\n"), &stdout, &stderr); code != 0 {
@@ -59,7 +61,7 @@ func TestRedactCorpusAsTextAndJSON(t *testing.T) {
 		j, _ := json.Marshal(map[string]any{"level": "INFO", "msg": "event", "detail": s.line, "ctx": map[string]any{"inner": s.line}})
 		lines = append(lines, s.line, string(j))
 	}
-	out := redactLines(t, lines)
+	out := runLines(t, lines)
 	for i, s := range pos {
 		text, js := out[2*i], out[2*i+1]
 		if strings.Contains(text, s.secret) {
@@ -82,14 +84,14 @@ func TestRedactNegativesUnchanged(t *testing.T) {
 	for _, s := range neg {
 		lines = append(lines, s.line)
 	}
-	for i, got := range redactLines(t, lines) {
+	for i, got := range runLines(t, lines) {
 		if got != lines[i] {
 			t.Errorf("%s changed: %q -> %q", neg[i].category, lines[i], got)
 		}
 	}
 	// A JSON line with nothing to redact keeps its members, order and spelling.
 	in := `{"z":1,"a":"https://api.example.com/v1/orders?page=2&limit=50","n":null,"b":[true,1.5e3]}`
-	if got := redactLines(t, []string{in})[0]; got != in {
+	if got := runLines(t, []string{in})[0]; got != in {
 		t.Errorf("clean JSON changed: %s", got)
 	}
 }
@@ -97,11 +99,11 @@ func TestRedactNegativesUnchanged(t *testing.T) {
 func TestRedactJSONKeys(t *testing.T) {
 	in := `{"user":"bob","password":{"nested":"x"},"card_number":4111111111111111,"headers":{"Authorization":"Bearer abcdefghijklmnop"}}`
 	want := `{"user":"bob","password":"[REDACTED:secret]","card_number":"****1111","headers":{"Authorization":"[REDACTED:authorization]"}}`
-	if got := redactLines(t, []string{in})[0]; got != want {
+	if got := runLines(t, []string{in})[0]; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	// Not JSON after all: redacted as text.
-	if got := redactLines(t, []string{`{broken password=hunter22`})[0]; got != `{broken password=[REDACTED:secret]` {
+	if got := runLines(t, []string{`{broken password=hunter22`})[0]; got != `{broken password=[REDACTED:secret]` {
 		t.Errorf("got %s", got)
 	}
 }
@@ -120,5 +122,83 @@ func TestRedactUnreadableInput(t *testing.T) {
 	}
 	if code := run([]string{"frobnicate"}, strings.NewReader(""), &stdout, &stderr); code == 0 {
 		t.Fatal("an unknown command was accepted")
+	}
+}
+
+// runRaw runs resilog redact on in as it is and returns stdout, stderr and the exit code.
+func runRaw(t *testing.T, in string, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"redact"}, args...), strings.NewReader(in), &stdout, &stderr)
+	return stdout.String(), stderr.String(), code
+}
+
+// TestRedactKeepsWhatItDoesNotRedact: lines with nothing to redact come out byte for
+// byte; a JSON line keeps its spacing and escapes outside the values it masks.
+func TestRedactKeepsWhatItDoesNotRedact(t *testing.T) {
+	clean := "first line\r\n" +
+		"   indented line\n" +
+		"\t{\"msg\": \"a \\u003c b\",  \"n\" : 1.50}  \r\n" +
+		"[1, 2,\t3]\n" +
+		"caf\xe9 latin-1 \xff\n" +
+		"\n" +
+		"no final newline"
+	if out, errs, code := runRaw(t, clean); out != clean || errs != "" || code != 0 {
+		t.Errorf("exit %d, stderr %q, output changed:\n%q\n%q", code, errs, clean, out)
+	}
+	in := "{\"msg\": \"a \\u003c b\", \"password\" : \"hunter22\",  \"ctx\": {\"to\":\"jane@example.com\"}}\r\n" +
+		"  user=bob password=hunter22 caf\xe9\n" +
+		"[\"x\", {\"token\": 123456789}]"
+	want := "{\"msg\": \"a \\u003c b\", \"password\" : \"[REDACTED:secret]\",  \"ctx\": {\"to\":\"[REDACTED:email]\"}}\r\n" +
+		"  user=bob password=[REDACTED:secret] caf\xe9\n" +
+		"[\"x\", {\"token\": \"[REDACTED:secret]\"}]"
+	if out, errs, code := runRaw(t, in); out != want || errs != "" || code != 0 {
+		t.Errorf("exit %d, stderr %q\ngot  %q\nwant %q", code, errs, out, want)
+	}
+}
+
+// TestRedactLongLine: a line over 1 MiB is streamed and scanned as text, not replaced.
+func TestRedactLongLine(t *testing.T) {
+	filler := strings.Repeat("lorem ipsum dolor ", 200<<10/18)
+	line := "start password=hunter22 " + filler + " mid 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 " + filler + filler +
+		`"api_key":"7f3c9a1b2d4e6f8091a2b3c4" ` + filler + filler + filler + " end jane@example.com"
+	if len(line) < 1<<20 {
+		t.Fatalf("the line is only %d bytes", len(line))
+	}
+	in := "before\n" + line + "\r\nafter\n"
+	out, errs, code := runRaw(t, in)
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	r, err := redact.New(redact.Config{MaxString: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "before\n" + r.String(line) + "\r\nafter\n"; out != want {
+		t.Errorf("the long line came out as %d bytes, not as the engine redacts it whole (%d)", len(out), len(want))
+	}
+	for _, secret := range []string{"hunter22", "ghp_LpVv", "7f3c9a1b", "jane@"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s is still there", secret)
+		}
+	}
+}
+
+// TestRedactReportsWholeReplacements: a value replaced unread is reported on stderr with
+// its line, and fails the run with -strict.
+func TestRedactReportsWholeReplacements(t *testing.T) {
+	in := "ok line\n{\"blob\": \"" + strings.Repeat("x", 100) + "\"}\n"
+	for _, strict := range []bool{false, true} {
+		var stdout, stderr bytes.Buffer
+		code := redactLines(redactOptions{cfg: redact.Config{MaxString: 64}, maxLine: 4096, strict: strict}, strings.NewReader(in), &stdout, &stderr)
+		if want := "ok line\n{\"blob\": \"[REDACTED:too_large]\"}\n"; stdout.String() != want {
+			t.Errorf("got %q", stdout.String())
+		}
+		if !strings.Contains(stderr.String(), "line 2: 1 value(s)") {
+			t.Errorf("stderr %q does not report line 2", stderr.String())
+		}
+		if wantCode := map[bool]int{false: 0, true: 3}[strict]; code != wantCode {
+			t.Errorf("strict=%v: exit %d, want %d", strict, code, wantCode)
+		}
 	}
 }

@@ -1,22 +1,16 @@
-package processor
+package redact
 
 import (
 	"slices"
 	"strings"
 )
 
-// A span is a piece of a string to mask.
-type span struct {
-	start, end int
-	kind       Kind
-}
-
 // Character classes for the pre-scan.
 const (
 	clsNone uint8 = iota
 	clsDigit
 	clsTrigger // '@', '=', ':': e-mail, key=value, URL, header
-	clsPrefix  // may start a token prefix (AKIA, ghp_, xox…, eyJ, -----BEGIN, Bearer)
+	clsPrefix  // may start a token prefix or a trigger (set from the rule table)
 )
 
 var charClass = func() (t [256]uint8) {
@@ -25,9 +19,6 @@ var charClass = func() (t [256]uint8) {
 	}
 	for _, c := range "@=:" {
 		t[c] = clsTrigger
-	}
-	for _, c := range "AgxsrhnpSe-Bb" {
-		t[c] = clsPrefix
 	}
 	return
 }()
@@ -48,58 +39,15 @@ func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 // boundaryBefore reports whether position i starts a word.
 func boundaryBefore(s string, i int) bool { return i == 0 || !isTokenChar(s[i-1]) }
 
-// tokenRules are provider credentials recognised by their prefix: the token runs on over
-// charset characters and must be at least min long (prefix included).
-type tokenRule struct {
-	prefix  string
-	min     int
-	kind    Kind
-	charset func(byte) bool
-}
-
-func tokenOrDot(c byte) bool { return isTokenChar(c) || c == '.' }
-
-var tokenRules = []tokenRule{
-	{"AKIA", 20, KindAWSKey, isAlnum},
-	{"ASIA", 20, KindAWSKey, isAlnum},
-	{"ghp_", 40, KindGitHubToken, isTokenChar},
-	{"gho_", 40, KindGitHubToken, isTokenChar},
-	{"ghu_", 40, KindGitHubToken, isTokenChar},
-	{"ghs_", 40, KindGitHubToken, isTokenChar},
-	{"ghr_", 40, KindGitHubToken, isTokenChar},
-	{"github_pat_", 40, KindGitHubToken, isTokenChar},
-	{"glpat-", 26, KindGitLabToken, isTokenChar},
-	{"xoxb-", 20, KindSlackToken, isTokenChar},
-	{"xoxp-", 20, KindSlackToken, isTokenChar},
-	{"xoxa-", 20, KindSlackToken, isTokenChar},
-	{"xoxr-", 20, KindSlackToken, isTokenChar},
-	{"xoxs-", 20, KindSlackToken, isTokenChar},
-	{"xapp-", 20, KindSlackToken, isTokenChar},
-	{"sk_live_", 20, KindStripeKey, isTokenChar},
-	{"sk_test_", 20, KindStripeKey, isTokenChar},
-	{"rk_live_", 20, KindStripeKey, isTokenChar},
-	{"rk_test_", 20, KindStripeKey, isTokenChar},
-	{"sk-ant-", 40, KindAnthropicKey, isTokenChar},
-	{"sk-proj-", 40, KindOpenAIKey, isTokenChar},
-	{"sk-svcacct-", 40, KindOpenAIKey, isTokenChar},
-	{"sk-", 40, KindOpenAIKey, isTokenChar},
-	{"AIza", 39, KindGoogleAPIKey, isTokenChar},
-	{"hvs.", 28, KindVaultToken, isTokenChar},
-	{"hvb.", 28, KindVaultToken, isTokenChar},
-	{"npm_", 40, KindNPMToken, isTokenChar},
-	{"pypi-", 60, KindPyPIToken, isTokenChar},
-	{"SG.", 60, KindSendGridKey, tokenOrDot},
-}
-
-// What a string holds, as far as the detectors care; findSpans runs only those that can
-// match.
+// What a string holds, as far as the detectors care (the Needs of the rules); findSpans
+// runs only the detectors that can match.
 const (
-	hasDigits = 1 << iota // six digits or more: cards, IBANs, SSNs, NINOs, phones
-	hasAt                 // '@': e-mail, URL user info
-	hasSep                // '=' or ':': key=value, URLs, headers
-	hasPrefix             // a token prefix at a word start: provider keys, JWT, PEM, Bearer
-	hasPlus               // '+': phone numbers
-	hasUpper2             // two capitals in a row: IBANs and NINOs
+	hasDigits = NeedDigits
+	hasAt     = NeedAt
+	hasSep    = NeedSep
+	hasPrefix = NeedPrefix
+	hasPlus   = NeedPlus
+	hasUpper2 = NeedUpper2
 
 	// worthScanning: without one of these no detector can match (hasPlus and hasUpper2
 	// only narrow which detectors run).
@@ -107,9 +55,8 @@ const (
 )
 
 // mayContain is the fast path: scanFlags(s)&worthScanning != 0, computed with fewer
-// checks a character and an early exit. It runs on the body and every string attribute
-// of every record; scanning clean strings with scanFlags instead cost a clean record
-// ~12 ns (BenchmarkRedact/clean 155-161 ns against 143-145). A test keeps the two in step.
+// checks a character and an early exit. It runs on the body, every string attribute and
+// every new key of every record. A test keeps the two in step.
 func mayContain(s string) bool {
 	digits := 0
 	for i := 0; i < len(s); i++ {
@@ -130,7 +77,7 @@ func mayContain(s string) bool {
 }
 
 // scanFlags reads s once and says what it holds.
-func scanFlags(s string) (f int) {
+func scanFlags(s string) (f Needs) {
 	digits := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -161,27 +108,15 @@ func scanFlags(s string) (f int) {
 	return f
 }
 
-// prefixesByFirst lists, by first byte, every prefix that makes a string worth scanning:
-// the token rules' and those of JWTs, PEM blocks and Bearer/Basic credentials.
-var prefixesByFirst = func() (t [256][]string) {
-	add := func(p string) { t[p[0]] = append(t[p[0]], p) }
-	for _, r := range tokenRules {
-		add(r.prefix)
-	}
-	for _, p := range []string{"eyJ", "-----BEGIN", "Bearer ", "bearer ", "BEARER ", "Basic ", "basic ", "BASIC "} {
-		add(p)
-	}
-	return
-}()
-
+// prefixAt reports whether a token prefix or a trigger word starts at s[i].
 func prefixAt(s string, i int) bool {
 	rest := s[i:]
 	for _, p := range prefixesByFirst[rest[0]] {
-		if strings.HasPrefix(rest, p) {
+		if p.fold && hasPrefixFold(rest, p.word) || !p.fold && strings.HasPrefix(rest, p.word) {
 			return true
 		}
 	}
-	return (rest[0] == 'B' || rest[0] == 'b') && (hasPrefixFold(rest, "bearer ") || hasPrefixFold(rest, "basic "))
+	return false
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -190,57 +125,45 @@ func hasPrefixFold(s, prefix string) bool {
 
 // findSpans appends the secrets found in s to out, sorted and without overlaps. f is
 // scanFlags(s).
-func (r *Redact) findSpans(s string, f int, out []span) []span {
+func (r *Redactor) findSpans(s string, f Needs, out []Span) []Span {
 	n0 := len(out)
-	if r.on[GroupCredentials] {
-		if f&hasPrefix != 0 {
-			out = r.findTokens(s, out)
-			out = findPEM(s, out)
-			out = findAuthSchemes(s, out)
-		}
-		if f&hasSep != 0 {
-			out = findURLPasswords(s, out)
-			out = findSlackWebhooks(s, out)
-		}
+	if f&hasPrefix != 0 && r.tokens {
+		out = r.findTokens(s, out)
 	}
 	if f&hasSep != 0 {
 		out = r.findKeyValues(s, out)
 	}
-	if r.on[GroupPayment] && f&hasDigits != 0 {
-		out = findCards(s, out)
-		if f&hasUpper2 != 0 {
-			out = findIBANs(s, out)
+	for _, rule := range r.detectors {
+		if f&rule.Needs != rule.Needs {
+			continue
 		}
-	}
-	if r.on[GroupGovernmentID] && f&hasDigits != 0 {
-		out = findSSNs(s, out)
-		if f&hasUpper2 != 0 {
-			out = findNINOs(s, out)
-		}
-	}
-	if r.on[GroupContact] {
-		if f&hasAt != 0 {
-			out = findEmails(s, out)
-		}
-		if f&hasPlus != 0 && f&hasDigits != 0 {
-			out = findPhones(s, out)
+		n := len(out)
+		out = rule.Detect(s, out)
+		if rule.Validate != nil {
+			kept := out[:n]
+			for _, sp := range out[n:] {
+				if rule.Validate(s[sp.Start:sp.End]) {
+					kept = append(kept, sp)
+				}
+			}
+			out = kept
 		}
 	}
 	for _, p := range r.patterns {
 		for _, m := range p.Regexp.FindAllStringIndex(s, -1) {
-			out = append(out, span{m[0], m[1], p.Kind})
+			out = append(out, Span{m[0], m[1], p.Kind})
 		}
 	}
 	found := out[n0:]
 	if len(found) < 2 {
 		return out
 	}
-	slices.SortFunc(found, func(a, b span) int { return a.start - b.start })
+	slices.SortStableFunc(found, func(a, b Span) int { return a.Start - b.Start })
 	merged := found[:1]
 	for _, sp := range found[1:] {
 		last := &merged[len(merged)-1]
-		if sp.start < last.end {
-			last.end = max(last.end, sp.end)
+		if sp.Start < last.End {
+			last.End = max(last.End, sp.End)
 			continue
 		}
 		merged = append(merged, sp)
@@ -248,29 +171,26 @@ func (r *Redact) findSpans(s string, f int, out []span) []span {
 	return out[:n0+len(merged)]
 }
 
-func (r *Redact) findTokens(s string, out []span) []span {
+// findTokens finds the rules' fixed-prefix tokens, the longest matching prefix first.
+func (r *Redactor) findTokens(s string, out []Span) []Span {
 	for i := 0; i < len(s); i++ {
 		if charClass[s[i]] != clsPrefix || !boundaryBefore(s, i) {
 			continue
 		}
 		rest := s[i:]
-		if strings.HasPrefix(rest, "eyJ") {
-			if end := jwtEnd(s, i); end > 0 {
-				out = append(out, span{i, end, KindJWT})
-				i = end
-			}
-			continue
-		}
-		for _, t := range tokenRules {
-			if !strings.HasPrefix(rest, t.prefix) {
+		for _, t := range tokensByFirst[s[i]] {
+			if !strings.HasPrefix(rest, t.Prefix) {
 				continue
 			}
-			end := i + len(t.prefix)
-			for end < len(s) && t.charset(s[end]) {
+			if !r.on[t.kind.Group()] {
+				break
+			}
+			end := i + len(t.Prefix)
+			for end < len(s) && t.Charset(s[end]) {
 				end++
 			}
-			if end-i >= t.min {
-				out = append(out, span{i, end, t.kind})
+			if end-i >= t.Min {
+				out = append(out, Span{i, end, t.kind})
 				i = end
 			}
 			break
@@ -279,8 +199,27 @@ func (r *Redact) findTokens(s string, out []span) []span {
 	return out
 }
 
+// findJWTs finds JSON Web Tokens: three base64url segments, the first two JSON objects.
+func findJWTs(s string, out []Span) []Span {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "eyJ")
+		if j < 0 {
+			return out
+		}
+		i := from + j
+		from = i + 3
+		if !boundaryBefore(s, i) {
+			continue
+		}
+		if end := jwtEnd(s, i); end > 0 {
+			out = append(out, Span{i, end, KindJWT})
+			from = end
+		}
+	}
+}
+
 // findSlackWebhooks masks the secret path of Slack incoming webhook URLs.
-func findSlackWebhooks(s string, out []span) []span {
+func findSlackWebhooks(s string, out []Span) []Span {
 	if j := strings.Index(s, "hooks.slack.com/services/"); j >= 0 {
 		start := j + len("hooks.slack.com/services/")
 		end := start
@@ -288,7 +227,7 @@ func findSlackWebhooks(s string, out []span) []span {
 			end++
 		}
 		if end-start >= 20 {
-			out = append(out, span{start, end, KindSlackWebhook})
+			out = append(out, Span{start, end, KindSlackWebhook})
 		}
 	}
 	return out
@@ -316,7 +255,7 @@ func jwtEnd(s string, i int) int {
 
 // findPEM masks the body of private-key blocks, raw or with JSON-escaped newlines; an
 // unterminated block is masked to the end of the string.
-func findPEM(s string, out []span) []span {
+func findPEM(s string, out []Span) []Span {
 	for from := 0; ; {
 		j := strings.Index(s[from:], "-----BEGIN ")
 		if j < 0 {
@@ -335,16 +274,16 @@ func findPEM(s string, out []span) []span {
 		}
 		end := strings.Index(s[bodyStart:], "-----END")
 		if end < 0 {
-			out = append(out, span{bodyStart, len(s), KindPrivateKey})
+			out = append(out, Span{bodyStart, len(s), KindPrivateKey})
 			return out
 		}
-		out = append(out, span{bodyStart, bodyStart + end, KindPrivateKey})
+		out = append(out, Span{bodyStart, bodyStart + end, KindPrivateKey})
 		from = bodyStart + end + 8
 	}
 }
 
 // findAuthSchemes masks the credentials after "Bearer " and "Basic ".
-func findAuthSchemes(s string, out []span) []span {
+func findAuthSchemes(s string, out []Span) []Span {
 	for i := 0; i < len(s); i++ {
 		if (s[i] != 'B' && s[i] != 'b') || !boundaryBefore(s, i) {
 			continue
@@ -367,7 +306,7 @@ func findAuthSchemes(s string, out []span) []span {
 			end++
 		}
 		if end-start >= 8 && !alreadyMasked(s[start:end]) {
-			out = append(out, span{start, end, KindAuthHeader})
+			out = append(out, Span{start, end, KindAuthHeader})
 			i = end
 		}
 	}
@@ -380,7 +319,7 @@ func credentialChar(c byte) bool {
 }
 
 // findURLPasswords masks the password of scheme://user:password@host.
-func findURLPasswords(s string, out []span) []span {
+func findURLPasswords(s string, out []Span) []Span {
 	for from := 0; ; {
 		j := strings.Index(s[from:], "://")
 		if j < 0 {
@@ -393,7 +332,7 @@ func findURLPasswords(s string, out []span) []span {
 		}
 		if end < len(s) && s[end] == '@' {
 			if c := strings.IndexByte(s[start:end], ':'); c >= 0 && end-(start+c+1) > 0 {
-				out = append(out, span{start + c + 1, end, KindURLPassword})
+				out = append(out, Span{start + c + 1, end, KindURLPassword})
 			}
 		}
 		from = start
@@ -403,7 +342,7 @@ func findURLPasswords(s string, out []span) []span {
 // findKeyValues masks values whose key names a secret, in the forms key=value, key: value,
 // "key":"value", key="value" and Go's %+v {Key:value}. The value runs to the closing quote,
 // or to whitespace or one of &;,)}] when unquoted. Cookie headers mask every value.
-func (r *Redact) findKeyValues(s string, out []span) []span {
+func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '=' && c != ':' {
@@ -461,6 +400,13 @@ func (r *Redact) findKeyValues(s string, out []span) []span {
 		} else {
 			vStart = v
 			vEnd = v
+			if v < len(s) && s[v] == '[' {
+				// [REDACTED:secret], [x]y: a value that opens a bracket runs past its
+				// closing one.
+				if j := strings.IndexByte(s[v:], ']'); j > 0 {
+					vEnd = v + j + 1
+				}
+			}
 			for vEnd < len(s) && !valueStop(s[vEnd]) {
 				vEnd++
 			}
@@ -469,7 +415,7 @@ func (r *Redact) findKeyValues(s string, out []span) []span {
 			}
 		}
 		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) {
-			out = append(out, span{vStart, vEnd, kind})
+			out = append(out, Span{vStart, vEnd, kind})
 		}
 		i = vEnd
 	}
@@ -489,7 +435,7 @@ func isAuthScheme(v string) bool {
 		strings.EqualFold(v, "digest") || strings.EqualFold(v, "negotiate")
 }
 
-func appendCookieValues(s string, from, to int, out []span) []span {
+func appendCookieValues(s string, from, to int, out []Span) []Span {
 	for i := from; i < to; i++ {
 		if s[i] != '=' {
 			continue
@@ -499,27 +445,56 @@ func appendCookieValues(s string, from, to int, out []span) []span {
 			end++
 		}
 		if end > i+1 && !alreadyMasked(s[i+1:end]) {
-			out = append(out, span{i + 1, end, KindCookie})
+			out = append(out, Span{i + 1, end, KindCookie})
 		}
 		i = end
 	}
 	return out
 }
 
-// alreadyMasked reports whether v is a placeholder (ours or a common one), so that
-// redaction is idempotent.
+// alreadyMasked reports whether v is exactly one of our masks, or holds nothing that a
+// mask would hide, so that redaction is idempotent: a placeholder ([REDACTED] or
+// [REDACTED:<kind>]), a pseudonym ([HMAC:<kind>:<16 hex digits>]), a card's last four
+// (****4242), or mask characters alone (****, xxxx). A value that only starts like one
+// (****hunter2, [REDACTED]hunter2) is not trusted.
 func alreadyMasked(v string) bool {
-	if v == "" {
+	switch {
+	case v == "" || v == "[REDACTED]":
 		return true
-	}
-	if strings.HasPrefix(v, "[REDACTED") || strings.HasPrefix(v, "[HMAC:") || strings.HasPrefix(v, "****") {
+	case strings.HasPrefix(v, "[REDACTED:"):
+		return strings.HasSuffix(v, "]") && kindName(v[len("[REDACTED:"):len(v)-1])
+	case strings.HasPrefix(v, "[HMAC:"):
+		kind, sum, ok := strings.Cut(v[len("[HMAC:"):], ":")
+		return ok && kindName(kind) && len(sum) == 17 && sum[16] == ']' && hexDigits(sum[:16])
+	case len(v) == 8 && v[:4] == "****" && allDigits(v[4:]):
 		return true
-	}
-	if len(v) < 4 {
+	case len(v) < 4:
 		return false
 	}
 	for i := 0; i < len(v); i++ {
 		if v[i] != '*' && v[i] != 'x' && v[i] != 'X' && v[i] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// kindName reports whether s can be a Kind in one of our placeholders.
+func kindName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || isDigit(c) || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func hexDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && (c < 'a' || c > 'f') {
 			return false
 		}
 	}
@@ -546,9 +521,9 @@ func digitRun(s string, i int, buf []byte) (int, []byte) {
 	return end, buf
 }
 
-// findCards masks payment card numbers: 13–19 digits, spaces or dashes allowed, a known
-// brand prefix and a valid Luhn check digit.
-func findCards(s string, out []span) []span {
+// findCards finds card number candidates: 13–19 digits, spaces or dashes allowed between
+// them; validCard confirms them.
+func findCards(s string, out []Span) []Span {
 	var buf [24]byte
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
@@ -559,12 +534,25 @@ func findCards(s string, out []span) []span {
 			i = end
 			continue
 		}
-		if len(digits) >= 13 && len(digits) <= 19 && cardBrand(digits) && luhn(digits) {
-			out = append(out, span{i, end, KindCard})
+		if len(digits) >= 13 && len(digits) <= 19 {
+			out = append(out, Span{i, end, KindCard})
 		}
 		i = end
 	}
 	return out
+}
+
+// validCard reports whether the digits of c have a known brand prefix, a card's length
+// and a valid Luhn check digit.
+func validCard(c string) bool {
+	var buf [24]byte
+	d := buf[:0]
+	for i := 0; i < len(c) && len(d) < len(buf); i++ {
+		if isDigit(c[i]) {
+			d = append(d, c[i])
+		}
+	}
+	return len(d) >= 13 && len(d) <= 19 && cardBrand(d) && luhn(d)
 }
 
 func cardBrand(d []byte) bool {
@@ -606,9 +594,9 @@ func luhn(d []byte) bool {
 	return sum%10 == 0
 }
 
-// findIBANs masks IBANs: country code, check digits and 11–30 letters or digits, in one
-// piece or in groups of four, valid under ISO 13616 mod 97.
-func findIBANs(s string, out []span) []span {
+// findIBANs finds IBAN candidates: country code, check digits and 11–30 letters or
+// digits, in one piece or in groups of four; validIBAN confirms them.
+func findIBANs(s string, out []Span) []Span {
 	for i := 0; i+15 <= len(s); i++ {
 		if !isUpper(s[i]) || !isUpper(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) || (i > 0 && isAlnum(s[i-1])) {
 			continue
@@ -632,15 +620,25 @@ func findIBANs(s string, out []span) []span {
 		if end < len(s) && isAlnum(s[end]) {
 			continue
 		}
-		if len(b) >= 15 && ibanValid(b) {
-			out = append(out, span{i, end, KindIBAN})
-			i = end
+		if len(b) >= 15 {
+			out = append(out, Span{i, end, KindIBAN})
 		}
 	}
 	return out
 }
 
-func ibanValid(b []byte) bool {
+// validIBAN reports whether c (spaces allowed) is valid under ISO 13616 mod 97.
+func validIBAN(c string) bool {
+	var buf [40]byte
+	b := buf[:0]
+	for i := 0; i < len(c) && len(b) < len(buf); i++ {
+		if c[i] != ' ' {
+			b = append(b, c[i])
+		}
+	}
+	if len(b) < 15 {
+		return false
+	}
 	rem := 0
 	add := func(c byte) {
 		if isDigit(c) {
@@ -659,9 +657,8 @@ func ibanValid(b []byte) bool {
 	return rem == 1
 }
 
-// findSSNs masks US social security numbers written AAA-GG-SSSS, following the SSA's
-// structure rules (no area 000, 666 or 9xx; no group 00; no serial 0000).
-func findSSNs(s string, out []span) []span {
+// findSSNs finds US social security numbers written AAA-GG-SSSS; validSSN checks them.
+func findSSNs(s string, out []Span) []Span {
 	for i := 0; i+11 <= len(s); i++ {
 		if !isDigit(s[i]) || (i > 0 && (isAlnum(s[i-1]) || s[i-1] == '-')) {
 			continue
@@ -673,13 +670,16 @@ func findSSNs(s string, out []span) []span {
 		if i+11 < len(s) && (isAlnum(s[i+11]) || s[i+11] == '-') {
 			continue
 		}
-		if t[:3] == "000" || t[:3] == "666" || t[0] == '9' || t[4:6] == "00" || t[7:] == "0000" {
-			continue
-		}
-		out = append(out, span{i, i + 11, KindSSN})
+		out = append(out, Span{i, i + 11, KindSSN})
 		i += 10
 	}
 	return out
+}
+
+// validSSN applies the SSA's structure rules to AAA-GG-SSSS: no area 000, 666 or 9xx,
+// no group 00, no serial 0000.
+func validSSN(t string) bool {
+	return len(t) == 11 && t[:3] != "000" && t[:3] != "666" && t[0] != '9' && t[4:6] != "00" && t[7:] != "0000"
 }
 
 func allDigits(s string) bool {
@@ -693,7 +693,7 @@ func allDigits(s string) bool {
 
 // findNINOs masks UK National Insurance numbers: two letters, six digits (optionally in
 // pairs), a final A–D.
-func findNINOs(s string, out []span) []span {
+func findNINOs(s string, out []Span) []Span {
 	for i := 0; i+9 <= len(s); i++ {
 		if !isUpper(s[i]) || !isUpper(s[i+1]) || (i > 0 && isAlnum(s[i-1])) {
 			continue
@@ -722,14 +722,14 @@ func findNINOs(s string, out []span) []span {
 		if j >= len(s) || s[j] < 'A' || s[j] > 'D' || (j+1 < len(s) && isAlnum(s[j+1])) {
 			continue
 		}
-		out = append(out, span{i, j + 1, KindNINO})
+		out = append(out, Span{i, j + 1, KindNINO})
 		i = j
 	}
 	return out
 }
 
 // findEmails masks addresses local@domain.tld.
-func findEmails(s string, out []span) []span {
+func findEmails(s string, out []Span) []Span {
 	for from := 0; ; {
 		j := strings.IndexByte(s[from:], '@')
 		if j < 0 {
@@ -755,7 +755,7 @@ func findEmails(s string, out []span) []span {
 		if start == at || dot <= at+1 || dot >= end-2 {
 			continue
 		}
-		out = append(out, span{start, end, KindEmail})
+		out = append(out, Span{start, end, KindEmail})
 		from = end
 	}
 }
@@ -766,7 +766,7 @@ func emailLocal(c byte) bool {
 
 // findPhones masks international numbers: '+', a country code and 7–15 digits in all,
 // with single spaces, dashes, dots or parentheses between groups.
-func findPhones(s string, out []span) []span {
+func findPhones(s string, out []Span) []Span {
 	for from := 0; ; {
 		j := strings.IndexByte(s[from:], '+')
 		if j < 0 {
@@ -795,7 +795,7 @@ func findPhones(s string, out []span) []span {
 			continue
 		}
 		if digits >= 7 && digits <= 15 {
-			out = append(out, span{i, end, KindPhone})
+			out = append(out, Span{i, end, KindPhone})
 			from = end
 		}
 	}
