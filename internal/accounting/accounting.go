@@ -99,12 +99,34 @@ func (d *Drops) Add(r Reason, n int) {
 	}
 	d.counts[r].Add(uint64(n))
 	if d.pending.CompareAndSwap(false, true) {
-		wait := max(0, d.Interval()-time.Since(time.Unix(0, d.lastReport.Load())))
-		time.AfterFunc(wait, func() {
-			d.pending.Store(false) // drops from now on schedule the next line
-			d.Flush()
-		})
+		d.schedule()
 	}
+}
+
+// schedule writes the next line after the interval, on a timer's goroutine. Exactly one
+// timer is pending or running at a time: pending is cleared only after the line is
+// queued, and drops counted meanwhile schedule the next one from here.
+func (d *Drops) schedule() {
+	wait := max(0, d.Interval()-time.Since(time.Unix(0, d.lastReport.Load())))
+	time.AfterFunc(wait, func() {
+		d.Flush()
+		d.pending.Store(false)
+		if d.unreported() && d.pending.CompareAndSwap(false, true) {
+			d.schedule()
+		}
+	})
+}
+
+// unreported reports whether drops were counted since the last line.
+func (d *Drops) unreported() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.counts {
+		if d.counts[i].Load() > d.reported[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // Count returns how many records were dropped for r.
