@@ -8,12 +8,43 @@ import "strings"
 // the Keys of a rule, or ends with one of the KeySuffixes of a rule, and is not in
 // allowKeys.
 
+// countKeys are plural secret keys that also name a count: their value is kept when it is
+// a number ("tokens": 1200), masked otherwise ("tokens": ["ghp_…"]).
+var countKeys = map[string]bool{"tokens": true, "secrets": true, "passwords": true, "apikeys": true}
+
+// namedByKey: a compound key whose first or last word is a rule's key names a secret of
+// that kind: card_cvc, billingCvv2, customer_ssn, user-iban, password_hash. Words that
+// also have other meanings (session, sid, pan, pass…) count only as the whole key.
+func namedByKey(word string) (Kind, bool) {
+	switch word {
+	case "session", "sid", "pan", "pass", "tin", "nie", "nif", "sig", "tokens", "secrets", "passwords":
+		return KindNone, false
+	}
+	kind, ok := secretKeys[word]
+	return kind, ok
+}
+
+// metadataWords: the first word alone names a secret only when the rest of the key does not
+// describe it (password_changed_at, token_type and secret_name are about a secret, not it).
+var metadataWords = map[string]bool{
+	"type": true, "types": true, "count": true, "len": true, "length": true, "size": true, "policy": true,
+	"changed": true, "at": true, "expired": true, "expires": true, "expiry": true, "expiration": true,
+	"reset": true, "name": true, "names": true, "id": true, "ids": true, "set": true, "updated": true,
+	"created": true, "required": true, "enabled": true, "min": true, "max": true, "strength": true,
+	"rotated": true, "rotation": true, "version": true, "ttl": true, "age": true, "last4": true, "lastfour": true,
+	"last": true, "four": true, "provider": true, "kind": true, "url": true, "uri": true, "endpoint": true,
+	"path": true, "file": true, "method": true, "algorithm": true, "alg": true, "valid": true, "invalid": true,
+	"ok": true, "present": true, "missing": true, "error": true, "status": true, "source": true, "used": true,
+	"usage": true, "limit": true, "limits": true, "budget": true, "total": true, "ref": true,
+	"scope": true, "scopes": true, "issuer": true, "audience": true, "format": true, "prefix": true, "hint": true,
+}
+
 // allowKeys look like secrets but are not: counts of tokens, IDs for correlation, the
 // last four digits of a card.
 var allowKeys = map[string]bool{
 	"cardlastfour": true, "cardlast4": true, "last4": true, "lastfour": true, "panlast4": true,
 	"prompttokens": true, "completiontokens": true, "totaltokens": true, "maxtokens": true,
-	"inputtokens": true, "outputtokens": true, "tokencount": true, "tokens": true, "numtokens": true,
+	"inputtokens": true, "outputtokens": true, "tokencount": true, "numtokens": true,
 	"traceid": true, "spanid": true, "requestid": true, "parentspanid": true, "tokentype": true,
 	"passwordchangedat": true, "passwordexpired": true, "passwordreset": true, "tokenexpiresat": true,
 	"sessioncount": true, "sessionduration": true, "secretname": true, "tokenexpiry": true,
@@ -129,7 +160,65 @@ func (r *Redactor) classifyKey(k string) Kind {
 			return r.enabled(s.kind)
 		}
 	}
+	return r.enabled(compoundKind(k))
+}
+
+// compoundKind classifies a key of several words by its first and last word (see
+// namedByKey). Words are split at '-', '_', '.', ' ' and lower-to-upper case changes.
+func compoundKind(k string) Kind {
+	var words [8]string
+	n := 0
+	start := 0
+	for i := 0; i <= len(k) && n < len(words); i++ {
+		split := i == len(k) || k[i] == '-' || k[i] == '_' || k[i] == '.' || k[i] == ' '
+		camel := !split && i > start && isUpper(k[i]) && !isUpper(k[i-1])
+		if !split && !camel {
+			continue
+		}
+		if i > start {
+			words[n] = strings.ToLower(k[start:i])
+			n++
+		}
+		start = i
+		if split {
+			start = i + 1
+		}
+	}
+	if n < 2 {
+		return KindNone
+	}
+	if kind, ok := namedByKey(words[n-1]); ok {
+		return kind
+	}
+	first := words[0]
+	rest := words[1:n]
+	if first == "api" && words[1] == "key" {
+		first, rest = "apikey", words[2:n]
+	}
+	switch first {
+	case "password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "ssn", "cvv", "cvc", "iban":
+	default:
+		return KindNone
+	}
+	kind, _ := namedByKey(first)
+	for _, w := range rest {
+		if !metadataWords[w] {
+			return kind
+		}
+	}
+	if len(rest) == 0 {
+		return kind
+	}
 	return KindNone
+}
+
+// isCount reports whether the value v under key k is a count, not a secret ("tokens": 3).
+func isCount(k, v string) bool {
+	if v == "" || len(v) > 9 || !allDigits(v) {
+		return false
+	}
+	var buf [maxKey]byte
+	return countKeys[string(normalizeKey(buf[:0], k))]
 }
 
 // pathKind matches the user's dotted keys ("user.address.street") against a full path.

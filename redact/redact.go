@@ -261,6 +261,9 @@ func (r *Redactor) kv(kv attribute.KeyValue, parent string, depth int) (attribut
 			kind = r.pathKind(path)
 		}
 	}
+	if kind != KindNone && (kv.Value.Type() == attribute.INT64 || kv.Value.Type() == attribute.STRING) && isCount(key, valueText(kv.Value)) {
+		kind = KindNone // "tokens": 1200
+	}
 	if kind != KindNone {
 		if kv.Value.Type() == attribute.STRING && alreadyMasked(kv.Value.AsString()) {
 			return attribute.KeyValue{Key: outKey, Value: kv.Value}, true, keyChanged

@@ -33,6 +33,25 @@ const (
 	KindNPMToken     Kind = "npm_token"
 	KindPyPIToken    Kind = "pypi_token"
 	KindSendGridKey  Kind = "sendgrid_key"
+	KindShopifyToken Kind = "shopify_token"
+	KindDOToken      Kind = "digitalocean_token"
+	KindHFToken      Kind = "huggingface_token"
+	KindDatabricks   Kind = "databricks_token"
+	KindDoppler      Kind = "doppler_token"
+	KindLinearKey    Kind = "linear_key"
+	KindAtlassian    Kind = "atlassian_token"
+	KindPostmanKey   Kind = "postman_key"
+	KindGrafanaToken Kind = "grafana_token"
+	KindSentryToken  Kind = "sentry_token"
+	KindNewRelicKey  Kind = "newrelic_key"
+	KindTwilioKey    Kind = "twilio_key"
+	KindMailgunKey   Kind = "mailgun_key"
+	KindSquareToken  Kind = "square_token"
+	KindHerokuKey    Kind = "heroku_key"
+	KindDiscordToken Kind = "discord_token"
+	KindTelegramBot  Kind = "telegram_token"
+	KindGoogleOAuth  Kind = "google_oauth_secret"
+	KindGCPKeyID     Kind = "gcp_private_key_id"
 
 	// Payment.
 	KindCard Kind = "card"
@@ -40,8 +59,19 @@ const (
 	KindIBAN Kind = "iban"
 
 	// Government IDs.
-	KindSSN  Kind = "ssn"
-	KindNINO Kind = "nino"
+	KindSSN        Kind = "ssn"            // US social security number
+	KindNINO       Kind = "nino"           // UK National Insurance number
+	KindSIN        Kind = "sin"            // Canada social insurance number
+	KindTFN        Kind = "tfn"            // Australia tax file number
+	KindDNI        Kind = "dni"            // Spain DNI and NIE
+	KindCPF        Kind = "cpf"            // Brazil, people
+	KindCNPJ       Kind = "cnpj"           // Brazil, companies
+	KindAadhaar    Kind = "aadhaar"        // India
+	KindIndiaPAN   Kind = "india_pan"      // India permanent account number
+	KindNIR        Kind = "nir"            // France social security number
+	KindBSN        Kind = "bsn"            // Netherlands citizen service number
+	KindCodiceFisc Kind = "codice_fiscale" // Italy
+	KindNationalID Kind = "national_id"    // any other, by key (national_id, tax_id…)
 
 	// Contact PII.
 	KindEmail Kind = "email"
@@ -122,6 +152,9 @@ type Token struct {
 	Prefix  string
 	Min     int
 	Charset func(byte) bool
+	// Max, when set, is the longest such token: a longer run, or one that a letter, digit,
+	// '_' or '-' continues, is something else (for short or common prefixes: SK, key-).
+	Max int
 }
 
 // Rule is one kind of secret: everything the engine, the README table and the tests know
@@ -163,16 +196,20 @@ func tokenOrDot(c byte) bool { return isTokenChar(c) || c == '.' }
 // one names it.
 var rules = []Rule{
 	{Kind: KindSecret, Group: GroupCredentials,
-		Doc: "`key=value`, `key: value`, `\"key\":\"value\"` and `{Key:value}` pairs whose key is secret",
+		Doc: "values under a secret key: `key=value`, `key = value`, `key: value`, `key：value`, key, tab, value, the value on the next line, " +
+			"`\"key\":\"value\"`, `\\\"key\\\":\\\"value\\\"`, `{Key:value}`, `<key>value</key>`, `--key value`, " +
+			"`key is value` (a value with a digit, an inner capital or a symbol)",
 		Keys: []string{"password", "passwd", "pwd", "pass", "passphrase", "secret", "clientsecret", "appsecret",
 			"token", "accesstoken", "refreshtoken", "idtoken", "authtoken", "bearertoken", "csrftoken", "xsrftoken",
 			"apikey", "xapikey", "apisecret", "accesskey", "secretkey", "secretaccesskey", "awssecretaccesskey", "accountkey",
 			"xauthtoken", "session", "sessionid", "sessid", "sid", "phpsessid", "jsessionid", "signingkey", "encryptionkey",
-			"credentials", "credential", "connectionstring", "dsn", "otp", "pin", "mfacode", "totp"},
+			"credentials", "credential", "connectionstring", "dsn", "otp", "pin", "mfacode", "totp",
+			"passwords", "secrets", "apikeys", "tokens", "pw", "passcode", "passwordhash", "signature", "sig",
+			"ocpapimsubscriptionkey", "subscriptionkey", "xamzsignature", "xgoogsignature"},
 		KeySuffixes: []string{"password", "passwd", "secret", "secretkey", "token", "apikey", "sessionid", "accesskey", "credentials"}},
 	{Kind: KindAuthHeader, Group: GroupCredentials,
-		Doc:    "`Bearer` / `Basic` credentials",
-		Keys:   []string{"authorization", "proxyauthorization"},
+		Doc:    "`Bearer` / `Basic` credentials anywhere; after `Authorization:` any scheme (`Token`, `Negotiate`, `ApiKey`, `SSWS`, `Splunk`, `Digest`…), the scheme word kept",
+		Keys:   []string{"authorization", "proxyauthorization", "authentication"},
 		Detect: findAuthSchemes, Needs: NeedPrefix,
 		Triggers: []string{"bearer ", "basic "}},
 	{Kind: KindCookie, Group: GroupCredentials,
@@ -183,37 +220,79 @@ var rules = []Rule{
 		Keys: []string{"privatekey", "sshkey"}, KeySuffixes: []string{"privatekey"},
 		Detect: findPEM, Needs: NeedPrefix, Triggers: []string{"-----BEGIN"}},
 	{Kind: KindURLPassword, Group: GroupCredentials,
-		Doc:    "URL passwords (`scheme://user:pass@`)",
-		Detect: findURLPasswords, Needs: NeedSep},
+		Doc:    "URL passwords (`scheme://user:pass@`), DSNs without a scheme (`user:pass@tcp(host)/db`), `curl -u user:pass`",
+		Detect: findUserPasswords, Needs: NeedSep},
 	{Kind: KindJWT, Group: GroupCredentials,
 		Doc:    "JWTs",
 		Detect: findJWTs, Needs: NeedPrefix, Triggers: []string{"eyJ"}},
 	{Kind: KindAWSKey, Group: GroupCredentials, Doc: "AWS key ids (`AKIA`, `ASIA`)",
-		Tokens: []Token{{"AKIA", 20, isAlnum}, {"ASIA", 20, isAlnum}}},
+		Tokens: []Token{{"AKIA", 20, isAlnum, 0}, {"ASIA", 20, isAlnum, 0}}},
 	{Kind: KindGitHubToken, Group: GroupCredentials, Doc: "GitHub tokens (`ghp_ gho_ ghu_ ghs_ ghr_ github_pat_`)",
-		Tokens: []Token{{"ghp_", 40, nil}, {"gho_", 40, nil}, {"ghu_", 40, nil}, {"ghs_", 40, nil}, {"ghr_", 40, nil}, {"github_pat_", 40, nil}}},
+		Tokens: []Token{{"ghp_", 40, nil, 0}, {"gho_", 40, nil, 0}, {"ghu_", 40, nil, 0}, {"ghs_", 40, nil, 0}, {"ghr_", 40, nil, 0}, {"github_pat_", 40, nil, 0}}},
 	{Kind: KindGitLabToken, Group: GroupCredentials, Doc: "GitLab tokens (`glpat-`)",
-		Tokens: []Token{{"glpat-", 26, nil}}},
+		Tokens: []Token{{"glpat-", 26, nil, 0}}},
 	{Kind: KindSlackToken, Group: GroupCredentials, Doc: "Slack tokens (`xoxb- xoxp- xoxa- xoxr- xoxs- xapp-`)",
-		Tokens: []Token{{"xoxb-", 20, nil}, {"xoxp-", 20, nil}, {"xoxa-", 20, nil}, {"xoxr-", 20, nil}, {"xoxs-", 20, nil}, {"xapp-", 20, nil}}},
+		Tokens: []Token{{"xoxb-", 20, nil, 0}, {"xoxp-", 20, nil, 0}, {"xoxa-", 20, nil, 0}, {"xoxr-", 20, nil, 0}, {"xoxs-", 20, nil, 0}, {"xapp-", 20, nil, 0}}},
 	{Kind: KindSlackWebhook, Group: GroupCredentials, Doc: "the secret path of Slack webhook URLs",
 		Detect: findSlackWebhooks, Needs: NeedSep},
 	{Kind: KindStripeKey, Group: GroupCredentials, Doc: "Stripe keys (`sk_live_ sk_test_ rk_live_ rk_test_`)",
-		Tokens: []Token{{"sk_live_", 20, nil}, {"sk_test_", 20, nil}, {"rk_live_", 20, nil}, {"rk_test_", 20, nil}}},
+		Tokens: []Token{{"sk_live_", 20, nil, 0}, {"sk_test_", 20, nil, 0}, {"rk_live_", 20, nil, 0}, {"rk_test_", 20, nil, 0}}},
 	{Kind: KindAnthropicKey, Group: GroupCredentials, Doc: "Anthropic keys (`sk-ant-`)",
-		Tokens: []Token{{"sk-ant-", 40, nil}}},
+		Tokens: []Token{{"sk-ant-", 40, nil, 0}}},
 	{Kind: KindOpenAIKey, Group: GroupCredentials, Doc: "OpenAI keys (`sk-proj-`, `sk-svcacct-`, `sk-`)",
-		Tokens: []Token{{"sk-proj-", 40, nil}, {"sk-svcacct-", 40, nil}, {"sk-", 40, nil}}},
+		Tokens: []Token{{"sk-proj-", 40, nil, 0}, {"sk-svcacct-", 40, nil, 0}, {"sk-", 40, nil, 0}}},
 	{Kind: KindGoogleAPIKey, Group: GroupCredentials, Doc: "Google API keys (`AIza`)",
-		Tokens: []Token{{"AIza", 39, nil}}},
+		Tokens: []Token{{"AIza", 39, nil, 0}}},
 	{Kind: KindVaultToken, Group: GroupCredentials, Doc: "Vault tokens (`hvs.`, `hvb.`)",
-		Tokens: []Token{{"hvs.", 28, nil}, {"hvb.", 28, nil}}},
+		Tokens: []Token{{"hvs.", 28, nil, 0}, {"hvb.", 28, nil, 0}}},
 	{Kind: KindNPMToken, Group: GroupCredentials, Doc: "npm tokens (`npm_`)",
-		Tokens: []Token{{"npm_", 40, nil}}},
+		Tokens: []Token{{"npm_", 40, nil, 0}}},
 	{Kind: KindPyPIToken, Group: GroupCredentials, Doc: "PyPI tokens (`pypi-`)",
-		Tokens: []Token{{"pypi-", 60, nil}}},
+		Tokens: []Token{{"pypi-", 60, nil, 0}}},
 	{Kind: KindSendGridKey, Group: GroupCredentials, Doc: "SendGrid keys (`SG.`)",
-		Tokens: []Token{{"SG.", 60, tokenOrDot}}},
+		Tokens: []Token{{"SG.", 60, tokenOrDot, 0}}},
+
+	// More vendors, in the public formats gitleaks documents.
+	{Kind: KindShopifyToken, Group: GroupCredentials, Doc: "Shopify tokens (`shpat_ shpca_ shppa_ shpss_`)",
+		Tokens: []Token{{"shpat_", 38, isHex, 38}, {"shpca_", 38, isHex, 38}, {"shppa_", 38, isHex, 38}, {"shpss_", 38, isHex, 38}}},
+	{Kind: KindDOToken, Group: GroupCredentials, Doc: "DigitalOcean tokens (`dop_v1_ doo_v1_ dor_v1_`)",
+		Tokens: []Token{{"dop_v1_", 71, isHex, 71}, {"doo_v1_", 71, isHex, 71}, {"dor_v1_", 71, isHex, 71}}},
+	{Kind: KindHFToken, Group: GroupCredentials, Doc: "Hugging Face tokens (`hf_`, `api_org_`)",
+		Tokens: []Token{{"hf_", 37, isAlpha, 37}, {"api_org_", 42, isAlpha, 42}}},
+	{Kind: KindDatabricks, Group: GroupCredentials, Doc: "Databricks tokens (`dapi`)",
+		Tokens: []Token{{"dapi", 36, isHex, 36}}},
+	{Kind: KindDoppler, Group: GroupCredentials, Doc: "Doppler tokens (`dp.pt. dp.st. dp.ct. dp.sa. dp.scim. dp.audit.`)",
+		Tokens: []Token{{"dp.pt.", 49, isAlnum, 0}, {"dp.st.", 49, nil, 0}, {"dp.ct.", 49, isAlnum, 0}, {"dp.sa.", 49, isAlnum, 0},
+			{"dp.scim.", 51, isAlnum, 0}, {"dp.audit.", 52, isAlnum, 0}}},
+	{Kind: KindLinearKey, Group: GroupCredentials, Doc: "Linear keys (`lin_api_`, `lin_oauth_`)",
+		Tokens: []Token{{"lin_api_", 48, isAlnum, 0}, {"lin_oauth_", 74, isHex, 0}}},
+	{Kind: KindAtlassian, Group: GroupCredentials, Doc: "Atlassian API tokens (`ATATT3`, `ATCTT3`)",
+		Tokens: []Token{{"ATATT3", 150, atlassianChar, 0}, {"ATCTT3", 150, atlassianChar, 0}}},
+	{Kind: KindPostmanKey, Group: GroupCredentials, Doc: "Postman keys (`PMAK-`)",
+		Tokens: []Token{{"PMAK-", 64, hexOrDash, 64}}},
+	{Kind: KindGrafanaToken, Group: GroupCredentials, Doc: "Grafana tokens (`glc_`, `glsa_`)",
+		Tokens: []Token{{"glc_", 36, base64Char, 0}, {"glsa_", 46, nil, 0}}},
+	{Kind: KindSentryToken, Group: GroupCredentials, Doc: "Sentry tokens (`sntrys_`, `sntryu_`)",
+		Tokens: []Token{{"sntrys_", 50, base64Char, 0}, {"sntryu_", 71, isHex, 71}}},
+	{Kind: KindNewRelicKey, Group: GroupCredentials, Doc: "New Relic keys (`NRAK- NRII- NRJS- NRAA-`)",
+		Tokens: []Token{{"NRAK-", 32, isUpperAlnum, 32}, {"NRII-", 37, nil, 37}, {"NRJS-", 24, isHex, 24}, {"NRAA-", 32, isHex, 32}}},
+	{Kind: KindTwilioKey, Group: GroupCredentials, Doc: "Twilio API keys (`SK` and 32 hex digits)",
+		Tokens: []Token{{"SK", 34, isHex, 34}}},
+	{Kind: KindMailgunKey, Group: GroupCredentials, Doc: "Mailgun keys (`key-`, `pubkey-` and 32 hex digits)",
+		Tokens: []Token{{"key-", 36, isHex, 36}, {"pubkey-", 39, isHex, 39}}},
+	{Kind: KindSquareToken, Group: GroupCredentials, Doc: "Square tokens (`sq0atp- sq0csp- EAAA`)",
+		Tokens: []Token{{"sq0atp-", 29, nil, 0}, {"sq0csp-", 50, nil, 0}, {"EAAA", 64, nil, 0}}},
+	{Kind: KindHerokuKey, Group: GroupCredentials, Doc: "Heroku keys (`HRKU-AA`)",
+		Tokens: []Token{{"HRKU-AA", 65, nil, 65}}},
+	{Kind: KindGoogleOAuth, Group: GroupCredentials, Doc: "Google OAuth client secrets (`GOCSPX-`)",
+		Tokens: []Token{{"GOCSPX-", 35, nil, 0}}},
+	{Kind: KindDiscordToken, Group: GroupCredentials, Doc: "Discord bot tokens",
+		// A bot token starts with the base64 of the bot's numeric ID: M, N or O, then D, T, j or z.
+		Detect: findDiscordTokens, Needs: NeedPrefix, Triggers: []string{"MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"}},
+	{Kind: KindTelegramBot, Group: GroupCredentials, Doc: "Telegram bot tokens",
+		Detect: findTelegramTokens, Needs: NeedSep | NeedDigits},
+	{Kind: KindGCPKeyID, Group: GroupCredentials,
+		Keys: []string{"privatekeyid"}},
 
 	{Kind: KindCard, Group: GroupPayment,
 		Doc:  "card numbers (13–19 digits, spaces or dashes, brand prefix and Luhn), also as numbers",
@@ -234,6 +313,48 @@ var rules = []Rule{
 		Doc:    "UK NINOs",
 		Keys:   []string{"nino", "nationalinsurancenumber"},
 		Detect: findNINOs, Needs: NeedDigits | NeedUpper2},
+	// Listed before SIN: a number valid as both is reported as a TFN.
+	{Kind: KindTFN, Group: GroupGovernmentID,
+		Doc:    "Australia TFNs `123 456 782` (weighted mod 11)",
+		Keys:   []string{"tfn", "taxfilenumber"},
+		Detect: shapes(KindTFN, "ddd ddd ddd"), Needs: NeedDigits, Validate: validTFN},
+	{Kind: KindSIN, Group: GroupGovernmentID,
+		Doc:    "Canada SINs `123 456 789`, `123-456-789` (Luhn)",
+		Keys:   []string{"sin", "socialinsurancenumber"},
+		Detect: shapes(KindSIN, "ddd ddd ddd", "ddd-ddd-ddd"), Needs: NeedDigits, Validate: validSIN},
+	{Kind: KindDNI, Group: GroupGovernmentID,
+		Doc:    "Spain DNIs `12345678Z` and NIEs `X1234567L` (mod-23 letter)",
+		Keys:   []string{"dni", "nie", "nif"},
+		Detect: shapes(KindDNI, "ddddddddL", "dddddddd-L", "XdddddddL"), Needs: NeedDigits, Validate: validDNI},
+	{Kind: KindCPF, Group: GroupGovernmentID,
+		Doc:    "Brazil CPFs `123.456.789-09` (check digits)",
+		Keys:   []string{"cpf"},
+		Detect: shapes(KindCPF, "ddd.ddd.ddd-dd"), Needs: NeedDigits, Validate: validCPF},
+	{Kind: KindCNPJ, Group: GroupGovernmentID,
+		Doc:    "Brazil CNPJs `12.345.678/0001-95` (check digits)",
+		Keys:   []string{"cnpj"},
+		Detect: shapes(KindCNPJ, "dd.ddd.ddd/dddd-dd"), Needs: NeedDigits, Validate: validCNPJ},
+	{Kind: KindAadhaar, Group: GroupGovernmentID,
+		Doc:    "India Aadhaar numbers `2345 6789 0123` (Verhoeff)",
+		Keys:   []string{"aadhaar", "aadhar", "aadhaarnumber"},
+		Detect: shapes(KindAadhaar, "dddd dddd dddd", "dddd-dddd-dddd"), Needs: NeedDigits, Validate: validAadhaar},
+	{Kind: KindIndiaPAN, Group: GroupGovernmentID,
+		Doc:    "India PANs `ABCPE1234F` (structure)",
+		Keys:   []string{"pannumber"},
+		Detect: shapes(KindIndiaPAN, "LLLLLddddL"), Needs: NeedDigits | NeedUpper2, Validate: validIndiaPAN},
+	{Kind: KindNIR, Group: GroupGovernmentID,
+		Doc:    "France NIRs, 15 digits, also spaced (mod 97)",
+		Keys:   []string{"nir", "numerosecu"},
+		Detect: shapes(KindNIR, "ddddddddddddddd", "d dd dd dd ddd ddd dd"), Needs: NeedDigits, Validate: validNIR},
+	{Kind: KindCodiceFisc, Group: GroupGovernmentID,
+		Doc:    "Italy codici fiscali `RSSMRA85T10A562S` (check letter)",
+		Keys:   []string{"codicefiscale"},
+		Detect: shapes(KindCodiceFisc, "LLLLLLaaLaaLaaaL"), Needs: NeedDigits | NeedUpper2, Validate: validCodiceFiscale},
+	{Kind: KindBSN, Group: GroupGovernmentID,
+		Keys: []string{"bsn", "burgerservicenummer"}},
+	{Kind: KindNationalID, Group: GroupGovernmentID,
+		Keys: []string{"nationalid", "nationalidnumber", "nationalidentifier", "taxid", "tin", "taxpayerid", "taxnumber",
+			"passportnumber", "passportno", "personalidnumber"}},
 
 	{Kind: KindEmail, Group: GroupContact,
 		Doc:    "e-mail addresses",
@@ -298,6 +419,7 @@ func init() {
 			addPrefixWord(prefixWord{strings.ToLower(w), true})
 		}
 	}
+	addPrefixWord(prefixWord{"--", false}) // the engine's --key value form (see findFlags)
 	for _, k := range append(Kinds(), KindTooLarge, KindTooDeep) {
 		placeholders[k] = "[REDACTED:" + string(k) + "]"
 	}

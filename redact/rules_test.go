@@ -128,7 +128,14 @@ func TestEveryRule(t *testing.T) {
 				if isDigit(tok.Prefix[0]) {
 					t.Errorf("token prefix %q starts with a digit", tok.Prefix)
 				}
-				value := tok.Prefix + strings.Repeat("Q", max(0, tok.Min-len(tok.Prefix)))
+				fill := "Q"
+				for _, c := range []string{"Q", "a", "0"} { // a character the token's charset takes
+					if tok.Charset == nil || tok.Charset(c[0]) {
+						fill = c
+						break
+					}
+				}
+				value := tok.Prefix + strings.Repeat(fill, max(0, tok.Min-len(tok.Prefix)))
 				if got := r.String("x " + value + " y"); got != "x "+placeholder(rule.Kind)+" y" {
 					t.Errorf("token %q: got %q", value, got)
 				}

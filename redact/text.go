@@ -9,17 +9,19 @@ import (
 const (
 	clsNone uint8 = iota
 	clsDigit
-	clsTrigger // '@', '=', ':': e-mail, key=value, URL, header
+	clsTrigger // '@', '=', ':', tab, '<', U+FF1A's first byte: e-mail, key=value, URL, header, XML
 	clsPrefix  // may start a token prefix or a trigger (set from the rule table)
+	clsI       // "is": "password is x"
 )
 
 var charClass = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = clsDigit
 	}
-	for _, c := range "@=:" {
+	for _, c := range []byte("@=:\t<\xef") {
 		t[c] = clsTrigger
 	}
+	t['i'] = clsI
 	return
 }()
 
@@ -48,10 +50,11 @@ const (
 	hasPrefix = NeedPrefix
 	hasPlus   = NeedPlus
 	hasUpper2 = NeedUpper2
+	hasIs     = NeedUpper2 << 1 // " is ": "password is x", for the engine's key forms
 
 	// worthScanning: without one of these no detector can match (hasPlus and hasUpper2
 	// only narrow which detectors run).
-	worthScanning = hasDigits | hasAt | hasSep | hasPrefix
+	worthScanning = hasDigits | hasAt | hasSep | hasPrefix | hasIs
 )
 
 // mayContain is the fast path: scanFlags(s)&worthScanning != 0, computed with fewer
@@ -65,15 +68,27 @@ func mayContain(s string) bool {
 			if digits++; digits >= 6 {
 				return true
 			}
+			if digits >= 4 && indiaPANAt(s, i) {
+				return true
+			}
 		case clsTrigger:
 			return true
 		case clsPrefix:
 			if boundaryBefore(s, i) && prefixAt(s, i) {
 				return true
 			}
+		case clsI:
+			if isAt(s, i) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// isAt reports whether s holds the word "is" at i, between spaces.
+func isAt(s string, i int) bool {
+	return i > 0 && i+2 < len(s) && s[i-1] == ' ' && s[i+1] == 's' && s[i+2] == ' '
 }
 
 // scanFlags reads s once and says what it holds.
@@ -83,7 +98,13 @@ func scanFlags(s string) (f Needs) {
 		c := s[i]
 		switch charClass[c] {
 		case clsDigit:
-			digits++
+			if digits++; digits >= 4 && indiaPANAt(s, i) {
+				f |= hasDigits | hasUpper2
+			}
+		case clsI:
+			if isAt(s, i) {
+				f |= hasIs
+			}
 		case clsTrigger:
 			if c == '@' {
 				f |= hasAt
@@ -132,6 +153,13 @@ func (r *Redactor) findSpans(s string, f Needs, out []Span) []Span {
 	}
 	if f&hasSep != 0 {
 		out = r.findKeyValues(s, out)
+		out = r.findXMLElements(s, out)
+	}
+	if f&hasPrefix != 0 {
+		out = r.findFlags(s, out)
+	}
+	if f&hasIs != 0 {
+		out = r.findIsForms(s, out)
 	}
 	for _, rule := range r.detectors {
 		if f&rule.Needs != rule.Needs {
@@ -188,6 +216,9 @@ func (r *Redactor) findTokens(s string, out []Span) []Span {
 			end := i + len(t.Prefix)
 			for end < len(s) && t.Charset(s[end]) {
 				end++
+			}
+			if t.Max > 0 && (end-i > t.Max || end < len(s) && isTokenChar(s[end])) {
+				break
 			}
 			if end-i >= t.Min {
 				out = append(out, Span{i, end, t.kind})
@@ -318,6 +349,14 @@ func credentialChar(c byte) bool {
 	return isTokenChar(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
 }
 
+// findUserPasswords finds the password of user:password pairs: in URLs, in DSNs without
+// a scheme and in curl's -u.
+func findUserPasswords(s string, out []Span) []Span {
+	out = findURLPasswords(s, out)
+	out = findDSNPasswords(s, out)
+	return findCurlUsers(s, out)
+}
+
 // findURLPasswords masks the password of scheme://user:password@host.
 func findURLPasswords(s string, out []Span) []Span {
 	for from := 0; ; {
@@ -339,22 +378,36 @@ func findURLPasswords(s string, out []Span) []Span {
 	}
 }
 
-// findKeyValues masks values whose key names a secret, in the forms key=value, key: value,
-// "key":"value", key="value" and Go's %+v {Key:value}. The value runs to the closing quote,
-// or to whitespace or one of &;,)}] when unquoted. Cookie headers mask every value.
+// findKeyValues masks values whose key names a secret, in the forms key=value,
+// key = value, key: value, key：value (full-width colon), key<tab>value, "key":"value",
+// \"key\":\"value\" (JSON inside a JSON string), key="value", Go's %+v {Key:value}, and
+// key: followed by the value on the next line. The value runs to the closing quote, or to
+// whitespace or one of &;,)}] when unquoted. Cookie headers mask every value;
+// Authorization headers mask the credential and keep the scheme word.
 func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '=' && c != ':' {
+		sepLen := 1
+		switch {
+		case c == '=' || c == ':' || c == '\t':
+		case c == 0xef && strings.HasPrefix(s[i:], "："):
+			sepLen = len("：")
+		default:
 			continue
 		}
-		// The key: token characters (and dots) just before, maybe inside quotes.
+		// The key: token characters (and dots) just before, maybe inside quotes, maybe
+		// escaped quotes.
 		kEnd := i
-		for kEnd > 0 && s[kEnd-1] == ' ' && c == ':' {
-			kEnd--
+		if c != '\t' {
+			for kEnd > 0 && (s[kEnd-1] == ' ' || s[kEnd-1] == '\t') {
+				kEnd--
+			}
 		}
 		if kEnd > 0 && (s[kEnd-1] == '"' || s[kEnd-1] == '\'') {
 			kEnd--
+			if kEnd > 0 && s[kEnd-1] == '\\' {
+				kEnd--
+			}
 		}
 		kStart := kEnd
 		for kStart > 0 && (isTokenChar(s[kStart-1]) || s[kStart-1] == '.') {
@@ -369,12 +422,15 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 			continue
 		}
 		// The value.
-		v := i + 1
+		v := i + sepLen
 		if c == ':' && v < len(s) && s[v] == '/' {
 			continue // a URL scheme, not a key
 		}
-		for v < len(s) && s[v] == ' ' {
+		for v < len(s) && (s[v] == ' ' || s[v] == '\t') {
 			v++
+		}
+		if c != '\t' && v < len(s) && (s[v] == '\n' || s[v] == '\r') {
+			v = nextLineValue(s, v)
 		}
 		if kind == KindCookie {
 			// Cookie: a=1; b=2 — every value up to the end of the line.
@@ -387,39 +443,137 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 			continue
 		}
 		var vStart, vEnd int
-		if v < len(s) && (s[v] == '"' || s[v] == '\'') {
-			q := s[v]
-			vStart = v + 1
+		limit := len(s) // where a quoted value ends
+		switch {
+		case v < len(s) && (s[v] == '"' || s[v] == '\''):
+			vStart, vEnd = v+1, quotedEnd(s, v+1, s[v])
+			limit = vEnd
+		case v+1 < len(s) && s[v] == '\\' && s[v+1] == '"':
+			vStart = v + 2
 			vEnd = vStart
-			for vEnd < len(s) && s[vEnd] != q {
-				if s[vEnd] == '\\' && vEnd+1 < len(s) {
-					vEnd++
-				}
+			for vEnd < len(s) && !strings.HasPrefix(s[vEnd:], `\"`) {
 				vEnd++
 			}
-		} else {
-			vStart = v
-			vEnd = v
-			if v < len(s) && s[v] == '[' {
-				// [REDACTED:secret], [x]y: a value that opens a bracket runs past its
-				// closing one.
-				if j := strings.IndexByte(s[v:], ']'); j > 0 {
-					vEnd = v + j + 1
+			limit = vEnd
+		default:
+			vStart, vEnd = v, unquotedEnd(s, v)
+		}
+		if kind == KindAuthHeader {
+			if scheme := authSchemeLen(s[vStart:limit]); scheme > 0 {
+				vStart += scheme
+				for vStart < limit && s[vStart] == ' ' {
+					vStart++
 				}
-			}
-			for vEnd < len(s) && !valueStop(s[vEnd]) {
-				vEnd++
-			}
-			if kind == KindAuthHeader && isAuthScheme(s[vStart:vEnd]) {
-				continue // "Authorization: Bearer x": findAuthSchemes masks x
+				vEnd = credentialEnd(s[:limit], vStart)
+			} else if isAuthScheme(s[vStart:vEnd]) {
+				continue // a scheme alone: "supported: Bearer"
 			}
 		}
-		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) {
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !isCount(key, s[vStart:vEnd]) && !isNoValue(s[vStart:vEnd]) {
 			out = append(out, Span{vStart, vEnd, kind})
 		}
-		i = vEnd
+		i = max(i, vEnd-1)
 	}
 	return out
+}
+
+// isNoValue reports whether v says there is no value, or what is wrong with it, rather
+// than being one ("authorization: none", "password: required").
+func isNoValue(v string) bool {
+	switch strings.ToLower(v) {
+	case "none", "null", "nil", "<nil>", "empty", "missing", "undefined", "n/a", "-", "required", "invalid",
+		"incorrect", "expired", "unset":
+		return true
+	}
+	return false
+}
+
+// nextLineValue returns where the value starts when a key ends its line ("password:\n
+// hunter2"): at the first word of the next line, unless that line holds a key of its own.
+func nextLineValue(s string, v int) int {
+	n := v
+	if s[n] == '\r' {
+		n++
+	}
+	if n < len(s) && s[n] == '\n' {
+		n++
+	}
+	for n < len(s) && (s[n] == ' ' || s[n] == '\t') {
+		n++
+	}
+	end := n
+	for end < len(s) && !valueStop(s[end]) && s[end] != ':' && s[end] != '=' {
+		end++
+	}
+	if end < len(s) && (s[end] == ':' || s[end] == '=') || end == n {
+		return v // "password:\nuser: bob": the next line is not the value
+	}
+	return n
+}
+
+// quotedEnd returns the position of the quote q that closes a value starting at i.
+func quotedEnd(s string, i int, q byte) int {
+	for i < len(s) && s[i] != q {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		i++
+	}
+	return min(i, len(s))
+}
+
+// authSchemeLen returns the length of the scheme word at the start of an Authorization
+// value followed by a credential ("Token abc", "SSWS 00x…", "Digest username=…"), or 0.
+func authSchemeLen(v string) int {
+	n, digits := 0, false
+	for n < len(v) && (isAlnum(v[n]) || n > 0 && (v[n] == '-' || v[n] == '_')) {
+		digits = digits || isDigit(v[n])
+		n++
+	}
+	if n == 0 || n >= len(v) || v[n] != ' ' || isDigit(v[0]) {
+		return 0
+	}
+	if (digits || n > 16) && !isAuthScheme(v[:n]) {
+		return 0 // a raw credential followed by other text, not a scheme
+	}
+	rest := strings.TrimLeft(v[n:], " ")
+	if strings.HasPrefix(rest, "[REDACTED:") || strings.HasPrefix(rest, "[HMAC:") {
+		return n // masked already
+	}
+	if rest == "" || !credentialChar(rest[0]) {
+		return 0
+	}
+	return n
+}
+
+// credentialEnd returns the end of the credential starting at i: a token68 run, or for
+// parameter lists (Digest username="…", response="…") the rest of the line.
+func credentialEnd(s string, i int) int {
+	end := i
+	for end < len(s) && credentialChar(s[end]) {
+		end++
+	}
+	if end < len(s) && (s[end] == '"' || s[end] == ',') {
+		for end < len(s) && s[end] != '\n' && s[end] != '\r' {
+			end++
+		}
+	}
+	return end
+}
+
+// unquotedEnd returns the end of an unquoted value starting at v.
+func unquotedEnd(s string, v int) int {
+	end := v
+	if v < len(s) && s[v] == '[' {
+		// [REDACTED:secret], [x]y: a value that opens a bracket runs past its closing one.
+		if j := strings.IndexByte(s[v:], ']'); j > 0 {
+			end = v + j + 1
+		}
+	}
+	for end < len(s) && !valueStop(s[end]) {
+		end++
+	}
+	return end
 }
 
 func valueStop(c byte) bool {
@@ -430,9 +584,17 @@ func valueStop(c byte) bool {
 	return false
 }
 
+// authSchemes are the Authorization scheme words that, alone, are not a credential.
+var authSchemes = []string{"bearer", "basic", "token", "digest", "negotiate", "ntlm", "apikey", "api-key",
+	"ssws", "splunk", "hoba", "mutual", "dpop", "aws4-hmac-sha256", "gsstoken", "sharedkey", "otp"}
+
 func isAuthScheme(v string) bool {
-	return strings.EqualFold(v, "bearer") || strings.EqualFold(v, "basic") || strings.EqualFold(v, "token") ||
-		strings.EqualFold(v, "digest") || strings.EqualFold(v, "negotiate")
+	for _, a := range authSchemes {
+		if strings.EqualFold(v, a) {
+			return true
+		}
+	}
+	return false
 }
 
 func appendCookieValues(s string, from, to int, out []Span) []Span {
@@ -558,6 +720,9 @@ func validCard(c string) bool {
 func cardBrand(d []byte) bool {
 	p2 := int(d[0]-'0')*10 + int(d[1]-'0')
 	p4 := p2*100 + int(d[2]-'0')*10 + int(d[3]-'0')
+	if len(d) == 15 && p2 != 34 && p2 != 37 {
+		return false // 15 digits: only American Express; an IMEI is 15 digits with a Luhn digit too
+	}
 	switch {
 	case d[0] == '4': // Visa
 		return true
@@ -698,7 +863,7 @@ func findNINOs(s string, out []Span) []Span {
 		if !isUpper(s[i]) || !isUpper(s[i+1]) || (i > 0 && isAlnum(s[i-1])) {
 			continue
 		}
-		if strings.IndexByte("DFIUV", s[i]) >= 0 || strings.IndexByte("DFIOUV", s[i+1]) >= 0 {
+		if strings.IndexByte("DFIUV", s[i]) >= 0 || strings.IndexByte("DFIOUV", s[i+1]) >= 0 || invalidNINOPrefix(s[i:i+2]) {
 			continue
 		}
 		j, digits := i+2, 0
@@ -728,6 +893,15 @@ func findNINOs(s string, out []Span) []Span {
 	return out
 }
 
+// invalidNINOPrefix: prefixes HMRC never allocates.
+func invalidNINOPrefix(p string) bool {
+	switch p {
+	case "BG", "GB", "NK", "KN", "TN", "NT", "ZZ":
+		return true
+	}
+	return false
+}
+
 // findEmails masks addresses local@domain.tld.
 func findEmails(s string, out []Span) []Span {
 	for from := 0; ; {
@@ -754,6 +928,9 @@ func findEmails(s string, out []Span) []Span {
 		dot = strings.LastIndexByte(s[:end], '.')
 		if start == at || dot <= at+1 || dot >= end-2 {
 			continue
+		}
+		if end+1 < len(s) && s[end] == ':' && s[end+1] != ' ' || start >= 2 && s[start-2:start] == "//" {
+			continue // an SSH or SCP remote, git@github.com:org/repo or ssh://git@host/repo
 		}
 		out = append(out, Span{start, end, KindEmail})
 		from = end

@@ -1,0 +1,220 @@
+package redact
+
+import "strings"
+
+// Text forms beyond key=value: the ways people write a secret into a sentence, a markup
+// document or a command line.
+
+// findIsForms masks "password is x": a secret key, the word "is", and a value that looks
+// like a secret (it holds a digit, a capital after the first letter or a symbol, or it is
+// quoted). "password is incorrect" and "token is expired" stay.
+func (r *Redactor) findIsForms(s string, out []Span) []Span {
+	for from := 0; ; {
+		j := strings.Index(s[from:], " is ")
+		if j < 0 {
+			return out
+		}
+		at := from + j
+		from = at + 4
+		kStart := at
+		for kStart > 0 && (isTokenChar(s[kStart-1]) || s[kStart-1] == '.') {
+			kStart--
+		}
+		if kStart == at {
+			continue
+		}
+		kind := r.keyKind(s[kStart:at])
+		if k2 := kStart - 1; k2 > 0 && s[k2] == ' ' { // two words: "the api key is x"
+			for k2 > 0 && isTokenChar(s[k2-1]) {
+				k2--
+			}
+			if kind2 := r.keyKind(s[k2:at]); kind2 != KindNone && k2 < kStart-1 {
+				kind = kind2
+			}
+		}
+		if kind == KindNone || kind == KindCookie {
+			continue
+		}
+		v := at + 4
+		var vStart, vEnd int
+		if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+			vStart, vEnd = v+1, quotedEnd(s, v+1, s[v])
+		} else {
+			vStart, vEnd = v, unquotedEnd(s, v)
+			for vEnd > vStart && (s[vEnd-1] == '.' || s[vEnd-1] == '!' || s[vEnd-1] == '?') {
+				vEnd-- // the sentence's end
+			}
+			if !looksSecret(s[vStart:vEnd]) {
+				continue
+			}
+		}
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) {
+			out = append(out, Span{vStart, vEnd, kind})
+			from = vEnd
+		}
+	}
+}
+
+// looksSecret tells a credential from a word of prose: it holds a digit, a capital after
+// its first letter, or a symbol.
+func looksSecret(v string) bool {
+	if len(v) < 3 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if isDigit(c) || i > 0 && isUpper(c) || !isAlnum(c) && c < 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// findXMLElements masks the text of elements named like a secret key:
+// <password>x</password>, <api-key>x</api-key>.
+func (r *Redactor) findXMLElements(s string, out []Span) []Span {
+	for from := 0; ; {
+		j := strings.IndexByte(s[from:], '<')
+		if j < 0 {
+			return out
+		}
+		open := from + j
+		from = open + 1
+		nEnd := open + 1
+		for nEnd < len(s) && (isTokenChar(s[nEnd]) || s[nEnd] == '.' || s[nEnd] == ':') {
+			nEnd++
+		}
+		if nEnd == open+1 || nEnd >= len(s) || s[nEnd] != '>' {
+			continue
+		}
+		name := s[open+1 : nEnd]
+		if c := strings.LastIndexByte(name, ':'); c >= 0 {
+			name = name[c+1:] // a namespace prefix
+		}
+		kind := r.keyKind(name)
+		if kind == KindNone {
+			continue
+		}
+		vStart := nEnd + 1
+		vEnd := strings.IndexByte(s[vStart:], '<')
+		if vEnd < 0 || !strings.HasPrefix(s[vStart+vEnd:], "</") {
+			continue
+		}
+		vEnd += vStart
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !isCount(name, s[vStart:vEnd]) {
+			out = append(out, Span{vStart, vEnd, kind})
+		}
+		from = vEnd
+	}
+}
+
+// findFlags masks the value of command-line flags named like a secret key, written with a
+// space: --password hunter2, --api-key x. (--password=x is a key=value pair.)
+func (r *Redactor) findFlags(s string, out []Span) []Span {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "--")
+		if j < 0 {
+			return out
+		}
+		at := from + j
+		from = at + 2
+		if !boundaryBefore(s, at) {
+			continue
+		}
+		nEnd := at + 2
+		for nEnd < len(s) && isTokenChar(s[nEnd]) {
+			nEnd++
+		}
+		if nEnd == at+2 || nEnd+1 >= len(s) || s[nEnd] != ' ' {
+			continue
+		}
+		kind := r.keyKind(s[at+2 : nEnd])
+		if kind == KindNone || kind == KindCookie {
+			continue
+		}
+		v := nEnd + 1
+		var vStart, vEnd int
+		switch {
+		case s[v] == '-':
+			continue // the next flag: this one takes no value
+		case s[v] == '"' || s[v] == '\'':
+			vStart, vEnd = v+1, quotedEnd(s, v+1, s[v])
+		default:
+			vStart, vEnd = v, v
+			for vEnd < len(s) && s[vEnd] != ' ' && s[vEnd] != '\t' && s[vEnd] != '\n' && s[vEnd] != '"' {
+				vEnd++
+			}
+		}
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) {
+			out = append(out, Span{vStart, vEnd, kind})
+			from = vEnd
+		}
+	}
+}
+
+// findCurlUsers masks the password of curl's -u/--user user:password (and --proxy-user).
+func findCurlUsers(s string, out []Span) []Span {
+	for _, flag := range []string{"-u ", "--user ", "--user=", "--proxy-user ", "-U "} {
+		for from := 0; ; {
+			j := strings.Index(s[from:], flag)
+			if j < 0 {
+				break
+			}
+			at := from + j
+			from = at + len(flag)
+			if !boundaryBefore(s, at) && (at == 0 || s[at-1] != ' ') {
+				continue
+			}
+			v := from
+			for v < len(s) && s[v] == ' ' {
+				v++
+			}
+			quote := byte(0)
+			if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+				quote = s[v]
+				v++
+			}
+			end := v
+			for end < len(s) && s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != quote && s[end] != '"' {
+				end++
+			}
+			c := strings.IndexByte(s[v:end], ':')
+			if c < 0 || v+c+1 >= end || alreadyMasked(s[v+c+1:end]) {
+				continue
+			}
+			out = append(out, Span{v + c + 1, end, KindURLPassword})
+			from = end
+		}
+	}
+	return out
+}
+
+// findDSNPasswords masks the password of data source names without a scheme, as Go's
+// MySQL driver writes them: user:password@tcp(host:3306)/db, user:password@unix(/sock)/db,
+// user:password@/db. SSH and SCP remotes (git@github.com:org/repo) have no password and
+// do not match.
+func findDSNPasswords(s string, out []Span) []Span {
+	for from := 0; ; {
+		j := strings.IndexByte(s[from:], '@')
+		if j < 0 {
+			return out
+		}
+		at := from + j
+		from = at + 1
+		rest := s[at+1:]
+		if !strings.HasPrefix(rest, "tcp(") && !strings.HasPrefix(rest, "tcp6(") && !strings.HasPrefix(rest, "unix(") &&
+			!strings.HasPrefix(rest, "udp(") && !strings.HasPrefix(rest, "(") && !strings.HasPrefix(rest, "/") {
+			continue
+		}
+		start := at
+		for start > 0 && s[start-1] != ' ' && s[start-1] != '\t' && s[start-1] != '"' && s[start-1] != '\'' &&
+			s[start-1] != '=' && s[start-1] != '\n' && s[start-1] != '/' && s[start-1] != '@' {
+			start--
+		}
+		c := strings.IndexByte(s[start:at], ':')
+		if c < 0 || start+c+1 == at || alreadyMasked(s[start+c+1:at]) {
+			continue
+		}
+		out = append(out, Span{start + c + 1, at, KindURLPassword})
+	}
+}
