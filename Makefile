@@ -4,7 +4,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all test test-root test-collector fuzz tidy-check lint vet fmt-check staticcheck demo bench logbench timelines build clean
+.PHONY: all test test-root test-collector fuzz tidy-check lint vet fmt-check staticcheck demo bench logbench timelines build clean redact-eval
 
 all: test
 
@@ -62,6 +62,10 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd collector && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+## redact-eval: recall and false-positive rate per kind, over the generated and the shared corpus.
+redact-eval:
+	$(GO) run ./redact/internal/corpusgen -report
 
 ## logbench: the stock stack and resilog under load and faults, against the real collector.
 logbench: build

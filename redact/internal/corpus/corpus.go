@@ -143,8 +143,14 @@ func Total(kind string, scores []Score) Score {
 func WriteTable(w io.Writer, scores []Score) error {
 	var b strings.Builder
 	b.WriteString("| kind | positives | recall | negatives | false positives |\n|---|---:|---:|---:|---:|\n")
+	rate := func(n int, r float64) string {
+		if n == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.3f", r)
+	}
 	for _, s := range scores {
-		fmt.Fprintf(&b, "| %s | %d | %.3f | %d | %.3f |\n", s.Kind, s.Positives, s.Recall(), s.Negatives, s.FPR())
+		fmt.Fprintf(&b, "| %s | %d | %s | %d | %s |\n", s.Kind, s.Positives, rate(s.Positives, s.Recall()), s.Negatives, rate(s.Negatives, s.FPR()))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -24,7 +24,7 @@ func main() {
 	verbose := flag.Bool("v", false, "with -report: list every miss and false positive")
 	out := flag.String("out", "", "write positives.tsv and negatives.tsv to this directory")
 	seed := flag.Uint64("seed", corpus.Seed, "the generator's seed")
-	shared := flag.String("shared", "", "the shared corpus directory (default: testdata of the engine)")
+	shared := flag.String("shared", sharedDir, "the shared corpus directory")
 	flag.Parse()
 	if err := run(os.Stdout, *report, *verbose, *out, *seed, *shared); err != nil {
 		fmt.Fprintln(os.Stderr, "corpusgen:", err)
@@ -50,9 +50,6 @@ func run(w io.Writer, report, verbose bool, out string, seed uint64, shared stri
 		return err
 	}
 	scores := corpus.Evaluate(r.String, pos, neg)
-	if shared == "" {
-		shared = filepath.Join("redact", "testdata")
-	}
 	sp, err := corpus.Load(filepath.Join(shared, "redact-positives.tsv"), "shared corpus")
 	if err != nil {
 		return err
@@ -79,6 +76,9 @@ func run(w io.Writer, report, verbose bool, out string, seed uint64, shared stri
 	}
 	return nil
 }
+
+// sharedDir is the engine's copy of the shared corpus, from the module root.
+const sharedDir = "redact/testdata"
 
 func write(path string, samples []corpus.Sample) error {
 	var b strings.Builder
