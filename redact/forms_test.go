@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/resilog/resilog/redact/internal/corpus"
 )
 
 // redactCase is a line, the secret that must vanish from it, and what must come out
@@ -258,6 +260,22 @@ func TestPrecision(t *testing.T) {
 	} {
 		if got := r.String(s); got != s {
 			t.Errorf("%q changed to %q", s, got)
+		}
+	}
+}
+
+// TestPreScanOnGeneratedCorpus keeps the fast path and the full scan in step on every line
+// of the generated corpus, and checks that no positive is skipped by the pre-scan.
+func TestPreScanOnGeneratedCorpus(t *testing.T) {
+	pos, neg := corpus.Generate(corpus.Seed)
+	for _, s := range append(pos, neg...) {
+		if got, want := mayContain(s.Line), scanFlags(s.Line)&worthScanning != 0; got != want {
+			t.Errorf("mayContain(%q) = %v, scanFlags says %v", s.Line, got, want)
+		}
+	}
+	for _, s := range pos {
+		if !mayContain(s.Line) {
+			t.Errorf("%s: %q skipped by the pre-scan", s.Kind, s.Line)
 		}
 	}
 }
