@@ -480,13 +480,19 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 // isNoValue reports whether v says there is no value, or what is wrong with it, rather
 // than being one ("authorization: none", "password: required").
 func isNoValue(v string) bool {
-	switch strings.ToLower(v) {
-	case "none", "null", "nil", "<nil>", "empty", "missing", "undefined", "n/a", "-", "required", "invalid",
-		"incorrect", "expired", "unset":
-		return true
+	if len(v) > len("undefined") {
+		return false
+	}
+	for _, w := range noValueWords {
+		if strings.EqualFold(v, w) {
+			return true
+		}
 	}
 	return false
 }
+
+var noValueWords = []string{"none", "null", "nil", "<nil>", "empty", "missing", "undefined", "n/a", "-", "required",
+	"invalid", "incorrect", "expired", "unset"}
 
 // nextLineValue returns where the value starts when a key ends its line ("password:\n
 // hunter2"): at the first word of the next line, unless that line holds a key of its own.
