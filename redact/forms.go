@@ -206,9 +206,8 @@ func findDSNPasswords(s string, out []Span) []Span {
 			!strings.HasPrefix(rest, "udp(") && !strings.HasPrefix(rest, "(") && !strings.HasPrefix(rest, "/") {
 			continue
 		}
-		start := at
-		for start > 0 && s[start-1] != ' ' && s[start-1] != '\t' && s[start-1] != '"' && s[start-1] != '\'' &&
-			s[start-1] != '=' && s[start-1] != '\n' && s[start-1] != '/' && s[start-1] != '@' {
+		start := at // user:password, neither holding what ends a value (so that key=value agrees)
+		for start > 0 && !valueStop(s[start-1]) && s[start-1] != '=' && s[start-1] != '/' && s[start-1] != '@' {
 			start--
 		}
 		c := strings.IndexByte(s[start:at], ':')

@@ -3,6 +3,7 @@ package redact
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -278,4 +279,26 @@ func TestPreScanOnGeneratedCorpus(t *testing.T) {
 			t.Errorf("%s: %q skipped by the pre-scan", s.Kind, s.Line)
 		}
 	}
+}
+
+// FuzzDetectors starts from every line of the generated corpus: redaction is idempotent
+// and keeps valid UTF-8 valid, whatever the detectors find.
+func FuzzDetectors(f *testing.F) {
+	pos, neg := corpus.Generate(corpus.Seed)
+	for _, s := range append(pos, neg...) {
+		f.Add(s.Line)
+	}
+	r, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := r.String(s)
+		if twice := r.String(once); twice != once {
+			t.Errorf("not idempotent: %q -> %q -> %q", s, once, twice)
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(once) {
+			t.Errorf("valid UTF-8 in, invalid out: %q -> %q", s, once)
+		}
+	})
 }
