@@ -68,7 +68,7 @@ func mayContain(s string) bool {
 			if digits++; digits >= 6 {
 				return true
 			}
-			if digits >= 4 && indiaPANAt(s, i) {
+			if digits >= 4 && i+1 < len(s) && isUpper(s[i+1]) && indiaPANAt(s, i) {
 				return true
 			}
 		case clsTrigger:
@@ -98,7 +98,7 @@ func scanFlags(s string) (f Needs) {
 		c := s[i]
 		switch charClass[c] {
 		case clsDigit:
-			if digits++; digits >= 4 && indiaPANAt(s, i) {
+			if digits++; digits >= 4 && i+1 < len(s) && isUpper(s[i+1]) && indiaPANAt(s, i) {
 				f |= hasDigits | hasUpper2
 			}
 		case clsI:
