@@ -302,3 +302,13 @@ func FuzzDetectors(f *testing.F) {
 		}
 	})
 }
+
+// TestCardNextToNumbers: a card written after or before other digit groups is still
+// found (the fuzzer found "a@0.000 4111111111111111" masked only on a second pass).
+func TestCardNextToNumbers(t *testing.T) {
+	checkCases(t, newTestRedact(t, Config{}), []redactCase{
+		{"after a decimal", "a@0.000 4111111111111111", "4111111111111111", "[REDACTED:email] ****1111"},
+		{"after a group", "qty 000 4111 1111 1111 1111", "4111 1111 1111 1111", "qty 000 ****1111"},
+		{"before a group", "4111-1111-1111-1111-0000 ref", "4111-1111-1111-1111", "****1111-0000 ref"},
+	})
+}

@@ -690,24 +690,42 @@ func digitRun(s string, i int, buf []byte) (int, []byte) {
 }
 
 // findCards finds card number candidates: 13–19 digits, spaces or dashes allowed between
-// them; validCard confirms them.
+// them; validCard confirms them. A run of digit groups may join a card to numbers
+// written next to it ("0.000 4111 1111 1111 1111"), so every window of whole groups
+// holding 13–19 digits is a candidate.
 func findCards(s string, out []Span) []Span {
 	var buf [24]byte
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
 			continue
 		}
-		end, digits := digitRun(s, i, buf[:0])
+		end, _ := digitRun(s, i, buf[:0])
 		if end < len(s) && isAlnum(s[end]) {
 			i = end
 			continue
 		}
-		if len(digits) >= 13 && len(digits) <= 19 {
-			out = append(out, Span{i, end, KindCard})
+		for a := i; a < end; a = nextGroup(s, a, end) {
+			digits := 0
+			for b := a; b < end && digits < 19; b++ {
+				if !isDigit(s[b]) {
+					continue
+				}
+				if digits++; digits >= 13 && (b+1 == end || !isDigit(s[b+1])) {
+					out = append(out, Span{a, b + 1, KindCard})
+				}
+			}
 		}
 		i = end
 	}
 	return out
+}
+
+// nextGroup returns where the digit group after the one at a starts, or end.
+func nextGroup(s string, a, end int) int {
+	for a < end && isDigit(s[a]) {
+		a++
+	}
+	return min(a+1, end)
 }
 
 // validCard reports whether the digits of c have a known brand prefix, a card's length
