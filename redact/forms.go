@@ -154,39 +154,46 @@ func (r *Redactor) findFlags(s string, out []Span) []Span {
 
 // findCurlUsers masks the password of curl's -u/--user user:password (and --proxy-user).
 func findCurlUsers(s string, out []Span) []Span {
-	for _, flag := range []string{"-u ", "--user ", "--user=", "--proxy-user ", "-U "} {
-		for from := 0; ; {
-			j := strings.Index(s[from:], flag)
-			if j < 0 {
+	for from := 0; ; {
+		j := strings.IndexByte(s[from:], '-')
+		if j < 0 {
+			return out
+		}
+		at := from + j
+		from = at + 1
+		if at > 0 && s[at-1] != ' ' {
+			continue
+		}
+		flag := 0
+		for _, f := range []string{"-u ", "-U ", "--user ", "--user=", "--proxy-user "} {
+			if strings.HasPrefix(s[at:], f) {
+				flag = len(f)
 				break
 			}
-			at := from + j
-			from = at + len(flag)
-			if !boundaryBefore(s, at) && (at == 0 || s[at-1] != ' ') {
-				continue
-			}
-			v := from
-			for v < len(s) && s[v] == ' ' {
-				v++
-			}
-			quote := byte(0)
-			if v < len(s) && (s[v] == '"' || s[v] == '\'') {
-				quote = s[v]
-				v++
-			}
-			end := v
-			for end < len(s) && s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != quote && s[end] != '"' {
-				end++
-			}
-			c := strings.IndexByte(s[v:end], ':')
-			if c < 0 || v+c+1 >= end || alreadyMasked(s[v+c+1:end]) {
-				continue
-			}
-			out = append(out, Span{v + c + 1, end, KindURLPassword})
-			from = end
 		}
+		if flag == 0 {
+			continue
+		}
+		v := at + flag
+		for v < len(s) && s[v] == ' ' {
+			v++
+		}
+		quote := byte(0)
+		if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+			quote = s[v]
+			v++
+		}
+		end := v
+		for end < len(s) && s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != quote && s[end] != '"' {
+			end++
+		}
+		c := strings.IndexByte(s[v:end], ':')
+		if c < 0 || v+c+1 >= end || alreadyMasked(s[v+c+1:end]) {
+			continue
+		}
+		out = append(out, Span{v + c + 1, end, KindURLPassword})
+		from = end
 	}
-	return out
 }
 
 // findDSNPasswords masks the password of data source names without a scheme, as Go's
