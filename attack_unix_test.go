@@ -1,0 +1,211 @@
+//go:build unix
+
+package resilog
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
+)
+
+// stalledFIFO makes a named pipe whose reader is open and never reads: a file whose writes
+// block once the pipe buffer (64 KiB) is full, as a log file on a hung NFS mount or a
+// container's /dev/stdout whose reader stalled. drain reads it empty until the test ends,
+// so that the writes blocked in the library can finish.
+func stalledFIFO(t *testing.T) (path string, drain func()) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "app.log")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	// O_NONBLOCK: opening the read end must not wait for a writer.
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained := false
+	drain = func() {
+		if drained {
+			return
+		}
+		drained = true
+		go func() { _, _ = io.Copy(io.Discard, r) }()
+	}
+	t.Cleanup(func() { drain(); time.Sleep(50 * time.Millisecond); r.Close() })
+	return path, drain
+}
+
+// TestAttackShutdownHangsOnABlockedFileFallback: README promises that Shutdown returns by
+// its context's deadline "whatever the collector, the network, stdout or the disk do".
+// With the library's own File exporter as the fallback and the file's writes blocked,
+// Failover.Shutdown calls File.Shutdown → lumberjack.Close, which waits for the mutex
+// held by the blocked Write: Shutdown never returns.
+func TestAttackShutdownHangsOnABlockedFileFallback(t *testing.T) {
+	path, drain := stalledFIFO(t)
+	file, err := exporter.NewFile(exporter.FileConfig{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(refusing{}), WithFallback(file),
+		WithBatch(processor.BatchConfig{ExportTimeout: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := p.Logger("t")
+	pad := strings.Repeat("x", 200)
+	for i := range 2000 { // ~600 KB of JSON lines: far more than the pipe holds
+		log.Info("m", "seq", i, "pad", pad)
+	}
+	// Let the fallback's writer reach the blocked write.
+	time.Sleep(200 * time.Millisecond)
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		done <- p.Shutdown(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		logStacks(t, "lumberjack")
+		drain() // release the blocked write so that the test can end
+		<-done
+		t.Fatal("Shutdown with a 500ms deadline had not returned after 10s: the File fallback's Shutdown waits for its blocked Write")
+	}
+	checkPipelineBalance(t, p)
+}
+
+// TestAttackShutdownHangsWithoutDeadlineOnABlockedFileFallback: the quickstart's
+// Shutdown(context.Background()) is documented to return within the batch export
+// timeout (here 1s); with the disk blocked it never returns.
+func TestAttackShutdownHangsWithoutDeadlineOnABlockedFileFallback(t *testing.T) {
+	path, drain := stalledFIFO(t)
+	file, err := exporter.NewFile(exporter.FileConfig{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(refusing{}), WithFallback(file),
+		WithBatch(processor.BatchConfig{ExportTimeout: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := p.Logger("t")
+	pad := strings.Repeat("x", 200)
+	for i := range 2000 {
+		log.Info("m", "seq", i, "pad", pad)
+	}
+	time.Sleep(200 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- p.Shutdown(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		drain()
+		<-done
+		t.Fatal("Shutdown(context.Background()) with ExportTimeout 1s had not returned after 10s")
+	}
+	checkPipelineBalance(t, p)
+}
+
+// TestAttackGoroutinesLeftAfterShutdownWithStdoutBlocked: DESIGN.md's invariant is that
+// Shutdown returns the goroutine count to what it was before New, "whatever stdout ...
+// do". With the fallback writing to a pipe nobody reads (stdout of a container whose log
+// reader stalled), the fallback's writer goroutine stays blocked in Write after Shutdown
+// returned, for good.
+func TestAttackGoroutinesLeftAfterShutdownWithStdoutBlocked(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	before := runtime.NumGoroutine()
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(refusing{}), WithFallback(exporter.NewJSONLines(w)),
+		WithBatch(processor.BatchConfig{ExportTimeout: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := p.Logger("t")
+	pad := strings.Repeat("x", 200)
+	for i := range 2000 {
+		log.Info("m", "seq", i, "pad", pad)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_ = p.Shutdown(ctx)
+	checkPipelineBalance(t, p)
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(3 * time.Second); after > before && time.Now().Before(deadline); after = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after > before {
+		buf := make([]byte, 1<<16)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Errorf("%d goroutines 3s after Shutdown, %d before New", after, before)
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "resilog/resilog/") && !strings.Contains(g, "TestAttack") && !strings.Contains(g, "testing.tRunner") {
+				t.Logf("left:\n%s", g)
+			}
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, r) }() // release the write
+}
+
+func checkPipelineBalance(t *testing.T, p *Pipeline) {
+	t.Helper()
+	s := p.Stats()
+	if s.Emitted == 0 || s.Emitted != s.Exported+s.Fallback+s.DroppedTotal {
+		t.Errorf("stats do not balance: %+v", s)
+	}
+}
+
+// logStacks logs the goroutines whose stack mentions substr.
+func logStacks(t *testing.T, substr string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, substr) {
+			t.Logf("goroutine:\n%s", g)
+		}
+	}
+}
+
+// TestAttackFileExporterLeavesAGoroutine: with nothing blocked at all, a pipeline whose
+// primary is the File exporter leaves lumberjack's mill goroutine running after
+// Shutdown (lumberjack.Logger.Close does not stop it): the goroutine count does not
+// return to what it was before New.
+func TestAttackFileExporterLeavesAGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	file, err := exporter.NewFile(exporter.FileConfig{Path: filepath.Join(t.TempDir(), "app.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("t").Info("one record")
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkPipelineBalance(t, p)
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(3 * time.Second); after > before && time.Now().Before(deadline); after = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after > before {
+		logStacks(t, "lumberjack")
+		t.Errorf("%d goroutines 3s after Shutdown, %d before New", after, before)
+	}
+}
