@@ -135,3 +135,44 @@ func TestAttackLogAfterShutdownIsNotCounted(t *testing.T) {
 		t.Errorf("11 records logged after Shutdown: %+v; want them counted (emitted 12, dropped{shutdown} 11)", s)
 	}
 }
+
+// deaf is a primary stuck in a write that ignores its context until release is closed.
+type deaf struct{ release chan struct{} }
+
+func (d deaf) Export(context.Context, []sdklog.Record) error { <-d.release; return nil }
+func (deaf) ForceFlush(context.Context) error                { return nil }
+func (deaf) Shutdown(context.Context) error                  { return nil }
+
+// TestAttackShutdownWithoutDeadlineWaitsForAForceFlush: Shutdown(context.Background()) is
+// documented to return within the batch export timeout (here 1s) plus the drop report's
+// 100ms, "whatever the collector or stdout do". The SDK's Shutdown first waits, with no
+// bound, for the ForceFlush under way (here one given 4s, its exports stuck), and only
+// then starts the bounded shutdown: about 4s in all.
+func TestAttackShutdownWithoutDeadlineWaitsForAForceFlush(t *testing.T) {
+	primary := deaf{release: make(chan struct{})}
+	defer close(primary.release)
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(primary), WithFallback(new(recordtest.Exporter)),
+		WithBatch(processor.BatchConfig{ExportTimeout: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := p.Logger("t")
+	for i := range 100 {
+		log.Info("m", "seq", i)
+	}
+	flushed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		flushed <- p.ForceFlush(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	err = p.Shutdown(context.Background())
+	took := time.Since(start)
+	<-flushed
+	if took > 2*time.Second {
+		t.Errorf("Shutdown(context.Background()) took %v (%v) with ExportTimeout 1s", took.Round(time.Millisecond), err)
+	}
+	checkPipelineBalance(t, p)
+}
