@@ -209,3 +209,49 @@ func TestAttackFileExporterLeavesAGoroutine(t *testing.T) {
 		t.Errorf("%d goroutines 3s after Shutdown, %d before New", after, before)
 	}
 }
+
+// TestAttackGoroutinesLeftAfterShutdownWithStderrBlocked: with stderr a pipe nobody reads
+// (full), Shutdown keeps its deadline (the drop report is written by FlushWithin, which
+// stops waiting after 50ms) but the goroutines it started to write the report stay
+// parked for good: the count does not return to what it was before New.
+func TestAttackGoroutinesLeftAfterShutdownWithStderrBlocked(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if _, err := w.Write(make([]byte, 64<<10)); err != nil { // fill the pipe: the next write blocks
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = old }()
+	before := runtime.NumGoroutine()
+	p, err := New(context.Background(), envOf(nil), WithSDKExporter(hung{}), WithFallback(exporter.NewJSONLines(io.Discard)),
+		WithBatch(processor.BatchConfig{MaxBatch: 2, MaxQueueRecords: 2, Exporters: 1, ExportTimeout: time.Second,
+			Overflow: processor.OverflowDropNewest}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := p.Logger("t")
+	for i := range 100 {
+		log.Info("m", "seq", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = p.Shutdown(ctx)
+	took := time.Since(start)
+	checkPipelineBalance(t, p)
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(3 * time.Second); after > before && time.Now().Before(deadline); after = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after > before {
+		logStacks(t, "resilog/resilog/internal/accounting")
+		t.Errorf("%d goroutines 3s after Shutdown (took %v), %d before New", after, took.Round(time.Millisecond), before)
+	}
+	os.Stderr = old
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+}
