@@ -24,15 +24,12 @@ func (hung) Export(ctx context.Context, _ []sdklog.Record) error {
 func (hung) ForceFlush(context.Context) error { return nil }
 func (hung) Shutdown(context.Context) error   { return nil }
 
-// TestAttackShutdownDuringForceFlushNeverShutsDown: the SDK's LoggerProvider.Shutdown
-// (v1.47.0) first waits for the processor operations under way — a ForceFlush, a log
-// call — until its ctx ends, and if ctx ends first it returns ctx's error WITHOUT
-// calling any processor's Shutdown. Pipeline.Shutdown passes ctx straight to it and
-// records that result once for good: a ForceFlush running against a hung collector
-// (here bounded at 2s by the ExportTimeout default) makes Shutdown(500ms) return with
-// the Batch and the Failover never shut down: their goroutines run for ever, and the
-// accounting is not complete when Shutdown returns.
-func TestAttackShutdownDuringForceFlushNeverShutsDown(t *testing.T) {
+// TestShutdownDuringAForceFlushShutsTheChainDown: the SDK's LoggerProvider.Shutdown
+// (v1.47.0) first waits for the ForceFlush and log calls under way and, if ctx ends
+// first, returns without calling any processor's Shutdown. Pipeline.Shutdown shuts the
+// Batch and the Failover down itself: with a ForceFlush running against a hung collector,
+// Shutdown(500ms) returns with the accounting complete and the pipeline's goroutines end.
+func TestShutdownDuringAForceFlushShutsTheChainDown(t *testing.T) {
 	before := runtime.NumGoroutine()
 	fb := new(recordtest.Exporter)
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(hung{}), WithFallback(fb),
@@ -69,12 +66,11 @@ func TestAttackShutdownDuringForceFlushNeverShutsDown(t *testing.T) {
 	}
 }
 
-// TestAttackShutdownWhileALogCallBlocks: the same SDK wait with OverflowBlock. A log call
-// waiting for room is a processor operation under way; Shutdown(ctx) waits for it
-// instead of sealing the queue (Batch.Shutdown, which would wake it, is never reached),
-// and when ctx ends first, returns without shutting anything down: the records queued
-// are not accounted for when Shutdown returns, and the pipeline's goroutines never end.
-func TestAttackShutdownWhileALogCallBlocks(t *testing.T) {
+// TestShutdownWakesALogCallWaitingForRoom: a log call waiting for room under
+// OverflowBlock is an operation the SDK's Shutdown would wait for; only the Batch's
+// Shutdown wakes it. Pipeline.Shutdown reaches the Batch whatever the SDK does: the
+// accounting is complete when it returns and the goroutines end.
+func TestShutdownWakesALogCallWaitingForRoom(t *testing.T) {
 	before := runtime.NumGoroutine()
 	fb := new(recordtest.Exporter)
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(hung{}), WithFallback(fb),
@@ -113,10 +109,10 @@ func TestAttackShutdownWhileALogCallBlocks(t *testing.T) {
 	}
 }
 
-// TestAttackLogAfterShutdownIsNotCounted: Pipeline.Shutdown's doc says "records logged
-// after Shutdown are discarded and counted". The SDK drops them before any processor
-// sees them (LoggerProvider stopped): they appear nowhere in Stats.
-func TestAttackLogAfterShutdownIsNotCounted(t *testing.T) {
+// TestLogAfterShutdownIsCounted: records logged after Shutdown, through a logger made
+// before it or after it, are counted as emitted and dropped (reason shutdown); the SDK
+// would have discarded them uncounted had its Shutdown been called.
+func TestLogAfterShutdownIsCounted(t *testing.T) {
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(new(recordtest.Exporter)))
 	if err != nil {
 		t.Fatal(err)
@@ -143,12 +139,10 @@ func (d deaf) Export(context.Context, []sdklog.Record) error { <-d.release; retu
 func (deaf) ForceFlush(context.Context) error                { return nil }
 func (deaf) Shutdown(context.Context) error                  { return nil }
 
-// TestAttackShutdownWithoutDeadlineWaitsForAForceFlush: Shutdown(context.Background()) is
-// documented to return within the batch export timeout (here 1s) plus the drop report's
-// 100ms, "whatever the collector or stdout do". The SDK's Shutdown first waits, with no
-// bound, for the ForceFlush under way (here one given 4s, its exports stuck), and only
-// then starts the bounded shutdown: about 4s in all.
-func TestAttackShutdownWithoutDeadlineWaitsForAForceFlush(t *testing.T) {
+// TestShutdownWithoutDeadlineDoesNotWaitForAForceFlush: Shutdown(context.Background())
+// returns within the batch export timeout (here 1s) plus the drop report's 100ms even
+// while a ForceFlush given 4s is stuck on a primary that ignores its context.
+func TestShutdownWithoutDeadlineDoesNotWaitForAForceFlush(t *testing.T) {
 	primary := deaf{release: make(chan struct{})}
 	defer close(primary.release)
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(primary), WithFallback(new(recordtest.Exporter)),

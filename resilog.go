@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -40,6 +41,7 @@ type Pipeline struct {
 	metrics    metric.Registration
 
 	shutdownOnce sync.Once
+	shutDown     atomic.Bool // Shutdown has begun
 	shutdownErr  error
 }
 
@@ -244,9 +246,9 @@ func (p *Pipeline) Resource() *resource.Resource { return p.resource }
 // before the call was exported or written, else ctx's error. A ctx without a deadline is
 // given one of the batch export timeout (BatchConfig.ExportTimeout,
 // OTEL_BLRP_EXPORT_TIMEOUT, 30s by default): ForceFlush never waits without a bound,
-// whatever the collector or stdout do.
+// whatever the collector or stdout do. After Shutdown it does nothing.
 func (p *Pipeline) ForceFlush(ctx context.Context) error {
-	if p.sdk == nil {
+	if p.sdk == nil || p.shutDown.Load() {
 		return nil
 	}
 	return p.sdk.ForceFlush(ctx)
@@ -254,20 +256,35 @@ func (p *Pipeline) ForceFlush(ctx context.Context) error {
 
 // Shutdown flushes and stops the pipeline. It returns by ctx's deadline or, if ctx has
 // none (context.Background()), within the batch export timeout (BatchConfig.ExportTimeout,
-// OTEL_BLRP_EXPORT_TIMEOUT, 30s by default), whatever the collector or stdout do: the
-// exports stop at 80% of the time, what is left goes to the fallback, and what the
-// fallback cannot write in time is dropped and counted (reason shutdown). Later calls
-// return the first call's result; records logged after Shutdown are discarded and counted.
+// OTEL_BLRP_EXPORT_TIMEOUT, 30s by default), whatever the collector, stdout or the disk
+// do, and whatever ForceFlush or log calls are under way: the exports stop at 80% of the
+// time, what is left goes to the fallback, and what the fallback cannot write in time is
+// dropped and counted (reason shutdown). Later calls return the first call's result.
+// Records logged after Shutdown are discarded and counted (emitted, and dropped with
+// reason shutdown).
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.shutdownOnce.Do(func() {
-		if p.sdk != nil {
-			p.shutdownErr = p.sdk.Shutdown(ctx)
-			if p.metrics != nil {
-				p.shutdownErr = errors.Join(p.shutdownErr, p.metrics.Unregister())
+		p.shutDown.Store(true)
+		if p.batch == nil {
+			if p.sdk != nil {
+				p.shutdownErr = p.sdk.Shutdown(ctx)
 			}
-			if errors.Is(p.shutdownErr, context.DeadlineExceeded) {
-				p.shutdownErr = fmt.Errorf("resilog: shutdown deadline passed before all records were exported: %w", p.shutdownErr)
-			}
+			return
+		}
+		// The chain is shut down here rather than by the SDK's LoggerProvider.Shutdown:
+		// that one first waits for every ForceFlush and log call under way (a log call
+		// waiting for room under OverflowBlock, which only the Batch's Shutdown wakes),
+		// without calling any processor's Shutdown if ctx ends first, and after it the SDK
+		// discards records before any processor sees them, uncounted. The processors
+		// before the Batch hold nothing (their Shutdown does nothing); the Batch bounds
+		// its Shutdown by the export timeout when ctx has no deadline, shuts the Failover
+		// down, and from then on counts every record it is given as dropped (shutdown).
+		p.shutdownErr = p.batch.Shutdown(ctx)
+		if p.metrics != nil {
+			p.shutdownErr = errors.Join(p.shutdownErr, p.metrics.Unregister())
+		}
+		if errors.Is(p.shutdownErr, context.DeadlineExceeded) {
+			p.shutdownErr = fmt.Errorf("resilog: shutdown deadline passed before all records were exported: %w", p.shutdownErr)
 		}
 	})
 	return p.shutdownErr

@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -433,5 +434,25 @@ func (f *Failover) Shutdown(ctx context.Context) error {
 	f.probing.Wait()
 	err := f.fb.shutdown(ctx)
 	f.drops.FlushWithin(50 * time.Millisecond)
-	return errors.Join(err, f.primary.Shutdown(ctx), f.fb.exp.Shutdown(ctx))
+	return errors.Join(err, f.shutdownExporters(ctx))
+}
+
+// shutdownExporters shuts down the primary and the fallback exporter, waiting for them
+// until ctx ends. An exporter's Shutdown may wait for a write blocked on a pipe or a disk
+// (lumberjack's Close takes the lock the blocked Write holds); it is then abandoned: it
+// finishes in the background when that write returns.
+func (f *Failover) shutdownExporters(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- errors.Join(f.primary.Shutdown(ctx), f.fb.exp.Shutdown(ctx)) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done: // ctx was done already: an exporter with nothing blocked returns at once
+		return err
+	default:
+		return fmt.Errorf("exporter: exporters still shutting down at the deadline: %w", ctx.Err())
+	}
 }

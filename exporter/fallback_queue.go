@@ -263,25 +263,38 @@ func (f *fallbackQueue) drain(ctx context.Context) error {
 }
 
 // shutdown writes what it can before ctx ends; the rest, and a write still blocked when
-// ctx ends, are counted as dropped for reason shutdown.
+// ctx ends, are counted as dropped for reason shutdown. Whether everything was written
+// and the marking of the queue abandoned are decided under one hold of the lock, so that
+// a record enqueued meanwhile is either written before shutdown returns or counted
+// dropped, never both. It waits for the writer to return only until ctx ends: a write
+// blocked in the exporter finishes in the background, counting nothing.
 func (f *fallbackQueue) shutdown(ctx context.Context) error {
+	defer wake.WhenDone(ctx, f.cond)()
 	f.mu.Lock()
 	f.closed = true
-	f.cond.Broadcast()
+	f.urgent++
 	f.more.Signal()
-	f.mu.Unlock()
-	err := f.drain(ctx)
-	f.mu.Lock()
-	if left := f.waiting + f.writing; left > 0 {
+	for (f.waiting > 0 || f.writing > 0) && ctx.Err() == nil {
+		f.cond.Wait()
+	}
+	f.urgent--
+	left := f.waiting + f.writing
+	if left > 0 {
 		f.drops.Add(accounting.Shutdown, left)
 	}
 	f.chunks, f.waiting, f.writing, f.bytes = nil, 0, 0, 0
 	f.abandoned = true // later enqueues are counted as shutdown drops
 	f.cond.Broadcast()
+	f.more.Signal()
 	f.mu.Unlock()
 	f.free.Close()
-	if err == nil {
-		<-f.done
+	if left > 0 {
+		return ctx.Err()
 	}
-	return err
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
