@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // FileConfig configures [NewFile]. Zero fields take the default written beside them.
@@ -24,11 +24,12 @@ type FileConfig struct {
 }
 
 // File writes records as JSON lines (the schema of [JSONLines]) to a file rotated by size,
-// age and count, with lumberjack: the RotatingFileHandler of Python's logging. Use it as
+// age and count (backups named as lumberjack names them: app-2006-01-02T15-04-05.000.log):
+// the RotatingFileHandler of Python's logging. Use it as
 // the primary (a service without a collector) or as the fallback (WithFallback).
 type File struct {
 	*JSONLines
-	lj *lumberjack.Logger
+	w *rotatingFile
 }
 
 // ErrInvalidFileConfig is wrapped by NewFile's errors.
@@ -45,20 +46,21 @@ func NewFile(c FileConfig) (*File, error) {
 	if c.MaxSizeMB == 0 {
 		c.MaxSizeMB = 100
 	}
-	lj := &lumberjack.Logger{
-		Filename:   c.Path,
-		MaxSize:    c.MaxSizeMB,
-		MaxBackups: c.MaxBackups,
-		MaxAge:     c.MaxAgeDays,
-		Compress:   c.Compress,
+	w := &rotatingFile{
+		path:       c.Path,
+		maxBytes:   int64(c.MaxSizeMB) << 20,
+		maxBackups: c.MaxBackups,
+		maxAge:     time.Duration(c.MaxAgeDays) * 24 * time.Hour,
+		compress:   c.Compress,
 	}
-	return &File{JSONLines: NewJSONLines(lj), lj: lj}, nil
+	return &File{JSONLines: NewJSONLines(w), w: w}, nil
 }
 
 var _ sdklog.Exporter = (*File)(nil)
 
-// Shutdown closes the file.
-func (f *File) Shutdown(context.Context) error { return f.lj.Close() }
+// Shutdown closes the file, and waits until ctx ends for the removal or compression of
+// old backups under way: it leaves no goroutine behind.
+func (f *File) Shutdown(ctx context.Context) error { return f.w.close(ctx) }
 
 // Rotate closes the file and starts a new one now (for example on SIGHUP).
-func (f *File) Rotate() error { return f.lj.Rotate() }
+func (f *File) Rotate() error { return f.w.Rotate() }

@@ -41,7 +41,7 @@ func TestFileRotates(t *testing.T) {
 	if err := f.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// lumberjack removes old backups on its own goroutine: give it a moment.
+	// Old backups are removed on a goroutine of their own: give it a moment.
 	var backups []string
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		entries, _ := os.ReadDir(dir)
