@@ -93,10 +93,21 @@ func Go(ctx context.Context, log *slog.Logger, name string, fn func(context.Cont
 // http.ErrAbortHandler from next is re-panicked as is, as net/http expects.
 //
 // next gets a ResponseWriter that notes when the response starts. It keeps the wrapped
-// writer's Flush and Hijack (also through http.ResponseController, via Unwrap).
+// writer's Flush and Hijack (also through http.ResponseController, via Unwrap), and is an
+// http.Pusher or http.CloseNotifier exactly when the wrapped writer is one.
+//
+// A write made on the writer Unwrap returns cannot be seen. So once next (or a
+// ResponseController: SetWriteDeadline, EnableFullDuplex…) has called Unwrap, a panic
+// aborts the response as if it had started, rather than risk appending an error page to
+// a body under way: the client sees a failed request either way.
+//
+// The abort is a panic with http.ErrAbortHandler, which net/http's server recovers; a
+// server or adapter that does not (httptest.NewRecorder, some serverless adapters) sees
+// that panic escape the middleware.
 func RecoverMiddleware(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &startWriter{ResponseWriter: w}
+		wrapped := sw.withOptional()
 		defer func() {
 			v := recover()
 			if v == nil {
@@ -107,12 +118,12 @@ func RecoverMiddleware(next http.Handler, log *slog.Logger) http.Handler {
 			}
 			ctx := r.Context()
 			log.LogAttrs(ctx, slog.LevelError, "panic serving "+r.Method+" "+r.URL.Path, PanicAttrs(ctx, v, debug.Stack())...)
-			if sw.started {
+			if sw.started || sw.unwrapped {
 				panic(http.ErrAbortHandler)
 			}
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		}()
-		next.ServeHTTP(sw, r)
+		next.ServeHTTP(wrapped, r)
 	})
 }
 
@@ -120,8 +131,48 @@ func RecoverMiddleware(next http.Handler, log *slog.Logger) http.Handler {
 // flush or a hijack. Like the ResponseWriter it wraps, it is for the handler's goroutine.
 type startWriter struct {
 	http.ResponseWriter
-	started bool
+	started   bool
+	unwrapped bool // Unwrap was called: a write may have bypassed Write
 }
+
+// withOptional returns w as a ResponseWriter that also has the optional interfaces of
+// the writer it wraps that neither Unwrap nor http.ResponseController reach:
+// http.Pusher and http.CloseNotifier.
+func (w *startWriter) withOptional() http.ResponseWriter {
+	_, push := w.ResponseWriter.(http.Pusher)
+	//lint:ignore SA1019 kept for the handlers that still use it
+	_, notify := w.ResponseWriter.(http.CloseNotifier)
+	switch {
+	case push && notify:
+		return pushNotifyWriter{w}
+	case push:
+		return pushWriter{w}
+	case notify:
+		return notifyWriter{w}
+	}
+	return w
+}
+
+type pushWriter struct{ *startWriter }
+
+func (w pushWriter) Push(target string, opts *http.PushOptions) error {
+	return w.ResponseWriter.(http.Pusher).Push(target, opts)
+}
+
+type notifyWriter struct{ *startWriter }
+
+func (w notifyWriter) CloseNotify() <-chan bool {
+	//lint:ignore SA1019 kept for the handlers that still use it
+	return w.ResponseWriter.(http.CloseNotifier).CloseNotify()
+}
+
+type pushNotifyWriter struct{ *startWriter }
+
+func (w pushNotifyWriter) Push(target string, opts *http.PushOptions) error {
+	return pushWriter(w).Push(target, opts)
+}
+
+func (w pushNotifyWriter) CloseNotify() <-chan bool { return notifyWriter(w).CloseNotify() }
 
 func (w *startWriter) WriteHeader(code int) {
 	// 1xx statuses other than 101 are informational: the final status is still to come.
@@ -158,5 +209,9 @@ func (w *startWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
-// Unwrap lets http.ResponseController reach the wrapped writer's other methods.
-func (w *startWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap lets http.ResponseController reach the wrapped writer's other methods. What is
+// written there is not seen: see RecoverMiddleware.
+func (w *startWriter) Unwrap() http.ResponseWriter {
+	w.unwrapped = true
+	return w.ResponseWriter
+}

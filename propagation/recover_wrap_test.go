@@ -8,11 +8,10 @@ import (
 	"testing"
 )
 
-// TestAttackRecoverMiddlewareHidesPusher: before the item-5 fix RecoverMiddleware handed
-// next the server's own ResponseWriter; now it hands a wrapper that keeps Flush and Hijack
-// (and the rest through Unwrap) but not http.Pusher, which http.ResponseController does
-// not reach. An HTTP/2 handler behind the middleware can no longer push.
-func TestAttackRecoverMiddlewareHidesPusher(t *testing.T) {
+// TestRecoverMiddlewareKeepsPusherAndCloseNotifier: the handler behind the middleware is
+// an http.Pusher over HTTP/2 and an http.CloseNotifier over HTTP/1, as without it, and is
+// neither when the server's writer is neither.
+func TestRecoverMiddlewareKeepsPusherAndCloseNotifier(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	pusher := make(chan bool, 2)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,15 +38,36 @@ func TestAttackRecoverMiddlewareHidesPusher(t *testing.T) {
 			t.Errorf("%s: the handler's ResponseWriter is not an http.Pusher over HTTP/2", tc.name)
 		}
 	}
+
+	notifier := make(chan bool, 1)
+	srv := httptest.NewServer(RecoverMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, ok := w.(http.CloseNotifier)
+		notifier <- ok
+	}), log))
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.Close()
+	if !<-notifier {
+		t.Error("over HTTP/1 the handler's ResponseWriter is not an http.CloseNotifier")
+	}
+
+	RecoverMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, push := w.(http.Pusher)
+		_, notify := w.(http.CloseNotifier)
+		if push || notify {
+			t.Errorf("over a recorder, neither Pusher nor CloseNotifier, the handler's writer is one (push %v, notify %v)", push, notify)
+		}
+	}), log).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
 
-// TestAttackRecoverMiddlewareWriteThroughUnwrap: the middleware's writer exposes the
-// server's writer through Unwrap (for http.ResponseController). A handler, or a middleware
-// inside the chain, that unwraps it and writes there starts the response without the
-// middleware seeing it: after a panic the middleware calls http.Error anyway, and the
-// client gets item 5's bug back, a complete-looking 200 with "Internal Server Error"
-// spliced into the JSON body.
-func TestAttackRecoverMiddlewareWriteThroughUnwrap(t *testing.T) {
+// TestRecoverMiddlewareAbortsAfterAWriteThroughUnwrap: a handler that unwraps the
+// middleware's writer and writes on the server's own starts the response unseen; after a
+// panic the middleware aborts the response (it cannot know whether it started) rather
+// than splice a 500 into a 200 body.
+func TestRecoverMiddlewareAbortsAfterAWriteThroughUnwrap(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for {
