@@ -262,6 +262,11 @@ func (p *Pipeline) ForceFlush(ctx context.Context) error {
 // dropped and counted (reason shutdown). Later calls return the first call's result.
 // Records logged after Shutdown are discarded and counted (emitted, and dropped with
 // reason shutdown).
+//
+// Shutdown returns the goroutine count to what it was before New, except for a write
+// blocked on stdout, stderr or a file, which cannot be abandoned: the goroutine in it (the
+// fallback's writer, the stderr report's) remains until the write returns, then counts
+// nothing and ends.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.shutdownOnce.Do(func() {
 		p.shutDown.Store(true)
