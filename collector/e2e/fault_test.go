@@ -352,8 +352,7 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
 			c.Stop()
-			stdout := blockedWriter{release: make(chan struct{})}
-			defer close(stdout.release)
+			stdout := newBlockedWriter(t) // blocked until the harness has checked the goroutines
 			l := newLoad(t, proto, endpointFor(c, proto),
 				resilog.WithFallback(exporter.NewJSONLines(stdout)),
 				resilog.WithFailover(exporter.FailoverConfig{FallbackRecords: 1000}))
