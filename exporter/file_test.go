@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"os"
@@ -77,5 +78,60 @@ func TestFileRotates(t *testing.T) {
 	}
 	if _, err := NewFile(FileConfig{}); err == nil {
 		t.Error("a file exporter without a path was accepted")
+	}
+}
+
+// TestFileCompressesAndKeepsBackups: with Compress and MaxBackups 1, after three
+// rotations exactly one backup is left, gzipped, holding JSON lines; Shutdown waits for
+// the cleanup, so it is done when Shutdown returns.
+func TestFileCompressesAndKeepsBackups(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	f, err := NewFile(FileConfig{Path: path, MaxBackups: 1, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := []sdklog.Record{recordtest.Make("t", func(r *log.Record) { r.SetBody(attribute.StringValue("m")) })}
+	for range 3 {
+		if err := f.Export(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // backup names carry the time to the millisecond
+	}
+	if err := f.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var backups []string
+	for _, e := range entries {
+		if e.Name() != "app.log" {
+			backups = append(backups, e.Name())
+		}
+	}
+	if len(backups) != 1 || !strings.HasSuffix(backups[0], ".log.gz") || !strings.HasPrefix(backups[0], "app-") {
+		t.Fatalf("backups %v, want one app-<time>.log.gz", backups)
+	}
+	fh, err := os.Open(filepath.Join(dir, backups[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	gz, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(gz)
+	lines := 0
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("backup line is not JSON: %q", sc.Bytes())
+		}
+		lines++
+	}
+	if lines != 1 {
+		t.Errorf("backup holds %d lines, want 1", lines)
 	}
 }
