@@ -41,6 +41,7 @@ func TestRecoverMiddlewareKeepsPusherAndCloseNotifier(t *testing.T) {
 
 	notifier := make(chan bool, 1)
 	srv := httptest.NewServer(RecoverMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		//lint:ignore SA1019 the middleware must keep what handlers still use
 		_, ok := w.(http.CloseNotifier)
 		notifier <- ok
 	}), log))
@@ -56,6 +57,7 @@ func TestRecoverMiddlewareKeepsPusherAndCloseNotifier(t *testing.T) {
 
 	RecoverMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, push := w.(http.Pusher)
+		//lint:ignore SA1019 the middleware must keep what handlers still use
 		_, notify := w.(http.CloseNotifier)
 		if push || notify {
 			t.Errorf("over a recorder, neither Pusher nor CloseNotifier, the handler's writer is one (push %v, notify %v)", push, notify)
