@@ -186,7 +186,7 @@ func TestAttackStructFieldsLoseKeyRules(t *testing.T) {
 // processor.NewBatch, which allocates MaxBatch records per buffer up front: here a
 // makeslice panic out of New (a value like 100000000 is a fatal out-of-memory instead,
 // which no test can run).
-func TestAttackHugeBatchSizePanicsInNew(t *testing.T) {
+func TestNewRefusesBatchSizeOverQueueSize(t *testing.T) {
 	t.Setenv("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "4242424242424242")
 	defer func() {
 		if r := recover(); r != nil {

@@ -1,6 +1,7 @@
 package resilog
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -223,8 +224,10 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 		return c, fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
 	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.StalledQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
 		return c, fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
-	case c.MaxBatch > 0 && c.MaxQueueRecords > 0 && c.MaxBatch > c.MaxQueueRecords:
-		return c, fmt.Errorf("%w: batch size %d exceeds queue size %d", ErrInvalidConfig, c.MaxBatch, c.MaxQueueRecords)
+	case c.MaxBatch > processor.MaxBatchLimit:
+		return c, fmt.Errorf("%w: batch size %d exceeds the largest, %d", ErrInvalidConfig, c.MaxBatch, processor.MaxBatchLimit)
+	case c.MaxBatch > cmp.Or(c.MaxQueueRecords, processor.DefaultMaxQueueRecords):
+		return c, fmt.Errorf("%w: batch size %d exceeds queue size %d", ErrInvalidConfig, c.MaxBatch, cmp.Or(c.MaxQueueRecords, processor.DefaultMaxQueueRecords))
 	case c.StalledQueueBytes > 0 && c.MaxQueueBytes > 0 && c.StalledQueueBytes > c.MaxQueueBytes:
 		return c, fmt.Errorf("%w: stalled queue bound %d bytes exceeds the queue bound %d", ErrInvalidConfig, c.StalledQueueBytes, c.MaxQueueBytes)
 	}
@@ -291,6 +294,12 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	}
 
 	if o.headers != nil {
+		// A name or value that HTTP cannot carry would fail every export, permanently.
+		for k, v := range o.headers {
+			if !validHeaderName(k) || strings.ContainsAny(v, "\r\n\x00") {
+				return c, fmt.Errorf("%w: WithHeaders: a header name or value holds a line break or an invalid character (not shown: headers carry credentials)", ErrInvalidConfig)
+			}
+		}
 		c.Headers = o.headers
 	} else {
 		c.Headers = map[string]string{}
@@ -347,16 +356,22 @@ func parseHeaders(s string, dst map[string]string) error {
 			return fmt.Errorf("entry %d has no '='", i+1)
 		}
 		key, err := url.PathUnescape(strings.TrimSpace(k))
-		if err != nil || key == "" || strings.ContainsAny(key, " \t\r\n:") {
+		if err != nil || !validHeaderName(key) {
 			return fmt.Errorf("entry %d: invalid name", i+1)
 		}
 		val, err := url.PathUnescape(strings.TrimSpace(v))
-		if err != nil || strings.ContainsAny(val, "\r\n") {
+		if err != nil || strings.ContainsAny(val, "\r\n\x00") {
 			return fmt.Errorf("entry %d: invalid value", i+1)
 		}
 		dst[key] = val
 	}
 	return nil
+}
+
+// validHeaderName reports whether k can be sent as a header name (or resource key): not
+// empty, no space, line break, control character or colon.
+func validHeaderName(k string) bool {
+	return k != "" && strings.IndexFunc(k, func(r rune) bool { return r <= ' ' || r == ':' || r == 0x7f }) < 0
 }
 
 // shown quotes a configuration value for an error message when it looks like the word or

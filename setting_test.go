@@ -264,3 +264,22 @@ func TestConfigErrorsNeverQuoteCredentials(t *testing.T) {
 		t.Errorf("only %d of %d configurations were refused", failed, len(cases))
 	}
 }
+
+// A header given in code with a line break would fail every export, permanently: New
+// refuses it, without quoting it.
+func TestWithHeadersRefusesLineBreaks(t *testing.T) {
+	for _, h := range []map[string]string{
+		{"Authorization": "Bearer tok3n-value\nX-Injected: 1"},
+		{"Authorization": "Bearer tok3n-value\r"},
+		{"X-Bad\nName": "tok3n-value"},
+	} {
+		_, err := New(context.Background(), WithHeaders(h))
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: err = %v, want ErrInvalidConfig", h, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "tok3n") {
+			t.Errorf("the error quotes the header: %v", err)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 // when the endpoint is malformed: "ftp://bob:4242424242424242" (the "@host" part missing)
 // parses with the password as the port, and a token pasted where the host goes is the
 // host. A card number and an API key are quoted back.
-func TestAttackValidateEndpointQuotesHost(t *testing.T) {
+func TestValidateEndpointNeverQuotesHostOrPort(t *testing.T) {
 	const key = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
 	for endpoint, secret := range map[string]string{
 		"ftp://bob:4242424242424242": "4242424242424242",

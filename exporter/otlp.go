@@ -68,37 +68,34 @@ func (c OTLPConfig) Validate() error {
 }
 
 // ValidateEndpoint checks that raw is an absolute http or https URL with a host. Its errors
-// show the scheme and host only: an endpoint's user information, path or query may hold a
-// credential, and url.Parse's own errors quote the whole URL.
+// quote nothing of raw but a well-known scheme: in a malformed endpoint any part may be a
+// credential ("ftp://bob:4242…" parses the password as the port, a token pasted where the
+// host goes is the host), and url.Parse's own errors quote the whole URL.
 func ValidateEndpoint(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("%w: endpoint is not a valid URL", ErrInvalidOTLPConfig)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%w: endpoint %s: scheme must be http or https", ErrInvalidOTLPConfig, shownURL(u))
+		return fmt.Errorf("%w: endpoint scheme %s: must be http or https", ErrInvalidOTLPConfig, shownScheme(u.Scheme))
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("%w: endpoint %s: no host", ErrInvalidOTLPConfig, shownURL(u))
+		return fmt.Errorf("%w: endpoint has no host", ErrInvalidOTLPConfig)
 	}
 	return nil
 }
 
-// shownURL returns what an error may say of u: its scheme and host, with the rest elided.
-func shownURL(u *url.URL) string {
-	if u.Opaque != "" || u.Host == "" {
-		// "user:pass@host" parses as scheme "user": nothing of it is shown.
-		return "(not shown)"
+// shownScheme returns what an error may say of a URL scheme: the scheme itself when it is
+// one people mistype for http ("ftp", "grpc", "tcp"…); otherwise nothing, since
+// "user:pass@host" parses as the scheme "user".
+func shownScheme(scheme string) string {
+	switch strings.ToLower(scheme) {
+	case "":
+		return "missing"
+	case "ftp", "ftps", "grpc", "grpcs", "tcp", "udp", "unix", "dns", "file", "ws", "wss", "otlp":
+		return strconv.Quote(scheme)
 	}
-	s := u.Scheme + "://"
-	if u.User != nil {
-		s += "…@"
-	}
-	s += u.Host
-	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
-		s += "/…"
-	}
-	return strconv.Quote(s)
+	return "(not shown)"
 }
 
 // OTLP is the OTLP log exporter, with its failures classified: an error from Export is an

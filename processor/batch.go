@@ -91,6 +91,15 @@ var doneCtx = func() context.Context {
 	return ctx
 }()
 
+// DefaultMaxQueueRecords is BatchConfig.MaxQueueRecords's default.
+const DefaultMaxQueueRecords = 262144
+
+// MaxBatchLimit is the largest BatchConfig.MaxBatch: a Batch allocates its batch buffers
+// up front (about 600 bytes a record each), and a bigger request exceeds common collector
+// limits (4 MiB for gRPC) anyway. NewBatch lowers a larger MaxBatch to it; resilog.New
+// refuses one.
+const MaxBatchLimit = 16384
+
 // BatchConfig tunes a [Batch]. Zero fields take the default written beside them; the
 // root package also reads the OTEL_BLRP_* variable named.
 type BatchConfig struct {
@@ -110,7 +119,8 @@ type BatchConfig struct {
 	// garbage collector slow the log call down (p99 16-21 us at 32 MiB, 13-15 us at 16 MiB,
 	// against 8-15 us with a healthy collector).
 	StalledQueueBytes int
-	// MaxBatch is the most records one export carries (1024; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE).
+	// MaxBatch is the most records one export carries (1024; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE),
+	// at most MaxQueueRecords and [MaxBatchLimit].
 	// Larger than the SDK's 512: on 2 cores it delivered more per second with less memory.
 	MaxBatch int
 	// Interval is how long a partial batch may wait (1s; OTEL_BLRP_SCHEDULE_DELAY).
@@ -133,7 +143,7 @@ type BatchConfig struct {
 
 func (c *BatchConfig) setDefaults() {
 	if c.MaxQueueRecords <= 0 {
-		c.MaxQueueRecords = 262144
+		c.MaxQueueRecords = DefaultMaxQueueRecords
 	}
 	if c.MaxQueueBytes <= 0 {
 		c.MaxQueueBytes = 64 << 20
@@ -145,6 +155,7 @@ func (c *BatchConfig) setDefaults() {
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 1024
 	}
+	c.MaxBatch = min(c.MaxBatch, c.MaxQueueRecords, MaxBatchLimit)
 	if c.Interval <= 0 {
 		c.Interval = time.Second
 	}
