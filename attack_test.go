@@ -36,14 +36,14 @@ func assertNoLeak(t *testing.T, out []byte, secret string) {
 
 // The instrumentation scope (the logger's name) is exported as is: Redact sees records,
 // not scopes.
-func TestAttackScopeName(t *testing.T) {
+func TestScopeNameIsRedacted(t *testing.T) {
 	p, w := attackPipeline(t)
 	p.Logger(attackKey).Info("hello")
 	assertNoLeak(t, shipped(t, p, w), attackKey)
 }
 
 // The same scope name reaches the stdout exits: the JSON-lines fallback and the console.
-func TestAttackScopeNameLocalExporters(t *testing.T) {
+func TestScopeNameIsRedactedInLocalExporters(t *testing.T) {
 	for name, newExp := range map[string]func(io.Writer) sdklog.Exporter{
 		"jsonlines": func(w io.Writer) sdklog.Exporter { return exporter.NewJSONLines(w) },
 		"console":   func(w io.Writer) sdklog.Exporter { return exporter.NewConsole(w) },
@@ -65,7 +65,7 @@ func TestAttackScopeNameLocalExporters(t *testing.T) {
 
 // WithGlobal names slog.Default's logger after the service: the service name is redacted
 // in the resource but shipped raw as the scope of every record logged through slog.
-func TestAttackServiceNameAsGlobalScope(t *testing.T) {
+func TestGlobalLoggerScopeHasRedactedServiceName(t *testing.T) {
 	old := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(old) })
 	p, w := attackPipeline(t, WithGlobal(), WithServiceName("billing "+attackKey))
@@ -76,7 +76,7 @@ func TestAttackServiceNameAsGlobalScope(t *testing.T) {
 // Pipeline.LoggerProvider is documented for bridges other than slog; the record fields
 // such bridges set besides body and attributes, and the scope's version, attributes and
 // schema URL, are never redacted.
-func TestAttackOTelAPIFields(t *testing.T) {
+func TestOTelAPIFieldsAreRedacted(t *testing.T) {
 	emit := map[string]func(log.LoggerProvider){
 		"event name": func(lp log.LoggerProvider) {
 			var r log.Record

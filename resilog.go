@@ -120,6 +120,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
 	p.provider = p.sdk
+	if engine != nil {
+		p.provider = redactedScopes{sdk: p.sdk, engine: engine}
+	}
 
 	if o.meterProvider != nil && p.batch != nil {
 		if p.metrics, err = p.registerMetrics(o.meterProvider); err != nil {

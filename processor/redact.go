@@ -10,8 +10,12 @@ import (
 )
 
 // Redact removes secrets and personal data from records before any exporter sees them:
-// it is the [redact] engine applied to a record's body and every attribute (see
+// it is the [redact] engine applied to a record's body, every attribute, its event name
+// and severity text (see
 // [redact.Redactor] for what it finds and how it masks).
+//
+// A record's instrumentation scope cannot be changed by a processor: resilog redacts it
+// when a Logger is created.
 //
 // A record without anything to redact is not modified and costs no allocation. Redact is
 // safe for concurrent use.
@@ -36,10 +40,21 @@ func (r *Redact) Shutdown(context.Context) error { return nil }
 // ForceFlush does nothing.
 func (r *Redact) ForceFlush(context.Context) error { return nil }
 
-// OnEmit redacts rec in place.
+// OnEmit redacts rec in place: its body, attributes, event name and severity text (which
+// bridges other than slog may set to anything).
 func (r *Redact) OnEmit(_ context.Context, rec *sdklog.Record) error {
 	if body, changed := r.engine.Value(rec.Body()); changed {
 		rec.SetBody(body)
+	}
+	if s := rec.EventName(); s != "" {
+		if out := r.engine.String(s); out != s {
+			rec.SetEventName(out)
+		}
+	}
+	if s := rec.SeverityText(); s != "" {
+		if out := r.engine.String(s); out != s {
+			rec.SetSeverityText(out)
+		}
 	}
 	if rec.AttributesLen() == 0 {
 		return nil

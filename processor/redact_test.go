@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/redact"
@@ -34,5 +35,36 @@ func TestRedactRecord(t *testing.T) {
 	})
 	if want := "login password=[REDACTED:secret] user_id=88 mail=[REDACTED:email] ok=true"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// Bridges other than slog set the event name and severity text to anything: Redact
+// scans them like the body; a clean severity text stays.
+func TestRedactEventNameAndSeverityText(t *testing.T) {
+	engine, err := redact.New(redact.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recordtest.Make("t", func(rec *log.Record) {
+		rec.SetEventName("login password=hunter22")
+		rec.SetSeverityText("mail jane@example.com")
+	})
+	clean := recordtest.Make("t", func(rec *log.Record) {
+		rec.SetEventName("user.login")
+		rec.SetSeverityText("INFO")
+	})
+	for _, r := range []*sdklog.Record{&rec, &clean} {
+		if err := NewRedact(engine).OnEmit(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := rec.EventName(), "login password=[REDACTED:secret]"; got != want {
+		t.Errorf("event name %q, want %q", got, want)
+	}
+	if got, want := rec.SeverityText(), "mail [REDACTED:email]"; got != want {
+		t.Errorf("severity text %q, want %q", got, want)
+	}
+	if clean.EventName() != "user.login" || clean.SeverityText() != "INFO" {
+		t.Errorf("clean record changed: %q %q", clean.EventName(), clean.SeverityText())
 	}
 }
