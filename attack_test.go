@@ -111,7 +111,7 @@ func TestOTelAPIFieldsAreRedacted(t *testing.T) {
 // LoggerProvider built WithResource(record's resource): the SDK merges
 // resource.Environment() (read again, now, unredacted) into it. A variable set after New
 // (os.Setenv by a library, a test, a config loader) reaches the collector in clear.
-func TestAttackLimitRereadsResourceEnvironment(t *testing.T) {
+func TestLimitDoesNotRereadResourceEnvironment(t *testing.T) {
 	p, w := attackPipeline(t, WithAttributeLimits(processor.LimitConfig{AttributeCount: 1}))
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "db.password=hunter2")
 	p.Logger("x").Info("hello", "a", 1, "b", 2)
@@ -122,7 +122,7 @@ func TestAttackLimitRereadsResourceEnvironment(t *testing.T) {
 // redacted resource no longer has the original key, and sdklog.WithResource's merge of
 // resource.Environment() (read again, unredacted) adds it back, with its value: buildResource
 // counts on "every key kept" for that merge to add nothing.
-func TestAttackResourceKeyComesBack(t *testing.T) {
+func TestResourceKeyHoldingSecretDoesNotComeBack(t *testing.T) {
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", attackKey+"=4242424242424242")
 	p, w := attackPipeline(t)
 	p.Logger("x").Info("hello")

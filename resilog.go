@@ -110,7 +110,7 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		// redaction, unlike in DESIGN.md's first sketch, because it adds the attributes bound
 		// to the context, which are user data like any other; redaction comes before anything
 		// that keeps, cuts or exports a record, the fallback included.
-		popts = append(popts, sdklog.WithProcessor(processor.NewDedupKeys()),
+		popts = append(popts, sdklog.WithProcessor(&exactResource{res: res}), sdklog.WithProcessor(processor.NewDedupKeys()),
 			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
 		if engine != nil {
 			popts = append(popts, sdklog.WithProcessor(processor.NewRedact(engine)))
@@ -166,30 +166,21 @@ func buildResource(ctx context.Context, o *options, s settings, engine *redact.R
 	if engine == nil {
 		return res, nil
 	}
-	// sdklog.WithResource merges the process's OTEL_RESOURCE_ATTRIBUTES and
-	// OTEL_SERVICE_NAME under the resource it is given, read again and unredacted: redact
-	// that merge, and keep every key (a dropped one as a placeholder), so that the SDK's
-	// merge has nothing left to add.
-	if res, err = resource.Merge(resource.Environment(), res); err != nil {
-		return nil, fmt.Errorf("resilog: merging resource: %w", err)
-	}
+	// The SDK's own merge of the environment into this resource is undone by
+	// exactResource: what is redacted here is what every record carries.
 	redacted, changed := make([]attribute.KeyValue, 0, res.Len()), false
 	for _, kv := range res.Attributes() {
-		out, keep, _ := engine.KeyValue(kv)
-		if !keep {
-			out = attribute.String(string(kv.Key), resourcePlaceholder)
+		out, keep, c := engine.KeyValue(kv)
+		changed = changed || c || !keep
+		if keep {
+			redacted = append(redacted, out)
 		}
-		changed = changed || out != kv
-		redacted = append(redacted, out)
 	}
 	if !changed {
 		return res, nil
 	}
 	return resource.NewWithAttributes(res.SchemaURL(), redacted...), nil
 }
-
-// resourcePlaceholder replaces a resource attribute whose redaction mask drops it.
-const resourcePlaceholder = "[REDACTED]"
 
 func hasServiceName(base *resource.Resource, attrs []attribute.KeyValue) bool {
 	if _, ok := base.Set().Value(semconv.ServiceNameKey); ok {

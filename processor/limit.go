@@ -264,11 +264,16 @@ func truncate(s string, limit int) string {
 // templates holds, per resource, scope and count limit, an empty record from a private
 // LoggerProvider configured with that count limit: the SDK sets a record's dropped count
 // only through its own limit, and a record's resource and scope cannot be set.
+//
+// It holds at most maxTemplates records (scope names are not a bounded set) and starts
+// over when full.
 type templates struct {
 	mu        sync.Mutex
 	providers map[templateProvider]*capture
 	records   map[templateKey]sdklog.Record
 }
+
+const maxTemplates = 256
 
 type templateProvider struct {
 	res   *resource.Resource
@@ -283,10 +288,22 @@ type templateKey struct {
 // capture keeps a clone of the last record emitted to it.
 type capture struct {
 	provider *sdklog.LoggerProvider
+	res      *resource.Resource // the resource its records must carry
+	fixed    bool               // the provider's resource is res's value
 	last     sdklog.Record
 }
 
+// OnEmit keeps a clone of r, with res as its resource. sdklog.WithResource merged
+// resource.Environment() under res, reading OTEL_RESOURCE_ATTRIBUTES again, unredacted
+// and perhaps changed since the pipeline was built: the first record overwrites the
+// value of the provider's resource (its private copy, made by that merge) with res's.
 func (c *capture) OnEmit(_ context.Context, r *sdklog.Record) error {
+	if !c.fixed {
+		if got := r.Resource(); got != nil && got != c.res {
+			*got = *c.res
+		}
+		c.fixed = true
+	}
 	c.last = r.Clone()
 	return nil
 }
@@ -305,20 +322,20 @@ func (t *templates) get(res *resource.Resource, scope instrumentation.Scope, cou
 	if r, ok := t.records[key]; ok {
 		return r, true
 	}
+	if t.providers == nil || len(t.records) >= maxTemplates {
+		t.providers = map[templateProvider]*capture{}
+		t.records = map[templateKey]sdklog.Record{}
+	}
 	c := t.providers[key.templateProvider]
 	if c == nil {
-		c = new(capture)
+		c = &capture{res: res}
 		// No goroutine and nothing to flush: the provider needs no Shutdown.
 		c.provider = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(),
 			sdklog.WithAttributeCountLimit(count), sdklog.WithAttributeValueLengthLimit(-1), sdklog.WithProcessor(c))
-		if t.providers == nil {
-			t.providers = map[templateProvider]*capture{}
-			t.records = map[templateKey]sdklog.Record{}
-		}
 		t.providers[key.templateProvider] = c
 	}
 	c.provider.Logger(scope.Name, log.WithInstrumentationVersion(scope.Version), log.WithSchemaURL(scope.SchemaURL),
-		log.WithInstrumentationAttributes(scope.Attributes.ToSlice()...)).Emit(context.Background(), log.Record{})
+		log.WithInstrumentationAttributeSet(scope.Attributes)).Emit(context.Background(), log.Record{})
 	t.records[key] = c.last
 	return c.last, true
 }

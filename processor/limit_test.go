@@ -137,3 +137,46 @@ func BenchmarkLimit(b *testing.B) {
 		})
 	}
 }
+
+// Over the count, Limit rebuilds the record from a provider of its own: the record keeps
+// its resource as it was, not one with OTEL_RESOURCE_ATTRIBUTES merged in again
+// (unredacted, and perhaps set since the pipeline was built).
+func TestLimitKeepsTheRecordsResourceWhateverTheEnvironment(t *testing.T) {
+	res := resource.NewSchemaless(attribute.String("service.name", "svc"))
+	r := recordtest.Make("s", func(r *log.Record) {
+		r.AddAttributes(attribute.Int("a", 1), attribute.Int("b", 2))
+	}, append(unlimited, sdklog.WithResource(res))...)
+	want := r.Resource().Attributes()
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "db.password=hunter2")
+	t.Setenv("OTEL_SERVICE_NAME", "other")
+	if err := NewLimit(LimitConfig{AttributeCount: 1}).OnEmit(context.Background(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Resource().Attributes(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("resource %v, want %v", got, want)
+	}
+	if r.DroppedAttributes() != 1 {
+		t.Errorf("dropped %d, want 1", r.DroppedAttributes())
+	}
+}
+
+// Limit keeps one template record per scope; scope names are not a bounded set, the
+// templates are.
+func TestLimitTemplatesAreBounded(t *testing.T) {
+	l := NewLimit(LimitConfig{AttributeCount: 1})
+	res := resource.NewSchemaless(attribute.String("service.name", "svc"))
+	for i := range 3 * maxTemplates {
+		r := recordtest.Make(fmt.Sprint("scope-", i), func(r *log.Record) {
+			r.AddAttributes(attribute.Int("a", 1), attribute.Int("b", 2))
+		}, append(unlimited, sdklog.WithResource(res))...)
+		if err := l.OnEmit(context.Background(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.DroppedAttributes() != 1 || r.InstrumentationScope().Name != fmt.Sprint("scope-", i) {
+			t.Fatalf("record %d: dropped %d, scope %q", i, r.DroppedAttributes(), r.InstrumentationScope().Name)
+		}
+	}
+	if n := len(l.templates.records); n > maxTemplates {
+		t.Errorf("%d templates kept, want at most %d", n, maxTemplates)
+	}
+}
