@@ -16,7 +16,7 @@ import (
 // count limit that makes processor.Limit rebuild a record: the logger's name (the
 // record's scope), and a resource attribute set in the environment after New, which
 // Limit's template provider reads again.
-func TestAttackSecretsReachTheCollector(t *testing.T) {
+func TestScopeAndLateResourceSecretsNeverReachTheCollector(t *testing.T) {
 	const key = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
 	c := collectortest.Start(t)
 	p := newPipeline(t, resilog.WithEndpoint(c.HTTPEndpoint()),
@@ -39,7 +39,7 @@ func TestAttackSecretsReachTheCollector(t *testing.T) {
 
 // A resource attribute whose key holds a secret: redaction masks the key, and the SDK's
 // own merge of OTEL_RESOURCE_ATTRIBUTES puts the original key back, with its value.
-func TestAttackResourceKeyReachesTheCollector(t *testing.T) {
+func TestResourceKeySecretNeverReachesTheCollector(t *testing.T) {
 	const key = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", key+"=4242424242424242")
 	c := collectortest.Start(t)
