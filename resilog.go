@@ -227,7 +227,9 @@ func (stderrErrorHandler) Handle(err error) {
 func (p *Pipeline) Levels() *bridge.Levels { return p.levels }
 
 // LoggerProvider returns the OpenTelemetry LoggerProvider at the head of the pipeline, for
-// bridges other than slog.
+// bridges other than slog. With redaction on, the scope its loggers are created with (name,
+// version, attributes, schema URL) is redacted, as are each record's event name, severity
+// text, body and attributes.
 func (p *Pipeline) LoggerProvider() log.LoggerProvider { return p.provider }
 
 // Resource returns the Resource every record carries; give it to the TracerProvider so that
