@@ -1,0 +1,133 @@
+package resilog
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+
+	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/propagation"
+)
+
+// Attacks on the redaction paths: each logs a secret the engine recognises on its own and
+// fails if it reaches the OTLP request resilog would send (or the fallback: both are the
+// same capture here).
+
+// attackKey is an OpenAI project key from the shared corpus (redact-positives.tsv).
+const attackKey = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
+
+func assertNoLeak(t *testing.T, out []byte, secret string) {
+	t.Helper()
+	if i := bytes.Index(out, []byte(secret)); i >= 0 {
+		t.Errorf("secret left the process: ...%q...", out[max(0, i-40):min(len(out), i+len(secret)+8)])
+	}
+}
+
+// The instrumentation scope (the logger's name) is exported as is: Redact sees records,
+// not scopes.
+func TestAttackScopeName(t *testing.T) {
+	p, w := attackPipeline(t)
+	p.Logger(attackKey).Info("hello")
+	assertNoLeak(t, shipped(t, p, w), attackKey)
+}
+
+// WithGlobal names slog.Default's logger after the service: the service name is redacted
+// in the resource but shipped raw as the scope of every record logged through slog.
+func TestAttackServiceNameAsGlobalScope(t *testing.T) {
+	old := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(old) })
+	p, w := attackPipeline(t, WithGlobal(), WithServiceName("billing "+attackKey))
+	slog.Info("hello")
+	assertNoLeak(t, shipped(t, p, w), attackKey)
+}
+
+// Pipeline.LoggerProvider is documented for bridges other than slog; the record fields
+// such bridges set besides body and attributes, and the scope's version, attributes and
+// schema URL, are never redacted.
+func TestAttackOTelAPIFields(t *testing.T) {
+	emit := map[string]func(log.LoggerProvider){
+		"event name": func(lp log.LoggerProvider) {
+			var r log.Record
+			r.SetEventName(attackKey)
+			lp.Logger("x").Emit(context.Background(), r)
+		},
+		"severity text": func(lp log.LoggerProvider) {
+			var r log.Record
+			r.SetSeverityText(attackKey)
+			lp.Logger("x").Emit(context.Background(), r)
+		},
+		"scope version": func(lp log.LoggerProvider) {
+			lp.Logger("x", log.WithInstrumentationVersion(attackKey)).Emit(context.Background(), log.Record{})
+		},
+		"scope attribute": func(lp log.LoggerProvider) {
+			lp.Logger("x", log.WithInstrumentationAttributes(attribute.String("api_key", attackKey))).Emit(context.Background(), log.Record{})
+		},
+		"scope schema URL": func(lp log.LoggerProvider) {
+			lp.Logger("x", log.WithSchemaURL("https://example.com/?key="+attackKey)).Emit(context.Background(), log.Record{})
+		},
+	}
+	for name, f := range emit {
+		t.Run(name, func(t *testing.T) {
+			p, w := attackPipeline(t)
+			f(p.LoggerProvider())
+			assertNoLeak(t, shipped(t, p, w), attackKey)
+		})
+	}
+}
+
+// processor.Limit rebuilds a record over the count limit from a template made by a private
+// LoggerProvider built WithResource(record's resource): the SDK merges
+// resource.Environment() (read again, now, unredacted) into it. A variable set after New
+// (os.Setenv by a library, a test, a config loader) reaches the collector in clear.
+func TestAttackLimitRereadsResourceEnvironment(t *testing.T) {
+	p, w := attackPipeline(t, WithAttributeLimits(processor.LimitConfig{AttributeCount: 1}))
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "db.password=hunter2")
+	p.Logger("x").Info("hello", "a", 1, "b", 2)
+	assertNoLeak(t, shipped(t, p, w), "hunter2")
+}
+
+// Keys are never scanned (issue 12 item 3): an attribute key, a group name, a map key, a
+// key bound to the context and a resource attribute's key all pass.
+func TestAttackKeys(t *testing.T) {
+	logs := map[string]func(p *Pipeline){
+		"attribute key": func(p *Pipeline) { p.Logger("x").Info("hello", attackKey, 1) },
+		"group name":    func(p *Pipeline) { p.Logger("x").WithGroup(attackKey).Info("hello", "a", 1) },
+		"map key":       func(p *Pipeline) { p.Logger("x").Info("hello", "m", map[string]int{attackKey: 1}) },
+		"bound key": func(p *Pipeline) {
+			p.Logger("x").InfoContext(propagation.With(context.Background(), attackKey, 1), "hello")
+		},
+	}
+	for name, f := range logs {
+		t.Run(name, func(t *testing.T) {
+			p, w := attackPipeline(t)
+			f(p)
+			assertNoLeak(t, shipped(t, p, w), attackKey)
+		})
+	}
+	t.Run("resource key", func(t *testing.T) {
+		t.Setenv("OTEL_RESOURCE_ATTRIBUTES", attackKey+"=1")
+		p, w := attackPipeline(t)
+		p.Logger("x").Info("hello")
+		assertNoLeak(t, shipped(t, p, w), attackKey)
+	})
+}
+
+// []byte values are exported as OTLP bytes without a scan (issue 12 item 2).
+func TestAttackByteSlice(t *testing.T) {
+	p, w := attackPipeline(t)
+	p.Logger("x").Info("hello", "payload", []byte("password=hunter2"))
+	assertNoLeak(t, shipped(t, p, w), "hunter2")
+}
+
+// A value under a secret key that starts like a mask is trusted (issue 12 item 8).
+func TestAttackPremaskedValue(t *testing.T) {
+	p, w := attackPipeline(t)
+	p.Logger("x").Info("hello", "password", "****hunter2", "token", "[REDACTED "+attackKey)
+	out := shipped(t, p, w)
+	assertNoLeak(t, out, "hunter2")
+	assertNoLeak(t, out, attackKey)
+}
