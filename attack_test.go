@@ -3,12 +3,15 @@ package resilog
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/propagation"
 )
@@ -33,6 +36,27 @@ func TestAttackScopeName(t *testing.T) {
 	p, w := attackPipeline(t)
 	p.Logger(attackKey).Info("hello")
 	assertNoLeak(t, shipped(t, p, w), attackKey)
+}
+
+// The same scope name reaches the stdout exits: the JSON-lines fallback and the console.
+func TestAttackScopeNameLocalExporters(t *testing.T) {
+	for name, newExp := range map[string]func(io.Writer) sdklog.Exporter{
+		"jsonlines": func(w io.Writer) sdklog.Exporter { return exporter.NewJSONLines(w) },
+		"console":   func(w io.Writer) sdklog.Exporter { return exporter.NewConsole(w) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p, err := New(context.Background(), WithSDKExporter(newExp(&buf)), WithFallback(newExp(&buf)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Logger(attackKey).Info("hello")
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			assertNoLeak(t, buf.Bytes(), attackKey)
+		})
+	}
 }
 
 // WithGlobal names slog.Default's logger after the service: the service name is redacted
