@@ -3,8 +3,12 @@ package resilog
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -140,11 +144,30 @@ func TestAttackKeys(t *testing.T) {
 	})
 }
 
-// []byte values are exported as OTLP bytes without a scan (issue 12 item 2).
+// []byte values are never scanned (issue 12 item 2): as an attribute they are exported as
+// OTLP bytes; printed by fmt (a []byte panic value through RecoverMiddleware, a struct
+// field through the converter's %+v) they become decimal lists no detector reads.
 func TestAttackByteSlice(t *testing.T) {
-	p, w := attackPipeline(t)
-	p.Logger("x").Info("hello", "payload", []byte("password=hunter2"))
-	assertNoLeak(t, shipped(t, p, w), "hunter2")
+	const secret = "password=hunter2"
+	decimal := strings.Trim(fmt.Sprint([]byte(secret)), "[]") // "112 97 115 ..."
+	t.Run("attribute", func(t *testing.T) {
+		p, w := attackPipeline(t)
+		p.Logger("x").Info("hello", "payload", []byte(secret))
+		assertNoLeak(t, shipped(t, p, w), secret)
+	})
+	t.Run("struct field", func(t *testing.T) {
+		p, w := attackPipeline(t)
+		p.Logger("x").Info("hello", "req", struct{ Body []byte }{[]byte(secret)})
+		assertNoLeak(t, shipped(t, p, w), decimal)
+	})
+	t.Run("panic value", func(t *testing.T) {
+		p, w := attackPipeline(t)
+		h := propagation.RecoverMiddleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			panic([]byte(secret))
+		}), p.Logger("x"))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/login", nil))
+		assertNoLeak(t, shipped(t, p, w), decimal)
+	})
 }
 
 // A value under a secret key that starts like a mask is trusted (issue 12 item 8).
