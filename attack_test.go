@@ -178,3 +178,32 @@ func TestAttackPremaskedValue(t *testing.T) {
 	assertNoLeak(t, out, "hunter2")
 	assertNoLeak(t, out, attackKey)
 }
+
+// A struct is converted to its %+v text, where the key rules no longer apply: the same
+// fields logged as a map are masked whole by name, as a struct only the names the text
+// detectors know (password, token, api key, secret, cvv, pin, dsn) are. A session ID, a
+// cookie, a private key, an SSN, a card number or an IBAN under its own field name
+// passes.
+func TestAttackStructFieldsLoseKeyRules(t *testing.T) {
+	type account struct {
+		SessionID  string
+		Cookie     string
+		PrivateKey string
+		SSN        string
+		CardNumber string
+		IBAN       string
+	}
+	values := account{"v-session-1", "v-cookie-1", "v-privkey-1", "v-ssn-1", "v-card-1", "v-iban-1"}
+	asMap := map[string]string{"SessionID": values.SessionID, "Cookie": values.Cookie, "PrivateKey": values.PrivateKey,
+		"SSN": values.SSN, "CardNumber": values.CardNumber, "IBAN": values.IBAN}
+	for name, v := range map[string]any{"map": asMap, "struct": values, "pointer": &values} {
+		t.Run(name, func(t *testing.T) {
+			p, w := attackPipeline(t)
+			p.Logger("x").Info("login", "account", v)
+			out := shipped(t, p, w)
+			for _, secret := range asMap {
+				assertNoLeak(t, out, secret)
+			}
+		})
+	}
+}
