@@ -180,3 +180,22 @@ func TestAttackStructFieldsLoseKeyRules(t *testing.T) {
 		})
 	}
 }
+
+// resilog.New must refuse a bad variable with an error, not panic. An export batch size
+// above the queue size is checked only when both are set; alone, it reaches
+// processor.NewBatch, which allocates MaxBatch records per buffer up front: here a
+// makeslice panic out of New (a value like 100000000 is a fatal out-of-memory instead,
+// which no test can run).
+func TestAttackHugeBatchSizePanicsInNew(t *testing.T) {
+	t.Setenv("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "4242424242424242")
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("New panicked: %v", r)
+		}
+	}()
+	p, err := New(context.Background(), WithSDKExporter(new(wire)))
+	if err == nil {
+		_ = p.Shutdown(context.Background())
+		t.Error("New accepted a batch size larger than the default queue")
+	}
+}

@@ -5,15 +5,22 @@ import (
 	"testing"
 )
 
-// ValidateEndpoint's errors promise scheme and host only, but the host includes the port,
-// and an endpoint missing its "@host" part ("ftp://bob:4242424242424242") parses with the
-// password as the port: a card number, or any numeric PIN, is quoted back.
-func TestAttackValidateEndpointQuotesPort(t *testing.T) {
-	err := ValidateEndpoint("ftp://bob:4242424242424242")
-	if err == nil {
-		t.Fatal("no error")
-	}
-	if strings.Contains(err.Error(), "4242424242424242") {
-		t.Errorf("the error quotes a card number: %v", err)
+// ValidateEndpoint's errors promise scheme and host only, but the host is a credential
+// when the endpoint is malformed: "ftp://bob:4242424242424242" (the "@host" part missing)
+// parses with the password as the port, and a token pasted where the host goes is the
+// host. A card number and an API key are quoted back.
+func TestAttackValidateEndpointQuotesHost(t *testing.T) {
+	const key = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
+	for endpoint, secret := range map[string]string{
+		"ftp://bob:4242424242424242": "4242424242424242",
+		"ftp://" + key + ":4318/":     key,
+	} {
+		err := ValidateEndpoint(endpoint)
+		if err == nil {
+			t.Fatalf("%.20s…: no error", endpoint)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error quotes %.20q…: %v", secret, err)
+		}
 	}
 }
