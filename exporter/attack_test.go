@@ -13,7 +13,7 @@ func TestAttackValidateEndpointQuotesHost(t *testing.T) {
 	const key = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
 	for endpoint, secret := range map[string]string{
 		"ftp://bob:4242424242424242": "4242424242424242",
-		"ftp://" + key + ":4318/":     key,
+		"ftp://" + key + ":4318/":    key,
 	} {
 		err := ValidateEndpoint(endpoint)
 		if err == nil {
