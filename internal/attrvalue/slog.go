@@ -42,7 +42,9 @@ const (
 //     error gives its message, a fmt.Stringer its String (pointer receivers included), a
 //     json.Marshaler its JSON text; a method that panics gives a "!PANIC" description;
 //   - slices and arrays become slices, maps become maps (keys sorted), a nil pointer an
-//     empty value, []byte bytes; any other struct is printed with %+v;
+//     empty value, []byte bytes; any other struct becomes a map of its exported fields,
+//     named as encoding/json names them (see structValue), so that the key and path rules
+//     of redaction reach them; unexported fields are omitted;
 //   - past MaxDepth levels, MaxValues values or a cycle, the rest is a marker string.
 func FromSlog(v slog.Value) attribute.Value {
 	switch v.Kind() {
@@ -302,7 +304,7 @@ func (c *converter) reflect(rv reflect.Value, depth int) attribute.Value {
 		if out, ok := c.methods(p.Interface(), depth); ok {
 			return out
 		}
-		return attribute.StringValue(sprint(rv.Interface()))
+		return c.structValue(rv, depth)
 	case reflect.String:
 		return attribute.StringValue(rv.String())
 	case reflect.Bool:
@@ -318,6 +320,62 @@ func (c *converter) reflect(rv reflect.Value, depth int) attribute.Value {
 		return attribute.MapValue(attribute.Float64("r", real(z)), attribute.Float64("i", imag(z)))
 	}
 	return attribute.StringValue(sprint(rv.Interface()))
+}
+
+// structValue converts a struct with no method of its own to a map of its fields, named
+// and chosen as encoding/json (and so slog.JSONHandler) does: exported fields only, by
+// the name in their json tag if any ("-" omits one), the fields of an embedded struct
+// without a tag name in the outer map. A field is a key like any map's, so the key and
+// path rules of redaction apply to it; unexported fields are omitted, as they are the
+// type's private state and fmt would print them without asking any of its methods.
+func (c *converter) structValue(rv reflect.Value, depth int) attribute.Value {
+	if depth >= MaxDepth {
+		return attribute.StringValue(TooDeep)
+	}
+	fields := reflect.VisibleFields(rv.Type())
+	kvs := make([]attribute.KeyValue, 0, len(fields))
+	for _, f := range fields {
+		name, ok := fieldName(f)
+		if !ok {
+			continue
+		}
+		if c.budget < 0 {
+			kvs = append(kvs, attribute.String(name, Truncated))
+			break
+		}
+		fv, err := rv.FieldByIndexErr(f.Index)
+		if err != nil || !fv.CanInterface() {
+			continue // behind a nil embedded pointer
+		}
+		kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(name), Value: c.any(fv.Interface(), depth+1)})
+	}
+	return attribute.MapValue(kvs...)
+}
+
+// fieldName is the key of a struct field in its map, and false for a field that is not
+// one: unexported, tagged json:"-", or an embedded struct whose fields are promoted.
+func fieldName(f reflect.StructField) (string, bool) {
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return "", false
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	if f.Anonymous && name == "" {
+		t := f.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() == reflect.Struct {
+			return "", false // reflect.VisibleFields lists its fields
+		}
+	}
+	if !f.IsExported() {
+		return "", false
+	}
+	if name == "" {
+		name = f.Name
+	}
+	return name, true
 }
 
 // key is a map key as a string, by the same rules as a value.
@@ -384,7 +442,46 @@ func panicText(method string, recv any, p any) string {
 	return fmt.Sprintf("!PANIC in %s method of %T: %s", method, recv, sprint(p))
 }
 
-// sprint is %+v. fmt recovers from a panicking method of what it prints, but not from a
+// Text is x as one line of text, for a place that takes a string where a caller may hand
+// any value (the exception.message of a panic value): FromSlog's conversion, written as
+// attribute.Value.String writes it, except that byte slices, wherever they sit, are the text
+// they hold — never fmt's list of decimals nor base64, which no redaction rule reads.
+func Text(x any) string {
+	return text(FromSlog(slog.AnyValue(x)))
+}
+
+func text(v attribute.Value) string {
+	switch v.Type() {
+	case attribute.STRING:
+		return v.AsString()
+	case attribute.BYTESLICE, attribute.SLICE, attribute.MAP:
+		return bytesAsText(v).String()
+	}
+	return v.String()
+}
+
+// bytesAsText is v with every byte slice in it replaced by its text.
+func bytesAsText(v attribute.Value) attribute.Value {
+	switch v.Type() {
+	case attribute.BYTESLICE:
+		return attribute.StringValue(exception.BytesText(v.AsByteSlice()))
+	case attribute.SLICE:
+		items := slices.Clone(v.AsSlice())
+		for i, e := range items {
+			items[i] = bytesAsText(e)
+		}
+		return attribute.SliceValue(items...)
+	case attribute.MAP:
+		kvs := slices.Clone(v.AsMap())
+		for i, kv := range kvs {
+			kvs[i].Value = bytesAsText(kv.Value)
+		}
+		return attribute.MapValue(kvs...)
+	}
+	return v
+}
+
+// sprint is %+v, a byte slice excepted (see exception.Sprint). fmt recovers from a panicking method of what it prints, but not from a
 // second panic raised while it describes the first.
 func sprint(x any) (out string) {
 	defer func() {
@@ -392,5 +489,5 @@ func sprint(x any) (out string) {
 			out = fmt.Sprintf("!PANIC printing %T", x)
 		}
 	}()
-	return fmt.Sprintf("%+v", x)
+	return exception.Sprint("%+v", x)
 }

@@ -70,6 +70,33 @@ func (panicJSON) MarshalJSON() ([]byte, error) { panic("broken MarshalJSON") }
 
 type named int
 
+type tagged struct {
+	Name   string `json:"user_name,omitempty"`
+	Skip   string `json:"-"`
+	Plain  int
+	hidden string
+}
+
+type inner struct{ In int }
+
+type outer struct {
+	inner
+	Out int
+}
+
+type outerPtr struct {
+	*inner
+	Out int
+}
+
+type node struct{ Next *node }
+
+func selfRef() *node {
+	n := &node{}
+	n.Next = n
+	return n
+}
+
 func emit(v attribute.Value) string {
 	switch v.Type() {
 	case attribute.STRING:
@@ -129,7 +156,14 @@ func TestFromSlog(t *testing.T) {
 		{"cyclic map", slog.AnyValue(cyclicMap), `{"self":"[cycle]"}`},
 		{"cyclic pointer", slog.AnyValue(ptr), "[cycle]"},
 		{"map keys sorted, keys by String", slog.AnyValue(map[ptrString]int{{"xxxx1111"}: 1, {"xxxx0000"}: 0}), `{"card ending 0000":0,"card ending 1111":1}`},
-		{"struct", slog.AnyValue(struct{ A, b int }{1, 2}), "{A:1 b:2}"},
+		{"struct: exported fields", slog.AnyValue(struct{ A, b int }{1, 2}), `{"A":1}`},
+		{"struct: json names", slog.AnyValue(tagged{Name: "bob", Skip: "x", Plain: 1, hidden: "h"}), `{"Plain":1,"user_name":"bob"}`},
+		{"struct: embedded fields promoted", slog.AnyValue(outer{inner: inner{In: 1}, Out: 2}), `{"In":1,"Out":2}`},
+		{"struct: nil embedded pointer", slog.AnyValue(outerPtr{Out: 2}), `{"Out":2}`},
+		{"struct: nested, behind a pointer", slog.AnyValue(struct{ User *tagged }{&tagged{Name: "bob"}}), `{"User":{"Plain":0,"user_name":"bob"}}`},
+		{"struct: bytes stay bytes", slog.AnyValue(struct{ Body []byte }{[]byte("ab")}), `{"Body":"YWI="}`},
+		{"struct: cyclic", slog.AnyValue(selfRef()), `{"Next":"[cycle]"}`},
+		{"struct: no exported field", slog.AnyValue(struct{ a int }{1}), `{}`},
 		{"complex", slog.AnyValue(complex(1, 2)), `{"i":2,"r":1}`},
 		{"empty group", slog.GroupValue(), "{}"},
 		{"group drops empty members", slog.GroupValue(slog.Attr{}, slog.Group("e"), slog.Int("k", 1)), `{"k":1}`},
@@ -223,6 +257,28 @@ func TestAppendSlogAttr(t *testing.T) {
 		}
 		if got := strings.Join(parts, " "); got != c.want {
 			t.Errorf("%v: got %q, want %q", c.a, got, c.want)
+		}
+	}
+}
+
+// TestText: a value given where a string is wanted reads as the converter reads it, byte
+// slices as the text they hold wherever they sit.
+func TestText(t *testing.T) {
+	cases := []struct {
+		x    any
+		want string
+	}{
+		{"boom", "boom"},
+		{42, "42"},
+		{[]byte("password=hunter2"), "password=hunter2"},
+		{[]byte{'a', 0xff}, "a\uFFFD"},
+		{struct{ Body []byte }{[]byte("ab")}, `{"Body":"ab"}`},
+		{[][]byte{[]byte("ab")}, `["ab"]`},
+		{errors.New("failed"), "failed"},
+	}
+	for _, c := range cases {
+		if got := Text(c.x); got != c.want {
+			t.Errorf("Text(%#v) = %q, want %q", c.x, got, c.want)
 		}
 	}
 }
