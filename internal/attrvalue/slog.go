@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -299,10 +300,12 @@ func (c *converter) reflect(rv reflect.Value, depth int) attribute.Value {
 		return attribute.MapValue(kvs...)
 	case reflect.Struct:
 		// A method on the pointer type (String on *T, say) still speaks for a T.
-		p := reflect.New(rv.Type())
-		p.Elem().Set(rv)
-		if out, ok := c.methods(p.Interface(), depth); ok {
-			return out
+		if reflect.PointerTo(rv.Type()).NumMethod() > 0 {
+			p := reflect.New(rv.Type())
+			p.Elem().Set(rv)
+			if out, ok := c.methods(p.Interface(), depth); ok {
+				return out
+			}
 		}
 		return c.structValue(rv, depth)
 	case reflect.String:
@@ -332,50 +335,103 @@ func (c *converter) structValue(rv reflect.Value, depth int) attribute.Value {
 	if depth >= MaxDepth {
 		return attribute.StringValue(TooDeep)
 	}
-	fields := reflect.VisibleFields(rv.Type())
+	fields := fieldsOf(rv.Type())
 	kvs := make([]attribute.KeyValue, 0, len(fields))
 	for _, f := range fields {
-		name, ok := fieldName(f)
-		if !ok {
-			continue
-		}
 		if c.budget < 0 {
-			kvs = append(kvs, attribute.String(name, Truncated))
+			kvs = append(kvs, attribute.String(f.name, Truncated))
 			break
 		}
-		fv, err := rv.FieldByIndexErr(f.Index)
+		fv, err := rv.FieldByIndexErr(f.index)
 		if err != nil || !fv.CanInterface() {
 			continue // behind a nil embedded pointer
 		}
-		kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(name), Value: c.any(fv.Interface(), depth+1)})
+		var v attribute.Value
+		if f.plain {
+			c.budget--
+			v = c.reflect(fv, depth+1)
+		} else {
+			v = c.any(fv.Interface(), depth+1)
+		}
+		kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(f.name), Value: v})
 	}
 	return attribute.MapValue(kvs...)
 }
 
-// fieldName is the key of a struct field in its map, and false for a field that is not
-// one: unexported, tagged json:"-", or an embedded struct whose fields are promoted.
-func fieldName(f reflect.StructField) (string, bool) {
-	tag := f.Tag.Get("json")
-	if tag == "-" {
-		return "", false
+// field is how structValue reads one field of a struct type.
+type field struct {
+	name  string
+	index []int
+	// plain: a bool, number or string with no methods, read without boxing it.
+	plain bool
+}
+
+// structFields caches the fields of each struct type converted (reflect.Type → []field),
+// as encoding/json caches its own: a program logs a bounded set of types.
+var structFields sync.Map
+
+// maxEmbed bounds how deep embedded structs are followed for promoted fields.
+const maxEmbed = 10
+
+func fieldsOf(t reflect.Type) []field {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]field)
 	}
-	name, _, _ := strings.Cut(tag, ",")
-	if f.Anonymous && name == "" {
-		t := f.Type
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
+	var fs []field
+	appendFields(&fs, map[string]bool{}, t, nil, 0)
+	structFields.Store(t, fs)
+	return fs
+}
+
+// appendFields appends the fields of struct type t to fs: its own first, then those of its
+// embedded structs, so that a shallower field hides a deeper one of the same name.
+func appendFields(fs *[]field, seen map[string]bool, t reflect.Type, index []int, depth int) {
+	var embedded []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
 		}
-		if t.Kind() == reflect.Struct {
-			return "", false // reflect.VisibleFields lists its fields
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if ft := f.Type; ft.Kind() == reflect.Struct || ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				embedded = append(embedded, f)
+				continue
+			}
 		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		*fs = append(*fs, field{name: name, index: append(slices.Clip(index), i), plain: isPlain(f.Type)})
 	}
-	if !f.IsExported() {
-		return "", false
+	if depth >= maxEmbed {
+		return
 	}
-	if name == "" {
-		name = f.Name
+	for _, f := range embedded {
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		appendFields(fs, seen, ft, append(slices.Clip(index), f.Index[0]), depth+1)
 	}
-	return name, true
+}
+
+func isPlain(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return reflect.PointerTo(t).NumMethod() == 0
+	}
+	return false
 }
 
 // key is a map key as a string, by the same rules as a value.

@@ -3,6 +3,7 @@ package attrvalue
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -89,6 +90,25 @@ type outerPtr struct {
 	Out int
 }
 
+// Inner is exported: an unexported embedded struct with a json name is omitted, as an
+// unexported field is.
+type Inner struct{ In int }
+
+type namedEmbed struct {
+	Inner `json:"in"`
+	inner `json:"hidden"`
+}
+
+type shadow struct {
+	inner
+	In int
+}
+
+type selfEmbed struct {
+	*selfEmbed
+	X int
+}
+
 type node struct{ Next *node }
 
 func selfRef() *node {
@@ -163,6 +183,9 @@ func TestFromSlog(t *testing.T) {
 		{"struct: nested, behind a pointer", slog.AnyValue(struct{ User *tagged }{&tagged{Name: "bob"}}), `{"User":{"Plain":0,"user_name":"bob"}}`},
 		{"struct: bytes stay bytes", slog.AnyValue(struct{ Body []byte }{[]byte("ab")}), `{"Body":"YWI="}`},
 		{"struct: cyclic", slog.AnyValue(selfRef()), `{"Next":"[cycle]"}`},
+		{"struct: embedded with a json name nests", slog.AnyValue(namedEmbed{Inner{In: 1}, inner{In: 2}}), `{"in":{"In":1}}`},
+		{"struct: shallower field hides a promoted one", slog.AnyValue(shadow{inner: inner{In: 1}, In: 2}), `{"In":2}`},
+		{"struct: self-embedding", slog.AnyValue(selfEmbed{&selfEmbed{X: 2}, 1}), `{"X":1}`},
 		{"struct: no exported field", slog.AnyValue(struct{ a int }{1}), `{}`},
 		{"complex", slog.AnyValue(complex(1, 2)), `{"i":2,"r":1}`},
 		{"empty group", slog.GroupValue(), "{}"},
@@ -281,4 +304,29 @@ func TestText(t *testing.T) {
 			t.Errorf("Text(%#v) = %q, want %q", c.x, got, c.want)
 		}
 	}
+}
+
+// BenchmarkFromSlogStruct: a struct of five fields, converted to a map of its fields, and
+// printed with %+v as otelslog does (the stock conversion).
+func BenchmarkFromSlogStruct(b *testing.B) {
+	type order struct {
+		ID       int
+		User     string
+		Total    float64
+		Paid     bool
+		Currency string `json:"currency"`
+	}
+	v := slog.AnyValue(order{1042, "bob", 149.99, true, "EUR"})
+	b.Run("fields", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			FromSlog(v)
+		}
+	})
+	b.Run("stock", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			attribute.StringValue(fmt.Sprintf("%+v", v.Any()))
+		}
+	})
 }
