@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 
+	"github.com/resilog/resilog/internal/attrvalue"
 	"github.com/resilog/resilog/internal/exception"
 )
 
@@ -24,7 +25,9 @@ const (
 // stack, and the request ID of ctx. Every place in resilog that recovers a panic logs
 // these.
 func PanicAttrs(ctx context.Context, recovered any, stack []byte) []slog.Attr {
-	typ, msg := fmt.Sprintf("%T", recovered), fmt.Sprint(recovered)
+	// The value as the converter reads a logged one: a byte slice as its text, a struct
+	// as its fields, so that redaction reads them.
+	typ, msg := fmt.Sprintf("%T", recovered), attrvalue.Text(recovered)
 	if err, ok := recovered.(error); ok {
 		// The same description as a logged error (see the bridge).
 		typ, msg = exception.Type(err), exception.Message(err)

@@ -9,7 +9,9 @@
 // a line with nothing to redact comes out byte for byte as it went in (line ending,
 // spacing, escapes, invalid UTF-8, a missing final newline), and a JSON line keeps its
 // spacing and escapes outside the values it masks. A line longer than 1 MiB is streamed
-// through the engine as text, in bounded memory, rather than held or dropped.
+// through the engine in bounded memory, rather than held or dropped: structurally when
+// it starts as JSON (redact.JSONWriter: keys and escapes read as for a short line, the
+// rest redacted as text from where it stops being JSON), else as text.
 //
 // Exit status: 0 on success; 1 when the input cannot be read or the output written; 2
 // on a usage error; 3 with -strict when a value had to be replaced whole, unread (too
@@ -115,9 +117,13 @@ func redactLines(o redactOptions, stdin io.Reader, stdout, stderr io.Writer) int
 		line, err := in.ReadSlice('\n')
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
-			// Longer than maxLine: streamed as text through the engine's Writer.
+			// Longer than maxLine: streamed through the engine in bounded memory, as JSON
+			// (structurally, escapes decoded) when it starts as JSON, else as text.
 			lines++
-			w := r.NewWriter(out)
+			var w io.WriteCloser = r.NewWriter(out)
+			if isJSONStart(line) {
+				w = r.NewJSONWriter(out)
+			}
 			for errors.Is(err, bufio.ErrBufferFull) {
 				w.Write(line)
 				line, err = in.ReadSlice('\n')
@@ -174,10 +180,16 @@ func splitEOL(line []byte) (body, eol []byte) {
 	return line[:n], line[n:]
 }
 
+// isJSONStart reports whether a line starts as a JSON object or array.
+func isJSONStart(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
 // redactLine redacts a line that is a JSON object or array structurally (only what is
 // redacted changes), any other line as text; with nothing to redact, it returns body.
 func redactLine(r *redact.Redactor, body []byte) []byte {
-	if t := bytes.TrimLeft(body, " \t"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+	if isJSONStart(body) {
 		if red, err := r.JSON(body); err == nil {
 			return red
 		}

@@ -202,3 +202,31 @@ func TestRedactReportsWholeReplacements(t *testing.T) {
 		}
 	}
 }
+
+// A JSON line over 1 MiB is redacted as JSON, streamed: the same objects that the
+// structural path redacts on a short line are redacted once a padding attribute makes the
+// line long — a key or a value spelled with \u escapes, and an object under a secret key
+// (masked whole) — and the line stays JSON.
+func TestLongJSONLineIsRedactedAsJSON(t *testing.T) {
+	const key = "sk-proj-RkjEkeFeW6pGPExMIe35ymTM5LNGhXgtGIztEQFZrihKR87Ct358x208LsT3BlbkFJEfYLVt1NG8asAmjrYEb"
+	for name, c := range map[string]struct{ fields, secret string }{
+		"escaped key":      {`"pass\u0077ord":"hunter2"`, "hunter2"},
+		"escaped value":    {`"k":"sk\u002dproj-` + key[len("sk-proj-"):] + `"`, key[len("sk-proj-"):]},
+		"object under key": {`"password":{"v":"hunter2"}`, "hunter2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			short := "{" + c.fields + "}\n"
+			if out, _, _ := runRaw(t, short); strings.Contains(out, c.secret) {
+				t.Fatalf("the short line leaks already: %s", out)
+			}
+			long := `{"pad":"` + strings.Repeat("A", maxLine) + `",` + c.fields + "}\n"
+			out, _, _ := runRaw(t, long)
+			if i := strings.Index(out, c.secret); i >= 0 {
+				t.Errorf("a line over %d bytes leaks: …%s", maxLine, out[max(0, i-40):])
+			}
+			if !json.Valid([]byte(out)) {
+				t.Errorf("a line over %d bytes is no longer JSON: …%s", maxLine, out[max(0, len(out)-80):])
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -42,7 +43,9 @@ const (
 //     error gives its message, a fmt.Stringer its String (pointer receivers included), a
 //     json.Marshaler its JSON text; a method that panics gives a "!PANIC" description;
 //   - slices and arrays become slices, maps become maps (keys sorted), a nil pointer an
-//     empty value, []byte bytes; any other struct is printed with %+v;
+//     empty value, []byte bytes; any other struct becomes a map of its exported fields,
+//     named as encoding/json names them (see structValue), so that the key and path rules
+//     of redaction reach them; unexported fields are omitted;
 //   - past MaxDepth levels, MaxValues values or a cycle, the rest is a marker string.
 func FromSlog(v slog.Value) attribute.Value {
 	switch v.Kind() {
@@ -297,12 +300,14 @@ func (c *converter) reflect(rv reflect.Value, depth int) attribute.Value {
 		return attribute.MapValue(kvs...)
 	case reflect.Struct:
 		// A method on the pointer type (String on *T, say) still speaks for a T.
-		p := reflect.New(rv.Type())
-		p.Elem().Set(rv)
-		if out, ok := c.methods(p.Interface(), depth); ok {
-			return out
+		if reflect.PointerTo(rv.Type()).NumMethod() > 0 {
+			p := reflect.New(rv.Type())
+			p.Elem().Set(rv)
+			if out, ok := c.methods(p.Interface(), depth); ok {
+				return out
+			}
 		}
-		return attribute.StringValue(sprint(rv.Interface()))
+		return c.structValue(rv, depth)
 	case reflect.String:
 		return attribute.StringValue(rv.String())
 	case reflect.Bool:
@@ -318,6 +323,115 @@ func (c *converter) reflect(rv reflect.Value, depth int) attribute.Value {
 		return attribute.MapValue(attribute.Float64("r", real(z)), attribute.Float64("i", imag(z)))
 	}
 	return attribute.StringValue(sprint(rv.Interface()))
+}
+
+// structValue converts a struct with no method of its own to a map of its fields, named
+// and chosen as encoding/json (and so slog.JSONHandler) does: exported fields only, by
+// the name in their json tag if any ("-" omits one), the fields of an embedded struct
+// without a tag name in the outer map. A field is a key like any map's, so the key and
+// path rules of redaction apply to it; unexported fields are omitted, as they are the
+// type's private state and fmt would print them without asking any of its methods.
+func (c *converter) structValue(rv reflect.Value, depth int) attribute.Value {
+	if depth >= MaxDepth {
+		return attribute.StringValue(TooDeep)
+	}
+	fields := fieldsOf(rv.Type())
+	kvs := make([]attribute.KeyValue, 0, len(fields))
+	for _, f := range fields {
+		if c.budget < 0 {
+			kvs = append(kvs, attribute.String(f.name, Truncated))
+			break
+		}
+		fv, err := rv.FieldByIndexErr(f.index)
+		if err != nil || !fv.CanInterface() {
+			continue // behind a nil embedded pointer
+		}
+		var v attribute.Value
+		if f.plain {
+			c.budget--
+			v = c.reflect(fv, depth+1)
+		} else {
+			v = c.any(fv.Interface(), depth+1)
+		}
+		kvs = append(kvs, attribute.KeyValue{Key: attribute.Key(f.name), Value: v})
+	}
+	return attribute.MapValue(kvs...)
+}
+
+// field is how structValue reads one field of a struct type.
+type field struct {
+	name  string
+	index []int
+	// plain: a bool, number or string with no methods, read without boxing it.
+	plain bool
+}
+
+// structFields caches the fields of each struct type converted (reflect.Type → []field),
+// as encoding/json caches its own: a program logs a bounded set of types.
+var structFields sync.Map
+
+// maxEmbed bounds how deep embedded structs are followed for promoted fields.
+const maxEmbed = 10
+
+func fieldsOf(t reflect.Type) []field {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]field)
+	}
+	var fs []field
+	appendFields(&fs, map[string]bool{}, t, nil, 0)
+	structFields.Store(t, fs)
+	return fs
+}
+
+// appendFields appends the fields of struct type t to fs: its own first, then those of its
+// embedded structs, so that a shallower field hides a deeper one of the same name.
+func appendFields(fs *[]field, seen map[string]bool, t reflect.Type, index []int, depth int) {
+	var embedded []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if ft := f.Type; ft.Kind() == reflect.Struct || ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				embedded = append(embedded, f)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		*fs = append(*fs, field{name: name, index: append(slices.Clip(index), i), plain: isPlain(f.Type)})
+	}
+	if depth >= maxEmbed {
+		return
+	}
+	for _, f := range embedded {
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		appendFields(fs, seen, ft, append(slices.Clip(index), f.Index[0]), depth+1)
+	}
+}
+
+func isPlain(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return reflect.PointerTo(t).NumMethod() == 0
+	}
+	return false
 }
 
 // key is a map key as a string, by the same rules as a value.
@@ -384,7 +498,46 @@ func panicText(method string, recv any, p any) string {
 	return fmt.Sprintf("!PANIC in %s method of %T: %s", method, recv, sprint(p))
 }
 
-// sprint is %+v. fmt recovers from a panicking method of what it prints, but not from a
+// Text is x as one line of text, for a place that takes a string where a caller may hand
+// any value (the exception.message of a panic value): FromSlog's conversion, written as
+// attribute.Value.String writes it, except that byte slices, wherever they sit, are the text
+// they hold — never fmt's list of decimals nor base64, which no redaction rule reads.
+func Text(x any) string {
+	return text(FromSlog(slog.AnyValue(x)))
+}
+
+func text(v attribute.Value) string {
+	switch v.Type() {
+	case attribute.STRING:
+		return v.AsString()
+	case attribute.BYTESLICE, attribute.SLICE, attribute.MAP:
+		return bytesAsText(v).String()
+	}
+	return v.String()
+}
+
+// bytesAsText is v with every byte slice in it replaced by its text.
+func bytesAsText(v attribute.Value) attribute.Value {
+	switch v.Type() {
+	case attribute.BYTESLICE:
+		return attribute.StringValue(exception.BytesText(v.AsByteSlice()))
+	case attribute.SLICE:
+		items := slices.Clone(v.AsSlice())
+		for i, e := range items {
+			items[i] = bytesAsText(e)
+		}
+		return attribute.SliceValue(items...)
+	case attribute.MAP:
+		kvs := slices.Clone(v.AsMap())
+		for i, kv := range kvs {
+			kvs[i].Value = bytesAsText(kv.Value)
+		}
+		return attribute.MapValue(kvs...)
+	}
+	return v
+}
+
+// sprint is %+v, a byte slice excepted (see exception.Sprint). fmt recovers from a panicking method of what it prints, but not from a
 // second panic raised while it describes the first.
 func sprint(x any) (out string) {
 	defer func() {
@@ -392,5 +545,5 @@ func sprint(x any) (out string) {
 			out = fmt.Sprintf("!PANIC printing %T", x)
 		}
 	}()
-	return fmt.Sprintf("%+v", x)
+	return exception.Sprint("%+v", x)
 }

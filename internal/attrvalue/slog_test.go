@@ -3,6 +3,7 @@ package attrvalue
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -70,6 +71,52 @@ func (panicJSON) MarshalJSON() ([]byte, error) { panic("broken MarshalJSON") }
 
 type named int
 
+type tagged struct {
+	Name   string `json:"user_name,omitempty"`
+	Skip   string `json:"-"`
+	Plain  int
+	hidden string
+}
+
+type inner struct{ In int }
+
+type outer struct {
+	inner
+	Out int
+}
+
+type outerPtr struct {
+	*inner
+	Out int
+}
+
+// Inner is exported: an unexported embedded struct with a json name is omitted, as an
+// unexported field is.
+type Inner struct{ In int }
+
+type namedEmbed struct {
+	Inner `json:"in"`
+	inner `json:"hidden"`
+}
+
+type shadow struct {
+	inner
+	In int
+}
+
+type selfEmbed struct {
+	*selfEmbed
+	X int
+}
+
+type node struct{ Next *node }
+
+func selfRef() *node {
+	n := &node{}
+	n.Next = n
+	return n
+}
+
 func emit(v attribute.Value) string {
 	switch v.Type() {
 	case attribute.STRING:
@@ -129,7 +176,17 @@ func TestFromSlog(t *testing.T) {
 		{"cyclic map", slog.AnyValue(cyclicMap), `{"self":"[cycle]"}`},
 		{"cyclic pointer", slog.AnyValue(ptr), "[cycle]"},
 		{"map keys sorted, keys by String", slog.AnyValue(map[ptrString]int{{"xxxx1111"}: 1, {"xxxx0000"}: 0}), `{"card ending 0000":0,"card ending 1111":1}`},
-		{"struct", slog.AnyValue(struct{ A, b int }{1, 2}), "{A:1 b:2}"},
+		{"struct: exported fields", slog.AnyValue(struct{ A, b int }{1, 2}), `{"A":1}`},
+		{"struct: json names", slog.AnyValue(tagged{Name: "bob", Skip: "x", Plain: 1, hidden: "h"}), `{"Plain":1,"user_name":"bob"}`},
+		{"struct: embedded fields promoted", slog.AnyValue(outer{inner: inner{In: 1}, Out: 2}), `{"In":1,"Out":2}`},
+		{"struct: nil embedded pointer", slog.AnyValue(outerPtr{Out: 2}), `{"Out":2}`},
+		{"struct: nested, behind a pointer", slog.AnyValue(struct{ User *tagged }{&tagged{Name: "bob"}}), `{"User":{"Plain":0,"user_name":"bob"}}`},
+		{"struct: bytes stay bytes", slog.AnyValue(struct{ Body []byte }{[]byte("ab")}), `{"Body":"YWI="}`},
+		{"struct: cyclic", slog.AnyValue(selfRef()), `{"Next":"[cycle]"}`},
+		{"struct: embedded with a json name nests", slog.AnyValue(namedEmbed{Inner{In: 1}, inner{In: 2}}), `{"in":{"In":1}}`},
+		{"struct: shallower field hides a promoted one", slog.AnyValue(shadow{inner: inner{In: 1}, In: 2}), `{"In":2}`},
+		{"struct: self-embedding", slog.AnyValue(selfEmbed{&selfEmbed{X: 2}, 1}), `{"X":1}`},
+		{"struct: no exported field", slog.AnyValue(struct{ a int }{1}), `{}`},
 		{"complex", slog.AnyValue(complex(1, 2)), `{"i":2,"r":1}`},
 		{"empty group", slog.GroupValue(), "{}"},
 		{"group drops empty members", slog.GroupValue(slog.Attr{}, slog.Group("e"), slog.Int("k", 1)), `{"k":1}`},
@@ -225,4 +282,51 @@ func TestAppendSlogAttr(t *testing.T) {
 			t.Errorf("%v: got %q, want %q", c.a, got, c.want)
 		}
 	}
+}
+
+// TestText: a value given where a string is wanted reads as the converter reads it, byte
+// slices as the text they hold wherever they sit.
+func TestText(t *testing.T) {
+	cases := []struct {
+		x    any
+		want string
+	}{
+		{"boom", "boom"},
+		{42, "42"},
+		{[]byte("password=hunter2"), "password=hunter2"},
+		{[]byte{'a', 0xff}, "a\uFFFD"},
+		{struct{ Body []byte }{[]byte("ab")}, `{"Body":"ab"}`},
+		{[][]byte{[]byte("ab")}, `["ab"]`},
+		{errors.New("failed"), "failed"},
+	}
+	for _, c := range cases {
+		if got := Text(c.x); got != c.want {
+			t.Errorf("Text(%#v) = %q, want %q", c.x, got, c.want)
+		}
+	}
+}
+
+// BenchmarkFromSlogStruct: a struct of five fields, converted to a map of its fields, and
+// printed with %+v as otelslog does (the stock conversion).
+func BenchmarkFromSlogStruct(b *testing.B) {
+	type order struct {
+		ID       int
+		User     string
+		Total    float64
+		Paid     bool
+		Currency string `json:"currency"`
+	}
+	v := slog.AnyValue(order{1042, "bob", 149.99, true, "EUR"})
+	b.Run("fields", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			FromSlog(v)
+		}
+	})
+	b.Run("stock", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			attribute.StringValue(fmt.Sprintf("%+v", v.Any()))
+		}
+	})
 }

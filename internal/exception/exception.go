@@ -21,7 +21,7 @@ const (
 func Message(err error) (msg string) {
 	defer func() {
 		if p := recover(); p != nil {
-			msg = fmt.Sprintf("!PANIC in Error method of %T: %v", err, p)
+			msg = fmt.Sprintf("!PANIC in Error method of %T: %s", err, Sprint("%v", p))
 		}
 	}()
 	if isNilPointer(err) {
@@ -29,6 +29,19 @@ func Message(err error) (msg string) {
 	}
 	return err.Error()
 }
+
+// Sprint formats x with verb, except that a byte slice is the text it holds (invalid
+// UTF-8 replaced): fmt would print it as a list of decimals, which no redaction rule
+// reads, so that a secret in it would leave the process.
+func Sprint(verb string, x any) string {
+	if b, ok := x.([]byte); ok {
+		return BytesText(b)
+	}
+	return fmt.Sprintf(verb, x)
+}
+
+// BytesText is b as text, invalid UTF-8 replaced by U+FFFD.
+func BytesText(b []byte) string { return strings.ToValidUTF8(string(b), "\uFFFD") }
 
 // maxChain bounds how far Type and Stack follow Unwrap: a broken Unwrap may return its
 // receiver, or a tree without end.

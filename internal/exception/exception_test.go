@@ -86,3 +86,21 @@ func TestMessageOfTypedNil(t *testing.T) {
 		t.Errorf("Message = %q", got)
 	}
 }
+
+// TestSprint: a byte slice reads as its text, not fmt's decimal list; anything else as fmt
+// prints it.
+func TestSprint(t *testing.T) {
+	if got := Sprint("%v", []byte("pw=x")); got != "pw=x" {
+		t.Errorf("bytes: %q", got)
+	}
+	if got := Sprint("%v", []int{1, 2}); got != "[1 2]" {
+		t.Errorf("ints: %q", got)
+	}
+	if got := Message(panicBytes{}); got != "!PANIC in Error method of exception.panicBytes: pw=x" {
+		t.Errorf("a []byte panic in Error: %q", got)
+	}
+}
+
+type panicBytes struct{}
+
+func (panicBytes) Error() string { panic([]byte("pw=x")) }

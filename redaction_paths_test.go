@@ -131,10 +131,10 @@ func TestResourceKeyHoldingSecretDoesNotComeBack(t *testing.T) {
 	assertNoLeak(t, out, "4242424242424242")
 }
 
-// A []byte is scanned as an attribute now, but printed by fmt (a []byte panic value
-// through RecoverMiddleware, a struct field through the converter's %+v) it becomes a
-// decimal list no detector reads.
-func TestAttackByteSlice(t *testing.T) {
+// A []byte is read as the bytes or text it holds wherever it sits (a struct field, a panic
+// value recovered by RecoverMiddleware), never printed by fmt as a decimal list that no
+// detector reads.
+func TestByteSlicesReachRedactionAsText(t *testing.T) {
 	const secret = "password=hunter2"
 	decimal := strings.Trim(fmt.Sprint([]byte(secret)), "[]") // "112 97 115 ..."
 	t.Run("struct field", func(t *testing.T) {
@@ -152,12 +152,11 @@ func TestAttackByteSlice(t *testing.T) {
 	})
 }
 
-// A struct is converted to its %+v text, where the key rules no longer apply: the same
-// fields logged as a map are masked whole by name, as a struct only the names the text
-// detectors know (password, token, api key, secret, cvv, pin, dsn) are. A session ID, a
-// cookie, a private key, an SSN, a card number or an IBAN under its own field name
-// passes.
-func TestAttackStructFieldsLoseKeyRules(t *testing.T) {
+// A struct's fields get the key rules the same map gets: the converter turns a struct into
+// a map of its fields, so a session ID, a cookie, a private key, an SSN, a card number or
+// an IBAN under its own field name is masked, logged as a map (the control), a struct or
+// a pointer.
+func TestStructFieldsGetTheKeyRulesOfAMap(t *testing.T) {
 	type account struct {
 		SessionID  string
 		Cookie     string
