@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -75,6 +78,54 @@ func TestAttackGatewayRedactsBypass(t *testing.T) {
 		}
 		if strings.Contains(s, "hunter2") {
 			t.Errorf("gateway forwarded a secret to its backend: body=%v attributes=%v", r.Body, r.Attributes)
+		}
+	}
+}
+
+// TestAttackGatewayRedactsSpans sends a span straight to a gateway whose attribute holds a
+// card number, the one thing gateway.yaml's redaction is configured to mask (its logs
+// control above shows it is masked there). The gateway forwards traces to Tempo, a backend
+// like Loki: the span's attributes must not reach it unmasked either.
+func TestAttackGatewayRedactsSpans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the collector as a process")
+	}
+	dir := t.TempDir()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := collectortest.Start(t)
+	addr := freeAddr(t)
+	gw := startProcess(t, dir, "gateway", bin, "../config/gateway.yaml", []string{addr},
+		"OTLP_GRPC_LISTEN="+addr,
+		"LOKI_OTLP_ENDPOINT="+sink.HTTPEndpoint(),
+		"TEMPO_OTLP_ENDPOINT="+sink.GRPCAddr())
+	defer gw.stop()
+
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "legacy-billing")
+	sp := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetName("charge")
+	sp.SetTraceID(pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	sp.SetSpanID(pcommon.SpanID{1, 2, 3, 4, 5, 6, 7, 8})
+	sp.Attributes().PutStr("card", "4111111111111111")
+	sp.Attributes().PutStr("password", "hunter2")
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := ptraceotlp.NewGRPCClient(conn).Export(ctx, ptraceotlp.NewExportRequestFromTraces(td)); err != nil {
+		t.Fatalf("gateway refused the export: %v", err)
+	}
+	for _, s := range sink.WaitForSpans(t, 1, 10*time.Second) {
+		if a := fmt.Sprint(s.Attributes); strings.Contains(a, "4111111111111111") || strings.Contains(a, "hunter2") {
+			t.Errorf("gateway forwarded a span's secrets to its backend: %v", s.Attributes)
 		}
 	}
 }
