@@ -11,10 +11,10 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 )
 
-// TestAttackAgentDNSResolverExampleValidates does what config/agent.yaml tells a user with
+// TestAgentDNSResolverExampleValidates does what config/agent.yaml tells a user with
 // gateways behind one DNS name to do: use the commented dns: resolver "instead of static".
 // The resulting config must validate with the distribution's factories.
-func TestAttackAgentDNSResolverExampleValidates(t *testing.T) {
+func TestAgentDNSResolverExampleValidates(t *testing.T) {
 	raw, err := os.ReadFile("../config/agent.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func TestAttackAgentDNSResolverExampleValidates(t *testing.T) {
 		t.Fatal("agent.yaml has no static resolver block to replace")
 	}
 	src = static.ReplaceAllString(src, "")
-	// Uncomment the example: "      # dns:" → "      dns:", "      #   port: 4317" → "        port: 4317".
+	// Uncomment the example: "      # dns:" → "      dns:", "      #   port: \"4317\"" → "        port: \"4317\"".
 	example := regexp.MustCompile(`(?m)^      # (dns:|  [a-z]+: .*)$`)
 	if !example.MatchString(src) {
 		t.Fatal("agent.yaml has no commented dns: example")
