@@ -19,12 +19,12 @@ import (
 	"github.com/resilog/resilog/collector/collectortest"
 )
 
-// TestAttackGatewayRedactsBypass sends what a service that does not use resilog would send
-// straight to a gateway (config/gateway.yaml) with a plain OTLP/gRPC client: a password in an
-// attribute and in the body. gateway.yaml promises that "records from services that do not
-// use resilog are redacted here before any backend sees them"; the gateway's backend must
-// not see hunter2.
-func TestAttackGatewayRedactsBypass(t *testing.T) {
+// TestGatewayRedactsServicesBypassingResilog sends what a service that does not use resilog
+// would send straight to a gateway (config/gateway.yaml) with a plain OTLP/gRPC client:
+// passwords, a DSN, HTTP credentials, API keys and card numbers, in attributes and in string
+// and map bodies. gateway.yaml's redaction is the defence in depth for exactly these; the
+// gateway's backend must see none of them, and must see ordinary values unchanged.
+func TestGatewayRedactsServicesBypassingResilog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the collector as a process")
 	}
@@ -50,15 +50,34 @@ func TestAttackGatewayRedactsBypass(t *testing.T) {
 		{"msg", "ok", "login user=bob password=hunter2"},
 		{"db.url", "postgres://bob:hunter2@db:5432/orders", "connecting"},
 		{"authorization", "Bearer hunter2hunter2hunter2", "request"},
-		// Control: what the gateway's redaction is configured for (card numbers) is masked,
-		// so the leaks above are the configuration's, not a pipeline that skips redaction.
+		// Control: card numbers were masked before the fix too, so a leak above is the
+		// configuration's, not a pipeline that skips redaction.
 		{"card", "4111111111111111", "paid"},
+		{"http.request.header.x-api-key", "k-hunter2", "called"},
+		{"upstream", "ok", "retrying with Authorization: Basic Ym9iOmh1bnRlcjI="},
+		{"note", "key sk-hunter2hunter2hunter2hunter2 rotated", "rotated"},
+		{"aws", "AKIAIOSFODNN7EXAMPLE", "assumed role"},
+		{"msg", "ok", "paid with 5500 0000 0000 0004, db_password: hunter2"},
+		{"amount", "12", "refund to 3782 822463 10005"},
 	}
 	for _, c := range cases {
 		r := lr.AppendEmpty()
 		r.Body().SetStr(c.body)
 		r.Attributes().PutStr(c.key, c.value)
 	}
+	// A structured body, as a non-resilog service may send it.
+	mr := lr.AppendEmpty()
+	mb := mr.Body().SetEmptyMap()
+	mb.PutStr("event", "login")
+	mb.PutEmptyMap("user").PutStr("password", "hunter2")
+	// Ordinary values the redaction must leave alone.
+	plain := lr.AppendEmpty()
+	plain.Body().SetStr("basic authentication failed for https://example.com/orders at 12:30:45")
+	plain.Attributes().PutInt("gen_ai.usage.input_tokens", 1234)
+	plain.Attributes().PutStr("http.url", "https://example.com/orders?id=42")
+	plain.Attributes().PutInt("order.id", 4111)
+	leaks := []string{"4111111111111111", "Ym9iOmh1bnRlcjI=", "AKIAIOSFODNN7EXAMPLE",
+		"5500 0000 0000 0004", "3782 822463 10005"}
 
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -70,7 +89,8 @@ func TestAttackGatewayRedactsBypass(t *testing.T) {
 	if _, err := plogotlp.NewGRPCClient(conn).Export(ctx, plogotlp.NewExportRequestFromLogs(ld)); err != nil {
 		t.Fatalf("gateway refused the export: %v", err)
 	}
-	got := sink.WaitForLogs(t, len(cases), 10*time.Second)
+	got := sink.WaitForLogs(t, len(cases)+2, 10*time.Second)
+	sawPlain := false
 	for _, r := range got {
 		s := fmt.Sprint(r.Body, r.Attributes)
 		if strings.Contains(s, "4111111111111111") {
@@ -79,14 +99,31 @@ func TestAttackGatewayRedactsBypass(t *testing.T) {
 		if strings.Contains(s, "hunter2") {
 			t.Errorf("gateway forwarded a secret to its backend: body=%v attributes=%v", r.Body, r.Attributes)
 		}
+		for _, l := range leaks {
+			if strings.Contains(s, l) {
+				t.Errorf("gateway forwarded %q to its backend: body=%v attributes=%v", l, r.Body, r.Attributes)
+			}
+		}
+		if b, ok := r.Body.(string); ok && strings.HasPrefix(b, "basic authentication") {
+			sawPlain = true
+			want := "basic authentication failed for https://example.com/orders at 12:30:45"
+			if b != want {
+				t.Errorf("gateway changed an ordinary body: got %q, want %q", b, want)
+			}
+			if v := fmt.Sprint(r.Attributes["gen_ai.usage.input_tokens"], " ", r.Attributes["http.url"], " ", r.Attributes["order.id"]); v != "1234 https://example.com/orders?id=42 4111" {
+				t.Errorf("gateway changed ordinary attributes: %v", r.Attributes)
+			}
+		}
+	}
+	if !sawPlain {
+		t.Error("the record with ordinary values did not reach the backend")
 	}
 }
 
-// TestAttackGatewayRedactsSpans sends a span straight to a gateway whose attribute holds a
-// card number, the one thing gateway.yaml's redaction is configured to mask (its logs
-// control above shows it is masked there). The gateway forwards traces to Tempo, a backend
-// like Loki: the span's attributes must not reach it unmasked either.
-func TestAttackGatewayRedactsSpans(t *testing.T) {
+// TestGatewayRedactsSpans sends a span straight to a gateway whose attributes hold a card
+// number and a password. The gateway forwards traces to Tempo, a backend like Loki: its
+// traces pipeline must redact the span's attributes as the logs pipeline does.
+func TestGatewayRedactsSpans(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the collector as a process")
 	}
