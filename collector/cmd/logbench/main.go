@@ -14,7 +14,8 @@
 // -timeline FILE.svg draws where the records went over time, per 100 ms bucket (emitted,
 // written by the collector, written to the fallback, dropped, never arrived), with the
 // fault windows shaded and each run's accounting line as its caption, the pipelines side
-// by side; the numbers behind it go to FILE.csv. See recording for each series' time axis.
+// by side; the numbers behind it go to FILE.csv, the fault windows to FILE.faults.csv.
+// See recording for each series' time axis.
 //
 //	cd collector && go run ./cmd/logbench -pipeline resilog -fault none -n 200000
 //	cd collector && go run ./cmd/logbench -pipeline stock,resilog -fault flap -n 20000 -rate 2000 -timeline flap.svg
@@ -84,7 +85,7 @@ func main() {
 	flag.StringVar(&c.topology, "topology", "direct", "direct (to one collector) or agent-gateway (resilog to config/agent.yaml forwarding to two config/gateway.yaml, beside the direct rate)")
 	flag.StringVar(&c.configs, "configs", "", "-topology agent-gateway: directory of agent.yaml and gateway.yaml (default: config or collector/config)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write this process's CPU profile of the run to a file")
-	flag.StringVar(&c.timeline, "timeline", "", "draw where the records went over time into this SVG file, and its numbers into the .csv beside it")
+	flag.StringVar(&c.timeline, "timeline", "", "draw where the records went over time into this SVG file, its numbers into the .csv and its fault windows into the .faults.csv beside it")
 	flag.Parse()
 	var recs []*recording
 	for _, pipeline := range strings.Split(c.pipeline, ",") {
@@ -197,8 +198,12 @@ func run(c config, rec *recording) error {
 	}
 	rec.begin(col, pl)
 
-	// Flaps: the collector process is stopped and started again, 1s down each time, at a
-	// quarter, half and three quarters of the run.
+	// Flaps: the collector process is stopped, left stopped for 1s and started again, at a
+	// quarter, half and three quarters of the run, one after the other: a flap asked for
+	// while the previous restart has not finished waits for it. The fault window is the
+	// outage as it was: from the moment the collector had exited (stop returned) to the
+	// moment it was serving again (start returned, both ports listening), so slow stops
+	// and starts do not stretch it and show in it.
 	flaps := make(chan struct{}, 3)
 	var flapping sync.WaitGroup
 	if c.fault == "flap" {
@@ -206,13 +211,13 @@ func run(c config, rec *recording) error {
 		go func() {
 			defer flapping.Done()
 			for range flaps {
-				down := time.Now()
 				col.stop()
+				down := time.Now()
 				time.Sleep(time.Second)
 				if err := col.start(); err != nil {
 					fmt.Fprintln(os.Stderr, "logbench: restarting the collector:", err)
 				}
-				rec.fault(down, time.Now(), "collector stopped")
+				rec.fault(down, time.Now(), "collector down")
 			}
 		}()
 	}

@@ -21,7 +21,7 @@ const sampleEvery = 10 * time.Millisecond
 // (polled every sampleEvery; it follows the receiver's acceptance by up to the
 // collector's 200 ms batching and 100 ms file flush); fallback when resilog's JSON line
 // reached the fallback's writer; dropped when the pipeline's counter grew; never arrived
-// at the log call's time.
+// (found nowhere and not counted dropped: lost) at the log call's time.
 type recording struct {
 	name    string
 	run     *timeline.Run // from startClock on
@@ -101,18 +101,20 @@ func (r *recording) collectorMessage(path string, end int64, n int) {
 	r.run.Add(timeline.Collector, at, n)
 }
 
-// finish adds the records found nowhere, the faults that held for the whole run, and the
+// finish adds the records lost (found nowhere, not counted dropped), the faults that held for the whole run, and the
 // caption.
 func (r *recording) finish(fault string, seen map[int64]int, caption string) {
 	if r == nil {
 		return
 	}
 	now := time.Now()
+	var missing []time.Time // in seq order, which is the order of the log calls
 	for seq, at := range r.emitAt {
 		if seen[int64(seq)] == 0 {
-			r.run.Add(timeline.NeverArrived, at, 1)
+			missing = append(missing, at)
 		}
 	}
+	r.run.AddMissing(missing) // less the dropped ones: never arrived is the lost records
 	switch fault {
 	case "down":
 		r.run.Fault(r.start, now, "no collector")
@@ -138,6 +140,6 @@ func writeTimeline(file string, recs []*recording) error {
 	if err := timeline.Write(file, runs...); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "logbench: wrote %s and %s\n", file, timeline.CSVPath(file))
+	fmt.Fprintf(os.Stderr, "logbench: wrote %s, %s and %s\n", file, timeline.CSVPath(file), timeline.FaultsPath(file))
 	return nil
 }

@@ -91,13 +91,38 @@ func TestTimeline(t *testing.T) {
 				t.Errorf("%s: the CSV's %s adds up to %d, the accounting line says %d", rec.name, col, got[col], line[col])
 			}
 		}
-		if got["never_arrived"] != line["dropped"]+line["lost"] {
-			t.Errorf("%s: never_arrived adds up to %d, want dropped+lost = %d", rec.name, got["never_arrived"], line["dropped"]+line["lost"])
+		// Each record is in one stacked layer: never arrived is the lost ones only.
+		if got["never_arrived"] != line["lost"] {
+			t.Errorf("%s: never_arrived adds up to %d, want lost = %d", rec.name, got["never_arrived"], line["lost"])
+		}
+		if stacked := got["collector"] + got["fallback"] + got["dropped"] + got["never_arrived"]; stacked != line["emitted"]+line["duplicates"] {
+			t.Errorf("%s: the stacked columns add up to %d, want emitted+duplicates = %d", rec.name, stacked, line["emitted"]+line["duplicates"])
 		}
 		if line["collector"] == 0 {
 			t.Errorf("%s: nothing reached the collector: %s", rec.name, rec.run.Caption)
 		}
 	}
+	// The fault windows are written beside the picture: per pipeline, the three outages in
+	// order, each at least the 1 s the collector was left stopped, none starting before the
+	// previous one ended (a flap waits for the previous restart).
+	windows := readFaults(t, timeline.FaultsPath(c.timeline))
+	for _, rec := range recs {
+		w := windows[rec.name]
+		if len(w) != 3 {
+			t.Errorf("%s: %d fault windows %v, want 3", rec.name, len(w), w)
+			continue
+		}
+		for i, span := range w {
+			if span[1]-span[0] < 1 {
+				t.Errorf("%s: outage %d lasted %.3fs, the collector was stopped for 1s", rec.name, i, span[1]-span[0])
+			}
+			if i > 0 && span[0] < w[i-1][1] {
+				t.Errorf("%s: outage %d starts at %.3fs, before outage %d ended at %.3fs", rec.name, i, span[0], i-1, w[i-1][1])
+			}
+		}
+		t.Logf("%s: outages %v", rec.name, w)
+	}
+
 	// Each way a record can go is drawn: stock loses some, resilog writes some to the fallback.
 	if l := accounting(t, recs[0].run.Caption); l["lost"] == 0 {
 		t.Errorf("stock: want records lost: %s", recs[0].run.Caption)
@@ -137,6 +162,33 @@ func readSums(t *testing.T, path string) map[string]map[string]int {
 		}
 	}
 	return sums
+}
+
+// readFaults reads the fault windows of a timeline, per pipeline: [from, to] in seconds.
+func readFaults(t *testing.T, path string) map[string][][2]float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != "pipeline,fault,from_s,to_s" {
+		t.Fatalf("%s: header %v", path, rows)
+	}
+	windows := map[string][][2]float64{}
+	for _, row := range rows[1:] {
+		from, err1 := strconv.ParseFloat(row[2], 64)
+		to, err2 := strconv.ParseFloat(row[3], 64)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		windows[row[0]] = append(windows[row[0]], [2]float64{from, to})
+	}
+	return windows
 }
 
 // accounting reads the numbers of a "logbench k=v ..." line.

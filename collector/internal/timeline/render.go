@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
+
+	"codeberg.org/go-fonts/dejavu/dejavusans"
+	"golang.org/x/image/font/opentype"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -18,33 +23,65 @@ import (
 )
 
 // Write renders runs side by side into the SVG file svgPath and writes the numbers
-// behind the picture as CSV beside it (svgPath with .csv in place of .svg).
+// behind the picture beside it: per bucket as CSV at [CSVPath], and the fault windows
+// as CSV at [FaultsPath].
 func Write(svgPath string, runs ...*Run) error {
-	var svg, table bytes.Buffer
+	var svg, table, faults bytes.Buffer
 	if err := Render(&svg, runs...); err != nil {
 		return err
 	}
 	if err := WriteCSV(&table, runs...); err != nil {
 		return err
 	}
-	if err := os.WriteFile(svgPath, svg.Bytes(), 0o644); err != nil {
+	if err := WriteFaultsCSV(&faults, runs...); err != nil {
 		return err
 	}
-	return os.WriteFile(CSVPath(svgPath), table.Bytes(), 0o644)
+	for path, b := range map[string][]byte{svgPath: svg.Bytes(), CSVPath(svgPath): table.Bytes(), FaultsPath(svgPath): faults.Bytes()} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// CSVPath is where [Write] puts the CSV of the picture at svgPath.
+// CSVPath is where [Write] puts the per-bucket CSV of the picture at svgPath.
 func CSVPath(svgPath string) string {
 	return strings.TrimSuffix(svgPath, ".svg") + ".csv"
 }
 
+// FaultsPath is where [Write] puts the fault windows of the picture at svgPath.
+func FaultsPath(svgPath string) string {
+	return strings.TrimSuffix(svgPath, ".svg") + ".faults.csv"
+}
+
+// The picture's text is laid out with the metrics of DejaVu Sans, which is embedded in
+// the program (the SVG names the font, it does not carry it: that would add 1 MB). The
+// SVG asks for DejaVu Sans and falls back to the viewer's sans-serif: DejaVu Sans is one
+// of the widest sans-serif faces, so a fallback draws every text narrower than laid out,
+// never into its neighbour.
+var sans = font.Font{Typeface: "DejaVu", Variant: "Sans"}
+
+const (
+	svgFamily      = "font-family:DejaVu Sans;"
+	svgFamilyChain = "font-family:'DejaVu Sans','Bitstream Vera Sans',Verdana,sans-serif;"
+)
+
+func init() {
+	face, err := opentype.Parse(dejavusans.TTF)
+	if err != nil {
+		panic(fmt.Sprintf("timeline: the embedded DejaVu Sans: %v", err))
+	}
+	font.DefaultCache.Add(font.Collection{{Font: sans, Face: face}})
+}
+
 var (
 	panelWidth  = 6.5 * vg.Inch
-	rateHeight  = 2.9 * vg.Inch
-	totalHeight = 2.5 * vg.Inch
+	plotHeight  = 2.7 * vg.Inch // each of the two plots of a panel
+	panelGap    = 0.35 * vg.Inch
+	rightMargin = 0.2 * vg.Inch // room for the last x tick's label
 	legendRow   = 0.22 * vg.Inch
-	captionFont = font.From(plot.DefaultFont, 8)
-	labelFont   = font.From(plot.DefaultFont, 7)
+	captionFont = font.From(sans, 8)
+	labelFont   = font.From(sans, 7)
 	shade       = color.NRGBA{R: 0xe0, G: 0x40, B: 0x30, A: 0x24}
 )
 
@@ -70,14 +107,18 @@ func Render(w io.Writer, runs ...*Run) error {
 		return fmt.Errorf("timeline: nothing to render")
 	}
 	captionStyle := text.Style{Color: color.Black, Font: captionFont, Handler: plot.DefaultTextHandler}
+	width := panelWidth * vg.Length(len(runs))
+	columns := draw.Tiles{Rows: 1, Cols: len(runs), PadX: panelGap, PadRight: rightMargin}
+	captionIndent := 0.3 * vg.Inch
+	captionWidth := (width-rightMargin-panelGap*vg.Length(len(runs)-1))/vg.Length(len(runs)) - captionIndent
 	lines := make([][]string, len(runs))
 	captionLines := 0
 	for i, r := range runs {
-		lines[i] = wrap(captionStyle, r.Caption, panelWidth-0.4*vg.Inch)
+		lines[i] = wrap(captionStyle, r.Caption, captionWidth)
 		captionLines = max(captionLines, len(lines[i]))
 	}
 	lineHeight := captionStyle.Height("Ag") * 1.3
-	captionHeight := lineHeight*vg.Length(captionLines) + 0.1*vg.Inch
+	captionHeight := lineHeight*vg.Length(captionLines) + 0.15*vg.Inch
 
 	// Every run shares the axes, so the eye compares like with like.
 	views := make([]view, len(runs))
@@ -94,33 +135,49 @@ func Render(w io.Writer, runs ...*Run) error {
 		totalMax = max(totalMax, float64(views[i].total(Collector)+views[i].total(Fallback)+views[i].total(Dropped)+views[i].total(NeverArrived)))
 	}
 
-	width := panelWidth * vg.Length(len(runs))
 	legendHeight := legendRow*vg.Length(len(legendLayout(width))) + 0.08*vg.Inch
-	height := rateHeight + totalHeight + captionHeight + legendHeight
+	height := 2*plotHeight + captionHeight + legendHeight
 	canvas := vgsvg.New(width, height)
 	dc := draw.New(canvas)
-	tiles := draw.Tiles{Rows: 1, Cols: len(runs)}
+	plots := [][]*plot.Plot{make([]*plot.Plot, len(runs)), make([]*plot.Plot, len(runs))}
 	var thumbs [numSeries]plot.Thumbnailer
 	for i, r := range runs {
-		tile := draw.Crop(tiles.At(dc, i, 0), 0, 0, legendHeight, 0)
 		rates, err := ratePlot(r, views[i], xMax, rateMax*1.15, &thumbs)
 		if err != nil {
 			return err
 		}
-		rates.Draw(draw.Crop(tile, 0, 0, captionHeight+totalHeight, 0))
 		totals, err := totalPlot(r, views[i], xMax, totalMax*1.05)
 		if err != nil {
 			return err
 		}
-		totals.Draw(draw.Crop(tile, 0, 0, captionHeight, -rateHeight))
-		y := tile.Min.Y + captionHeight - 0.05*vg.Inch
+		plots[0][i], plots[1][i] = rates, totals
+	}
+	// Aligned: every plot's data area has the same size and the same left edge in its
+	// column, whatever the width of its y tick labels, so the fault windows of the top
+	// and bottom plots line up.
+	grid := columns
+	grid.Rows, grid.PadY, grid.PadTop = 2, 0.1*vg.Inch, 0.08*vg.Inch
+	area := draw.Crop(dc, 0, 0, captionHeight+legendHeight, 0)
+	for row, cs := range plot.Align(plots, grid, area) {
+		for col, c := range cs {
+			plots[row][col].Draw(c)
+		}
+	}
+	captions := draw.Crop(dc, 0, 0, legendHeight, -(height - legendHeight - captionHeight))
+	for i := range runs {
+		tile := columns.At(captions, i, 0)
+		y := tile.Max.Y - 0.1*vg.Inch - lineHeight/2
 		for _, l := range lines[i] {
-			tile.FillText(captionStyle, vg.Point{X: tile.Min.X + 0.3*vg.Inch, Y: y}, l)
+			tile.FillText(captionStyle, vg.Point{X: tile.Min.X + captionIndent, Y: y}, l)
 			y -= lineHeight
 		}
 	}
 	drawLegend(draw.Crop(dc, 0, 0, 0, legendHeight-height), thumbs)
-	_, err := canvas.WriteTo(w)
+	var svg bytes.Buffer
+	if _, err := canvas.WriteTo(&svg); err != nil {
+		return err
+	}
+	_, err := w.Write(bytes.ReplaceAll(svg.Bytes(), []byte(svgFamily), []byte(svgFamilyChain)))
 	return err
 }
 
@@ -183,8 +240,32 @@ func newPlot(r *Run, v view, xMax, yMax float64) *plot.Plot {
 	p := plot.New()
 	p.X.Min, p.X.Max = 0, xMax
 	p.Y.Min, p.Y.Max = 0, yMax
+	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{integers: true}
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.X.Label.TextStyle.Font, &p.Y.Label.TextStyle.Font,
+		&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font} {
+		*f = font.From(sans, f.Size)
+	}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// plainTicks are gonum's default ticks labelled without trailing zeros ("2500", not
+// "2500.00"); with integers, only whole numbers are labelled (the y axes count records).
+type plainTicks struct{ integers bool }
+
+func (t plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i, tk := range ticks {
+		switch {
+		case tk.Label == "":
+		case t.integers && tk.Value != math.Trunc(tk.Value):
+			ticks[i].Label = ""
+		default:
+			ticks[i].Label = strconv.FormatFloat(tk.Value, 'f', -1, 64)
+		}
+	}
+	return ticks
 }
 
 // ratePlot draws each series per bucket, as lines.

@@ -59,13 +59,50 @@ func (r *Run) Add(s Series, at time.Time, n int) {
 	if n == 0 {
 		return
 	}
-	b := max(0, int(at.Sub(r.start)/Bucket))
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.add(s, r.bucket(at), n)
+}
+
+func (r *Run) add(s Series, b, n int) {
 	for len(r.counts[s]) <= b {
 		r.counts[s] = append(r.counts[s], 0)
 	}
 	r.counts[s][b] += n
+}
+
+// bucket is the bucket time at falls in; times before the start land in bucket 0.
+func (r *Run) bucket(at time.Time) int { return max(0, int(at.Sub(r.start)/Bucket)) }
+
+// AddMissing puts on the NeverArrived series the records, emitted at the times given in
+// ascending order, that were found neither at the collector nor in the fallback, less
+// those the Dropped series already holds: a record is in one series only. Call it once
+// the Dropped series is complete. Which missing record a drop stands for cannot be known;
+// each drop is matched with the latest record emitted in its bucket or before it that no
+// other drop stands for yet (a pipeline drops a record at its log call, so the drops and
+// the records they stand for stay near each other on the time axis).
+func (r *Run) AddMissing(emitted []time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var open []int // buckets of the missing records no drop stands for, latest last
+	debt, next := 0, 0
+	last := len(r.counts[Dropped])
+	if len(emitted) > 0 {
+		last = max(last, r.bucket(emitted[len(emitted)-1])+1)
+	}
+	for b := range last {
+		for next < len(emitted) && r.bucket(emitted[next]) <= b {
+			open = append(open, r.bucket(emitted[next]))
+			next++
+		}
+		debt += r.at(Dropped, b)
+		for debt > 0 && len(open) > 0 {
+			open, debt = open[:len(open)-1], debt-1
+		}
+	}
+	for _, b := range open {
+		r.add(NeverArrived, b, 1)
+	}
 }
 
 // Fault records a fault window. A window still open when the run ends has To set to the
@@ -108,6 +145,36 @@ func (r *Run) at(s Series, b int) int {
 
 // seconds is t as seconds since the run's start.
 func (r *Run) seconds(t time.Time) float64 { return t.Sub(r.start).Seconds() }
+
+// faultWindows is a copy of the run's fault windows, in the order they were recorded.
+func (r *Run) faultWindows() []Window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Window(nil), r.windows...)
+}
+
+// WriteFaultsCSV writes one row per pipeline and fault window: pipeline, label, and the
+// window's start and end in seconds since the run started, to the millisecond.
+func WriteFaultsCSV(w io.Writer, runs ...*Run) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"pipeline", "fault", "from_s", "to_s"}); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		for _, win := range r.faultWindows() {
+			row := []string{r.Name, win.Label,
+				strconv.FormatFloat(r.seconds(win.From), 'f', 3, 64), strconv.FormatFloat(r.seconds(win.To), 'f', 3, 64)}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("timeline: %w", err)
+	}
+	return nil
+}
 
 // WriteCSV writes one row per pipeline and bucket: pipeline, the bucket's start in seconds,
 // then one column per series.

@@ -204,3 +204,78 @@ func TestStepsEndAtTheTotal(t *testing.T) {
 		t.Errorf("per-bucket line %v, want (0,3) (0.1,0) (0.2,0)", xy)
 	}
 }
+
+// TestAddMissingLeavesDroppedOut: of the records found nowhere, those the pipeline
+// counted dropped stay in the Dropped series only, so never arrived is the lost ones and
+// each record is in one stacked layer; each drop stands for the latest missing record
+// emitted in its bucket or before.
+func TestAddMissingLeavesDroppedOut(t *testing.T) {
+	start := time.Now()
+	at := func(b int) time.Time { return start.Add(time.Duration(b)*Bucket + Bucket/2) }
+	r := NewRun("resilog", start)
+	r.Add(Dropped, at(2), 2)
+	r.AddMissing([]time.Time{at(1), at(2), at(2), at(5)})
+	if got := r.Total(NeverArrived); got != 2 {
+		t.Fatalf("never arrived %d, want 4 missing − 2 dropped = 2", got)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for b, want := range []int{0, 1, 0, 0, 0, 1} {
+		if got := r.at(NeverArrived, b); got != want {
+			t.Errorf("bucket %d: never arrived %d, want %d", b, got, want)
+		}
+	}
+}
+
+// TestWriteFaultsBesideThePicture: the fault windows are written as CSV beside the SVG,
+// in seconds since the run started, so a reader can check the shading.
+func TestWriteFaultsBesideThePicture(t *testing.T) {
+	start := time.Now()
+	r := sampleRun(start)
+	r.Fault(start.Add(1700*time.Millisecond), start.Add(2900*time.Millisecond), "collector down")
+	path := filepath.Join(t.TempDir(), "run.svg")
+	if err := Write(path, r); err != nil {
+		t.Fatal(err)
+	}
+	if FaultsPath(path) != strings.TrimSuffix(path, ".svg")+".faults.csv" {
+		t.Errorf("FaultsPath(%q) = %q", path, FaultsPath(path))
+	}
+	got, err := os.ReadFile(FaultsPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "pipeline,fault,from_s,to_s\nresilog,collector stopped,0.500,1.500\nresilog,collector down,1.700,2.900\n"
+	if string(got) != want {
+		t.Errorf("faults CSV:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestRenderFontsAndTicks: the text is laid out with DejaVu Sans, which the SVG names
+// with generic fallbacks (every text style, none bare), and the tick labels are plain
+// numbers: whole numbers of records on the y axes, no "2500.00".
+func TestRenderFontsAndTicks(t *testing.T) {
+	var svg bytes.Buffer
+	if err := Render(&svg, sampleRun(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	out := svg.String()
+	if n := strings.Count(out, svgFamilyChain); n == 0 {
+		t.Errorf("the SVG never names %q", svgFamilyChain)
+	}
+	if strings.Contains(out, svgFamily) {
+		t.Errorf("the SVG names %q without a fallback", svgFamily)
+	}
+	if strings.Contains(out, "Liberation") {
+		t.Error("the SVG names Liberation, which the layout was not measured with")
+	}
+	for _, tk := range (plainTicks{integers: true}).Ticks(0, 7.5) {
+		if tk.Label != "" && strings.ContainsAny(tk.Label, ".") {
+			t.Errorf("y tick label %q, want whole numbers", tk.Label)
+		}
+	}
+	for _, tk := range (plainTicks{}).Ticks(0, 2500) {
+		if strings.HasSuffix(tk.Label, ".0") || strings.HasSuffix(tk.Label, ".00") {
+			t.Errorf("x tick label %q has trailing zeros", tk.Label)
+		}
+	}
+}

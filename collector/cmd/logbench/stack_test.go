@@ -8,13 +8,13 @@ import (
 	"github.com/resilog/resilog/collector/internal/timeline"
 )
 
-// TestAttackTimelineStackCountsEachRecordOnce records four log calls the way a logbench run
+// TestTimelineStackCountsEachRecordOnce records four log calls the way a logbench run
 // does: one written by the collector, one to the fallback, one the pipeline dropped (its
 // counter grew) and one lost. The lower plot stacks collector, fallback, dropped and never
 // arrived "under the running total of emitted records", and the README says the stack
 // reaches the emitted count when nothing is missing: each record must be in exactly one
 // stacked layer, so the stacked columns of the CSV sum to emitted.
-func TestAttackTimelineStackCountsEachRecordOnce(t *testing.T) {
+func TestTimelineStackCountsEachRecordOnce(t *testing.T) {
 	dir := t.TempDir()
 	c := config{pipeline: "resilog", n: 4, timeline: filepath.Join(dir, "t.svg")}
 	rec := newRecording(c)
@@ -36,5 +36,8 @@ func TestAttackTimelineStackCountsEachRecordOnce(t *testing.T) {
 	stacked := got["collector"] + got["fallback"] + got["dropped"] + got["never_arrived"]
 	if stacked != got["emitted"] {
 		t.Errorf("stacked layers hold %d records, emitted %d: %v (the dropped record is in both dropped and never_arrived)", stacked, got["emitted"], got)
+	}
+	if got["never_arrived"] != 1 {
+		t.Errorf("never_arrived adds up to %d, want the one lost record", got["never_arrived"])
 	}
 }
