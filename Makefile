@@ -54,7 +54,7 @@ build:
 	$(GO) build -o $(BIN)/orders ./examples/orders
 
 ## demo: the orders example against a real collector; prints what the collector received
-## and draws where every record went over time into demo-timeline.svg (+ .csv).
+## and draws where every record went over time into demo-timeline.svg (+ .csv, .faults.csv).
 demo: build
 	$(BIN)/demo -collector $(BIN)/resilog-collector -orders $(BIN)/orders -config collector/config/local.yaml -timeline demo-timeline.svg
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates the README's timeline pictures (make timelines): runs logbench for each,
-# writes docs/NAME.svg, docs/NAME.csv and docs/NAME.txt (the runs' accounting lines), and
+# writes docs/NAME.svg, docs/NAME.csv, docs/NAME.faults.csv (the fault windows) and
+# docs/NAME.txt (the runs' accounting lines), and
 # rewrites the table between <!-- timeline:NAME --> and <!-- /timeline:NAME --> in
 # README.md from those same lines, so the table beside each picture has its caption's
 # numbers.
