@@ -297,7 +297,7 @@ var rules = []Rule{
 	{Kind: KindCard, Group: GroupPayment,
 		Doc:  "card numbers (13–19 digits, spaces or dashes, brand prefix and Luhn), also as numbers",
 		Keys: []string{"cardnumber", "ccnumber", "creditcard", "creditcardnumber", "pan", "cardno"}, KeySuffixes: []string{"cardnumber"},
-		Detect: findCards, Needs: NeedDigits, Validate: validCard, NumberDigits: 13, Mask: MaskLast4},
+		Detect: findCards, Needs: NeedDigits, NumberDigits: 13, Mask: MaskLast4},
 	{Kind: KindCVV, Group: GroupPayment,
 		Keys: []string{"cvv", "cvc", "cvv2", "cvc2", "securitycode", "cardsecuritycode"}},
 	{Kind: KindIBAN, Group: GroupPayment,

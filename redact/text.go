@@ -214,7 +214,11 @@ func (r *Redactor) findTokens(s string, out []Span) []Span {
 				break
 			}
 			end := i + len(t.Prefix)
-			for end < len(s) && t.Charset(s[end]) {
+			stop := len(s) // past Max the token is too long: no need to read on
+			if t.Max > 0 {
+				stop = min(stop, i+t.Max+1)
+			}
+			for end < stop && t.Charset(s[end]) {
 				end++
 			}
 			if t.Max > 0 && (end-i > t.Max || end < len(s) && isTokenChar(s[end])) {
@@ -232,6 +236,7 @@ func (r *Redactor) findTokens(s string, out []Span) []Span {
 
 // findJWTs finds JSON Web Tokens: three base64url segments, the first two JSON objects.
 func findJWTs(s string, out []Span) []Span {
+	run := 0 // the end of the run of token characters and dots holding the candidate
 	for from := 0; ; {
 		j := strings.Index(s[from:], "eyJ")
 		if j < 0 {
@@ -242,11 +247,22 @@ func findJWTs(s string, out []Span) []Span {
 		if !boundaryBefore(s, i) {
 			continue
 		}
-		if end := jwtEnd(s, i); end > 0 {
+		if i >= run {
+			run = jwtRunEnd(s, i)
+		}
+		if end := jwtEnd(s, i, run); end > 0 {
 			out = append(out, Span{i, end, KindJWT})
 			from = end
 		}
 	}
+}
+
+// jwtRunEnd returns the end of the run of token characters and dots starting at i.
+func jwtRunEnd(s string, i int) int {
+	for i < len(s) && (isTokenChar(s[i]) || s[i] == '.') {
+		i++
+	}
+	return i
 }
 
 // findSlackWebhooks masks the secret path of Slack incoming webhook URLs.
@@ -265,21 +281,15 @@ func findSlackWebhooks(s string, out []Span) []Span {
 }
 
 // jwtEnd returns the end of a JWT (three base64url segments, the first two JSON objects)
-// starting at i, or 0.
-func jwtEnd(s string, i int) int {
-	end, dots := i, 0
-	for end < len(s) && (isTokenChar(s[end]) || s[end] == '.') {
-		if s[end] == '.' {
-			dots++
-		}
-		end++
-	}
-	if dots < 2 || end-i < 30 {
+// starting at i, or 0; end is jwtRunEnd(s, i). It reads the first two segments only, so
+// that the candidates of one long run cost no more than the run.
+func jwtEnd(s string, i, end int) int {
+	first := strings.IndexByte(s[i:end], '.')
+	if first < 0 || end-i < 30 || !strings.HasPrefix(s[i+first+1:end], "eyJ") {
 		return 0
 	}
-	second := strings.IndexByte(s[i:end], '.')
-	if !strings.HasPrefix(s[i+second+1:], "eyJ") {
-		return 0
+	if strings.IndexByte(s[i+first+1:end], '.') < 0 {
+		return 0 // two segments
 	}
 	return end
 }
@@ -567,13 +577,21 @@ func credentialEnd(s string, i int) int {
 	return end
 }
 
+// maxBracketValue bounds the search for the ']' of a value that opens with '['.
+const maxBracketValue = 256
+
 // unquotedEnd returns the end of an unquoted value starting at v.
 func unquotedEnd(s string, v int) int {
 	end := v
 	if v < len(s) && s[v] == '[' {
-		// [REDACTED:secret], [x]y: a value that opens a bracket runs past its closing one.
-		if j := strings.IndexByte(s[v:], ']'); j > 0 {
-			end = v + j + 1
+		// [REDACTED:secret], [x]y: a value that opens a bracket runs past its closing one,
+		// looked for within maxBracketValue bytes on the same line (a search to the end of
+		// the string made a line of "password=[ " quadratic).
+		for j := v + 1; j < len(s) && j-v < maxBracketValue && s[j] != '\n' && s[j] != '\r'; j++ {
+			if s[j] == ']' {
+				end = j + 1
+				break
+			}
 		}
 	}
 	for end < len(s) && !valueStop(s[end]) {
@@ -689,11 +707,14 @@ func digitRun(s string, i int, buf []byte) (int, []byte) {
 	return end, buf
 }
 
-// findCards finds card number candidates: 13–19 digits, spaces or dashes allowed between
-// them; validCard confirms them. A run of digit groups may join a card to numbers
-// written next to it ("0.000 4111 1111 1111 1111"), so every window of whole groups
-// holding 13–19 digits is a candidate.
+// findCards finds card numbers: 13–19 digits, spaces or dashes allowed between them,
+// that validCard accepts. A run of digit groups may join a card to numbers written next
+// to it ("0.000 4111 1111 1111 1111"), so every window of whole groups holding 13–19
+// digits is a candidate; it validates them itself and merges overlapping ones as it
+// goes, so that a long run of groups costs a bounded amount of work per group, and
+// neither a list of candidates nor a sort.
 func findCards(s string, out []Span) []Span {
+	n0 := len(out)
 	var buf [24]byte
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
@@ -705,14 +726,24 @@ func findCards(s string, out []Span) []Span {
 			continue
 		}
 		for a := i; a < end; a = nextGroup(s, a, end) {
-			digits := 0
+			// The longest valid window starting at a: one span a group start at most, so
+			// that a long run of digit groups costs a bounded amount of work per group and
+			// no candidate list.
+			digits, last := 0, -1
 			for b := a; b < end && digits < 19; b++ {
 				if !isDigit(s[b]) {
 					continue
 				}
-				if digits++; digits >= 13 && (b+1 == end || !isDigit(s[b+1])) {
-					out = append(out, Span{a, b + 1, KindCard})
+				if digits++; digits >= 13 && (b+1 == end || !isDigit(s[b+1])) && validCard(s[a:b+1]) {
+					last = b + 1
 				}
+			}
+			switch {
+			case last < 0:
+			case len(out) > n0 && out[len(out)-1].End > a: // overlapping windows: one span
+				out[len(out)-1].End = max(out[len(out)-1].End, last)
+			default:
+				out = append(out, Span{a, last, KindCard})
 			}
 		}
 		i = end
@@ -939,17 +970,16 @@ func findEmails(s string, out []Span) []Span {
 		for start > 0 && emailLocal(s[start-1]) {
 			start--
 		}
-		end, dot := at+1, -1
+		end := at + 1
 		for end < len(s) && (isAlnum(s[end]) || s[end] == '-' || s[end] == '.') {
-			if s[end] == '.' {
-				dot = end
-			}
 			end++
 		}
 		for end > at+1 && s[end-1] == '.' { // a sentence's full stop
 			end--
 		}
-		dot = strings.LastIndexByte(s[:end], '.')
+		// The last dot of the domain only: looking before the '@' made a line of '@'
+		// quadratic.
+		dot := at + 1 + strings.LastIndexByte(s[at+1:end], '.')
 		if start == at || dot <= at+1 || dot >= end-2 {
 			continue
 		}
