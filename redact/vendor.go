@@ -62,8 +62,12 @@ func findDiscordTokens(s string, out []Span) []Span {
 	return out
 }
 
+// botPath reports whether the token at i follows "/bot" in a Bot API URL
+// (https://api.telegram.org/bot<token>/getUpdates).
+func botPath(s string, i int) bool { return i >= 4 && s[i-4:i] == "/bot" }
+
 // findTelegramTokens masks Telegram bot tokens: the bot's numeric ID (8–10 digits), a
-// colon and 35 characters starting "AA".
+// colon and 35 characters starting "AA"; alone or after "/bot" in an API URL.
 func findTelegramTokens(s string, out []Span) []Span {
 	for from := 0; ; {
 		j := strings.Index(s[from:], ":AA")
@@ -76,7 +80,7 @@ func findTelegramTokens(s string, out []Span) []Span {
 		for start > 0 && isDigit(s[start-1]) {
 			start--
 		}
-		if c-start < 8 || c-start > 10 || !boundaryBefore(s, start) {
+		if c-start < 8 || c-start > 10 || !boundaryBefore(s, start) && !botPath(s, start) {
 			continue
 		}
 		end := c + 1
