@@ -676,7 +676,6 @@ var heldoutKnown = map[string]bool{
 	"card: 4532 0151\n1283 0366 (split across lines)": true,
 	"token=\"abc\"\"def123secret\"":                   true,
 	// false positives
-	"token_type=Bearer expires_in=3600":                                true,
 	"password_expires_in=30d":                                          true,
 	"password_reset_requested=true":                                    true,
 	"{\"has_password\":true,\"password_set\":false}":                   true,

@@ -346,12 +346,20 @@ func findAuthSchemes(s string, out []Span) []Span {
 		for end < len(s) && credentialChar(s[end]) {
 			end++
 		}
-		if end-start >= 8 && !alreadyMasked(s[start:end]) {
+		if end-start >= 8 && token68(s[start:end]) && !alreadyMasked(s[start:end]) {
 			out = append(out, Span{start, end, KindAuthHeader})
 			i = end
 		}
 	}
 	return out
+}
+
+// token68 reports whether v has the shape of an HTTP credential (RFC 9110 token68):
+// '=' only as trailing padding. "token_type=Bearer expires_in=3600" names the scheme;
+// expires_in=3600 is the next field, not a credential.
+func token68(v string) bool {
+	eq := strings.IndexByte(v, '=')
+	return eq < 0 || strings.Trim(v[eq:], "=") == ""
 }
 
 // credentialChar is what a header credential (token68 and friends) is made of.
