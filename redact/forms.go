@@ -101,7 +101,7 @@ func (r *Redactor) findXMLElements(s string, out []Span) []Span {
 			continue
 		}
 		vEnd += vStart
-		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !isCount(name, s[vStart:vEnd]) {
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !notSecret(name, s[vStart:vEnd]) {
 			out = append(out, Span{vStart, vEnd, kind})
 		}
 		from = vEnd

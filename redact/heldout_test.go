@@ -676,14 +676,7 @@ var heldoutKnown = map[string]bool{
 	"card: 4532 0151\n1283 0366 (split across lines)": true,
 	"token=\"abc\"\"def123secret\"":                   true,
 	// false positives
-	"password_expires_in=30d":                                          true,
-	"password_reset_requested=true":                                    true,
-	"{\"has_password\":true,\"password_set\":false}":                   true,
-	"password: (none)":                                                 true,
-	"    at com.acme.auth.TokenService.validate(TokenService.java:88)": true,
-	"password_field = forms.CharField(widget=forms.PasswordInput)":     true,
-	"const tokenHeader = \"X-Auth-Token\"":                             true,
-	"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16":                           true,
+	"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16": true,
 }
 
 func TestHeldOut(t *testing.T) {

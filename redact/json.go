@@ -170,7 +170,7 @@ func (e *jsonEditor) object(depth int) error {
 			}
 			text = string(e.in[vStart:e.pos])
 		}
-		if alreadyMasked(text) || e.in[vStart] != '"' && isCount(key, text) { // "tokens": 1200
+		if alreadyMasked(text) || e.in[vStart] != '"' && notSecret(key, text) { // "tokens": 1200
 			continue
 		}
 		mask := e.r.maskFor(info.kind)

@@ -37,6 +37,9 @@ var metadataWords = map[string]bool{
 	"ok": true, "present": true, "missing": true, "error": true, "status": true, "source": true, "used": true,
 	"usage": true, "limit": true, "limits": true, "budget": true, "total": true, "ref": true,
 	"scope": true, "scopes": true, "issuer": true, "audience": true, "format": true, "prefix": true, "hint": true,
+	// password_expires_in=30d, password_reset_requested=true; a form's password_field, a
+	// constant naming the header a token travels in (tokenHeader = "X-Auth-Token").
+	"in": true, "requested": true, "field": true, "header": true,
 }
 
 // allowKeys look like secrets but are not: counts of tokens, IDs for correlation, the
@@ -210,6 +213,22 @@ func compoundKind(k string) Kind {
 		return kind
 	}
 	return KindNone
+}
+
+// notSecret reports whether the value v under the secret key k says something about
+// the secret rather than being it: a count ("tokens": 3), or a boolean under a compound
+// key ("has_password": true, "password_set": false).
+func notSecret(k, v string) bool { return isCount(k, v) || isFlag(k, v) }
+
+// isFlag reports whether v is a boolean under a compound key (not one of the rules'
+// own key names: "password=true" stays masked).
+func isFlag(k, v string) bool {
+	if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+		return false
+	}
+	var buf [maxKey]byte
+	_, named := secretKeys[string(normalizeKey(buf[:0], k))]
+	return !named
 }
 
 // isCount reports whether the value v under key k is a count, not a secret ("tokens": 3).

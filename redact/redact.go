@@ -261,8 +261,9 @@ func (r *Redactor) kv(kv attribute.KeyValue, parent string, depth int) (attribut
 			kind = r.pathKind(path)
 		}
 	}
-	if kind != KindNone && (kv.Value.Type() == attribute.INT64 || kv.Value.Type() == attribute.STRING) && isCount(key, valueText(kv.Value)) {
-		kind = KindNone // "tokens": 1200
+	if kind != KindNone && (kv.Value.Type() == attribute.INT64 || kv.Value.Type() == attribute.STRING || kv.Value.Type() == attribute.BOOL) &&
+		notSecret(key, valueText(kv.Value)) {
+		kind = KindNone // "tokens": 1200, "has_password": true
 	}
 	if kind != KindNone {
 		if kv.Value.Type() == attribute.STRING && alreadyMasked(kv.Value.AsString()) {

@@ -487,7 +487,8 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 				continue // a scheme alone: "supported: Bearer"
 			}
 		}
-		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !isCount(key, s[vStart:vEnd]) && !isNoValue(s[vStart:vEnd]) {
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !notSecret(key, s[vStart:vEnd]) && !isNoValue(s[vStart:vEnd]) &&
+			!(c == ':' && isSourceLine(key, s[vStart:vEnd])) {
 			out = append(out, Span{vStart, vEnd, kind})
 		}
 		i = max(i, vEnd-1)
@@ -495,9 +496,27 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 	return out
 }
 
+// isSourceLine reports whether key:v is a source file and a line number, as a stack
+// frame writes it (TokenService.java:88, token.go:42), not a key and its value.
+func isSourceLine(key, v string) bool {
+	dot := strings.LastIndexByte(key, '.')
+	if dot <= 0 || v == "" || !allDigits(v) {
+		return false
+	}
+	switch key[dot+1:] {
+	case "java", "kt", "scala", "groovy", "go", "py", "rb", "js", "mjs", "cjs", "jsx", "ts", "tsx", "php",
+		"cs", "swift", "c", "cc", "cpp", "h", "hpp", "rs", "ex", "exs", "erl", "dart", "lua", "pl":
+		return true
+	}
+	return false
+}
+
 // isNoValue reports whether v says there is no value, or what is wrong with it, rather
 // than being one ("authorization: none", "password: required").
 func isNoValue(v string) bool {
+	if len(v) > 1 && v[0] == '(' {
+		v = v[1:] // "password: (none)": the value stopped at ')'
+	}
 	if len(v) > len("undefined") {
 		return false
 	}
