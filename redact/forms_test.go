@@ -160,6 +160,7 @@ func TestNationalIDs(t *testing.T) {
 		"SIN 130 692 545", "DNI 12345678A", "NIE X1234567A", "CPF 529.982.247-26", "CNPJ 11.222.333/0001-82",
 		"aadhaar 2341 2341 2347", "PAN ABCDE1234F", "NIR 184127645108947", "CF RSSMRA85T10A562T", "TFN 123 456 783",
 		"order 111222333 shipped", "ref GB123456A", "ref BG123456A", "card 6011 5831 0141 7015", "imei 356938035643809",
+		"sin 111222333 embargo", "BSN 1234", // a short key word in lower case is a word; an ID has six digits or more
 	} {
 		if got := r.String(s); got != s {
 			t.Errorf("%q changed to %q", s, got)

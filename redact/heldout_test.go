@@ -652,15 +652,8 @@ func heldNegatives() []heldCase {
 // heldoutKnown lists the cases the engine gets wrong today, by input; see the report of
 // the attackdet branch for what each one produces.
 var heldoutKnown = map[string]bool{
-	// missed: an identity number named in prose, not as key=value
+	// missed: named in prose, its first digit 0 (never allocated) fails the SIN check
 	"Canadian SIN 046 454 286 on file": true,
-	"BSN 111222333 onbekend":           true,
-	// missed: under an ID key, a value in spaced groups is masked up to the first space only
-	"ssn: 536 22 1847":         true,
-	"sin: 046 454 286":         true,
-	"bsn: 111 222 333":         true,
-	"national_id: 12 34 56 78": true,
-	// missed: vendor shapes and placements
 	// missed: text forms
 	"<add key=\"ApiKey\" value=\"9f8e7d6c5b4a39281706\"/>": true,
 	"password: correct horse battery":                      true,

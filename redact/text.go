@@ -161,6 +161,9 @@ func (r *Redactor) findSpans(s string, f Needs, out []Span) []Span {
 	if f&hasIs != 0 {
 		out = r.findIsForms(s, out)
 	}
+	if f&hasDigits != 0 {
+		out = r.findNamedIDs(s, out)
+	}
 	for _, rule := range r.detectors {
 		if f&rule.Needs != rule.Needs {
 			continue
@@ -475,6 +478,10 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 			limit = vEnd
 		default:
 			vStart, vEnd = v, unquotedEnd(s, v)
+			if idKind(kind) && vEnd > vStart && allDigits(s[vStart:vEnd]) {
+				// ssn: 536 22 1847 — an identity number in groups: the whole run.
+				vEnd, _ = digitRun(s, vStart, nil)
+			}
 		}
 		if kind == KindAuthHeader {
 			if scheme := authSchemeLen(s[vStart:limit]); scheme > 0 {
@@ -494,6 +501,61 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 		i = max(i, vEnd-1)
 	}
 	return out
+}
+
+// idKind reports whether values of kind are numbers people write in digit groups.
+func idKind(kind Kind) bool {
+	return kind.Group() == GroupGovernmentID || kind == KindCVV || kind == KindCard
+}
+
+// findNamedIDs masks identity numbers named in prose by their key word and a space,
+// without a separator: "Canadian SIN 046 454 286", "BSN 111222333". The word is an
+// identity key (ssn, sin, bsn, aadhaar…), in capitals when it is short (so that the
+// Spanish "sin" or the Dutch "nie" before a number stay words), and the number has at
+// least six digits, in groups or not. A kind with a check (SIN, TFN, Aadhaar, NIR)
+// must pass it: in prose the word alone is weaker than a key and its separator.
+func (r *Redactor) findNamedIDs(s string, out []Span) []Span {
+	for i := 2; i < len(s); i++ {
+		if !isDigit(s[i]) || s[i-1] != ' ' || !isAlpha(s[i-2]) {
+			continue
+		}
+		end, _ := digitRun(s, i, nil)
+		if end < len(s) && isAlnum(s[end]) || countDigits(s[i:end]) < 6 {
+			i = end
+			continue
+		}
+		w := i - 1
+		for w > 0 && isAlpha(s[w-1]) {
+			w--
+		}
+		word := s[w : i-1]
+		if boundaryBefore(s, w) && (len(word) >= 5 || allUpper(word)) {
+			kind := r.keyKind(word)
+			if rule := ruleOf[kind]; rule != nil && rule.Group == GroupGovernmentID && (rule.Validate == nil || rule.Validate(s[i:end])) {
+				out = append(out, Span{i, end, kind})
+			}
+		}
+		i = end
+	}
+	return out
+}
+
+func countDigits(s string) (n int) {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func allUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isUpper(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // isSourceLine reports whether key:v is a source file and a line number, as a stack
