@@ -818,13 +818,22 @@ func findCards(s string, out []Span) []Span {
 			// The longest valid window starting at a: one span a group start at most, so
 			// that a long run of digit groups costs a bounded amount of work per group and
 			// no candidate list.
-			digits, last := 0, -1
+			// Groups of one or two digits are not how cards are written ("1 2 3 … 16").
+			digits, last, group := 0, -1, 0
 			for b := a; b < end && digits < 19; b++ {
 				if !isDigit(s[b]) {
 					continue
 				}
-				if digits++; digits >= 13 && (b+1 == end || !isDigit(s[b+1])) && validCard(s[a:b+1]) {
-					last = b + 1
+				digits++
+				group++
+				if b+1 == end || !isDigit(s[b+1]) { // the end of a group
+					if group < 3 {
+						break
+					}
+					if digits >= 13 && validCard(s[a:b+1]) {
+						last = b + 1
+					}
+					group = 0
 				}
 			}
 			switch {
