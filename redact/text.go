@@ -1094,7 +1094,8 @@ func emailLocal(c byte) bool {
 }
 
 // findPhones masks international numbers: '+', a country code and 7–15 digits in all,
-// with single spaces, dashes, dots or parentheses between groups.
+// with single spaces, dashes, dots or parentheses between groups, a space after a
+// closing parenthesis too.
 func findPhones(s string, out []Span) []Span {
 	for from := 0; ; {
 		j := strings.IndexByte(s[from:], '+')
@@ -1116,6 +1117,10 @@ func findPhones(s string, out []Span) []Span {
 			}
 			if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') && end+1 < len(s) && (isDigit(s[end+1]) || s[end+1] == '(') {
 				end++
+				continue
+			}
+			if c == ')' && end+2 < len(s) && s[end+1] == ' ' && isDigit(s[end+2]) {
+				end += 2 // +1 (415) 555-0132
 				continue
 			}
 			break
