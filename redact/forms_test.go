@@ -313,3 +313,24 @@ func TestCardNextToNumbers(t *testing.T) {
 		{"before a group", "4111-1111-1111-1111-0000 ref", "4111-1111-1111-1111", "****1111-0000 ref"},
 	})
 }
+
+// TestPassphrases: a secret key that starts its line, then ':', masks the words that
+// make up the rest of the line, and no more than that.
+func TestPassphrases(t *testing.T) {
+	checkCases(t, newTestRedact(t, Config{}), []redactCase{
+		{"yaml", "password: correct horse battery staple", "horse battery staple", "password: [REDACTED:secret]"},
+		{"yaml list, next line kept", "  - passphrase: open sesame now\nuser: bob", "sesame now", "  - passphrase: [REDACTED:secret]\nuser: bob"},
+		{"full stop", "password: correct horse battery.", "battery", "password: [REDACTED:secret]"},
+		{"another key follows", "password: hunter2 user=bob", "hunter2", "password: [REDACTED:secret] user=bob"},
+		{"column gap", "password: hunter2   ok", "hunter2", "password: [REDACTED:secret]   ok"},
+		{"mid-line key: one word", "login password: hunter2 rejected", "hunter2", "login password: [REDACTED:secret] rejected"},
+		{"logfmt", "password=hunter2 from bob", "hunter2", "password=[REDACTED:secret] from bob"},
+		{"own mask", "password: [REDACTED:secret] kept as is", "hunter2", "password: [REDACTED:secret] kept as is"},
+	})
+	r := newTestRedact(t, Config{})
+	for _, s := range []string{"password: required for login", "password: none set yet", "password: (none)"} {
+		if got := r.String(s); got != s {
+			t.Errorf("%q changed to %q", s, got)
+		}
+	}
+}

@@ -656,7 +656,6 @@ var heldoutKnown = map[string]bool{
 	"Canadian SIN 046 454 286 on file": true,
 	// missed: text forms
 	"<add key=\"ApiKey\" value=\"9f8e7d6c5b4a39281706\"/>": true,
-	"password: correct horse battery":                      true,
 	"password=\"\"hunter4":                                 true,
 	// missed: command lines (short flags, positional passwords)
 	"mysql -uroot -pMyS3cretPw app":                                       true,

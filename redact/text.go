@@ -482,6 +482,9 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 				// ssn: 536 22 1847 — an identity number in groups: the whole run.
 				vEnd, _ = digitRun(s, vStart, nil)
 			}
+			if kind == KindSecret && c == ':' && keyStartsLine(s, kStart) {
+				vEnd = phraseEnd(s, vStart, vEnd)
+			}
 		}
 		if kind == KindAuthHeader {
 			if scheme := authSchemeLen(s[vStart:limit]); scheme > 0 {
@@ -501,6 +504,65 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 		i = max(i, vEnd-1)
 	}
 	return out
+}
+
+// keyStartsLine reports whether only blanks (or a YAML list's "- ") stand before the key
+// at k on its line: "password: correct horse battery" as a config or YAML line writes it.
+func keyStartsLine(s string, k int) bool {
+	for k > 0 && (s[k-1] == ' ' || s[k-1] == '\t') {
+		k--
+	}
+	if k > 0 && s[k-1] == '-' {
+		k--
+		for k > 0 && (s[k-1] == ' ' || s[k-1] == '\t') {
+			k--
+		}
+	}
+	return k == 0 || s[k-1] == '\n' || s[k-1] == '\r'
+}
+
+// maxPhrase bounds a multi-word value (a passphrase).
+const maxPhrase = 128
+
+// phraseEnd extends the value [v, end) of a secret key that starts its line, followed by
+// ':' (YAML, config files, prose; logfmt's key=value quotes a value with spaces), over the
+// rest of the line when that rest is more words (a passphrase: "correct horse battery"): words
+// of letters, digits and symbols, single spaces between them, no other key or separator
+// (':', '='), no quote, at most maxPhrase bytes in all. A first word that says there is
+// no value ("required", "none") is left alone, and a line that would not be masked is
+// never masked by this: it only lengthens a value already found.
+func phraseEnd(s string, v, end int) int {
+	if end == v || end >= len(s) || s[end] != ' ' || isNoValue(s[v:end]) || alreadyMasked(s[v:end]) {
+		return end
+	}
+	e := end
+	for e < len(s) && e-v <= maxPhrase {
+		c := s[e]
+		switch {
+		case c == '\n' || c == '\r':
+			return trimPhrase(s, v, e)
+		case c == ' ':
+			if e+1 < len(s) && s[e+1] == ' ' {
+				return end // a column gap, not a phrase
+			}
+		case c == ':' || c == '=' || c == '"' || c == '\'' || c == '\t' || c == '<' || c == '>' || c == '{' || c == '}':
+			return end
+		}
+		e++
+	}
+	if e == len(s) && e-v <= maxPhrase {
+		return trimPhrase(s, v, e)
+	}
+	return end
+}
+
+// trimPhrase drops the blanks that end a phrase (a full stop stays in the value, as
+// after a one-word value, so that the output redacts to itself).
+func trimPhrase(s string, v, e int) int {
+	for e > v && s[e-1] == ' ' {
+		e--
+	}
+	return e
 }
 
 // idKind reports whether values of kind are numbers people write in digit groups.
