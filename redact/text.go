@@ -466,6 +466,10 @@ func (r *Redactor) findKeyValues(s string, out []Span) []Span {
 		var vStart, vEnd int
 		limit := len(s) // where a quoted value ends
 		switch {
+		case v+2 < len(s) && s[v] == '"' && s[v+1] == '"' && !valueStop(s[v+2]):
+			// password=""hunter4: the value's opening quote doubled by CSV.
+			vStart, vEnd = v+2, quotedEnd(s, v+2, '"')
+			limit = vEnd
 		case v < len(s) && (s[v] == '"' || s[v] == '\''):
 			vStart, vEnd = v+1, quotedEnd(s, v+1, s[v])
 			limit = vEnd
@@ -678,9 +682,19 @@ func nextLineValue(s string, v int) int {
 	return n
 }
 
-// quotedEnd returns the position of the quote q that closes a value starting at i.
+// quotedEnd returns the position of the quote q that closes a value starting at i. A
+// doubled quote inside the value is one escaped quote, as CSV and SQL write it
+// ("abc""def").
 func quotedEnd(s string, i int, q byte) int {
-	for i < len(s) && s[i] != q {
+	start := i
+	for i < len(s) {
+		if s[i] == q {
+			if i > start && i+2 < len(s) && s[i+1] == q && !valueStop(s[i+2]) {
+				i += 2
+				continue
+			}
+			break
+		}
 		if s[i] == '\\' && i+1 < len(s) {
 			i++
 		}
