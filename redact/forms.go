@@ -224,3 +224,129 @@ func findDSNPasswords(s string, out []Span) []Span {
 		out = append(out, Span{start + c + 1, at, KindURLPassword})
 	}
 }
+
+// commands are the programs whose password arguments findCommandPasswords knows, as
+// their command word starts: mysql (mysqldump, mysqladmin…), mariadb, sshpass, docker,
+// podman, nerdctl and helm (… login), openssl, htpasswd.
+var commands = []string{"mysql", "mariadb", "sshpass", "docker", "podman", "nerdctl", "helm", "openssl", "htpasswd"}
+
+// maxCommand bounds the arguments read after a command word.
+const maxCommand = 256
+
+// findCommandPasswords masks the passwords that command lines pass as arguments:
+// mysql -pSECRET (attached: -p alone prompts), sshpass -p SECRET, docker login -p SECRET,
+// openssl -k SECRET and -pass pass:SECRET, htpasswd -b file user SECRET. The arguments
+// are read up to the end of the line or a shell separator, at most maxCommand bytes.
+func (r *Redactor) findCommandPasswords(s string, out []Span) []Span {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != 'm' && c != 's' && c != 'd' && c != 'p' && c != 'n' && c != 'h' && c != 'o' || i > 0 && s[i-1] != ' ' && s[i-1] != '/' && s[i-1] != '\t' && s[i-1] != '\n' && s[i-1] != '"' && s[i-1] != '\'' && s[i-1] != '`' && s[i-1] != '(' {
+			continue
+		}
+		w := i
+		for w < len(s) && (isAlnum(s[w]) || s[w] == '-' || s[w] == '_') {
+			w++
+		}
+		cmd := s[i:w]
+		known := ""
+		for _, k := range commands {
+			if strings.HasPrefix(cmd, k) {
+				known = k
+				break
+			}
+		}
+		if known == "" {
+			i = w
+			continue
+		}
+		end := w
+		for end < len(s) && end-w < maxCommand && s[end] != '\n' && s[end] != '\r' && s[end] != ';' && s[end] != '|' && s[end] != '&' {
+			end++
+		}
+		out = commandPasswords(s, known, w, end, out)
+		i = w
+	}
+	return out
+}
+
+// commandPasswords reads the arguments of the command known in s[from:to].
+func commandPasswords(s, known string, from, to int, out []Span) []Span {
+	var args [16][2]int // start and end of each argument, quotes excluded
+	n := 0
+	for i := from; i < to && n < len(args); {
+		for i < to && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		if i >= to {
+			break
+		}
+		start, end := i, i
+		if q := s[i]; q == '"' || q == '\'' {
+			start = i + 1
+			end = start
+			for end < to && s[end] != q {
+				end++
+			}
+			i = min(end+1, to)
+		} else {
+			for end < to && s[end] != ' ' && s[end] != '\t' {
+				end++
+			}
+			i = end
+		}
+		args[n] = [2]int{start, end}
+		n++
+	}
+	arg := func(k int) string { return s[args[k][0]:args[k][1]] }
+	mask := func(start, end int) {
+		if end > start && !alreadyMasked(s[start:end]) {
+			out = append(out, Span{start, end, KindSecret})
+		}
+	}
+	login, batch, noFile := false, false, false
+	positional := 0
+	for k := 0; k < n; k++ {
+		a := arg(k)
+		switch known {
+		case "mysql", "mariadb":
+			if len(a) > 2 && a[:2] == "-p" && a[2] != '-' {
+				mask(args[k][0]+2, args[k][1])
+			}
+		case "sshpass":
+			if a == "-p" && k+1 < n {
+				mask(args[k+1][0], args[k+1][1])
+			} else if len(a) > 2 && a[:2] == "-p" {
+				mask(args[k][0]+2, args[k][1])
+			}
+		case "openssl":
+			if (a == "-k" || a == "-pass" || a == "-passin" || a == "-passout") && k+1 < n {
+				v := args[k+1]
+				if a != "-k" {
+					if !strings.HasPrefix(arg(k+1), "pass:") {
+						continue
+					}
+					v[0] += len("pass:")
+				}
+				mask(v[0], v[1])
+			}
+		case "htpasswd":
+			if len(a) > 1 && a[0] == '-' {
+				batch = batch || strings.IndexByte(a, 'b') > 0
+				noFile = noFile || strings.IndexByte(a, 'n') > 0
+				continue
+			}
+			positional++
+			if batch && (positional == 3 || noFile && positional == 2) {
+				mask(args[k][0], args[k][1])
+			}
+		default: // docker login, podman login, helm registry login
+			if a == "login" {
+				login = true
+			}
+			if login && a == "-p" && k+1 < n {
+				mask(args[k+1][0], args[k+1][1])
+			}
+		}
+	}
+	return out
+}

@@ -334,3 +334,27 @@ func TestPassphrases(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandPasswords: passwords given to known commands as arguments, and the same
+// flags where they mean something else.
+func TestCommandPasswords(t *testing.T) {
+	checkCases(t, newTestRedact(t, Config{}), []redactCase{
+		{"mysql attached", "mysql -uroot -pMyS3cretPw app", "MyS3cretPw", "mysql -uroot -p[REDACTED:secret] app"},
+		{"mysqldump in a path", "/usr/bin/mysqldump -h db -pS3cret42 shop > dump.sql", "S3cret42", ""},
+		{"sshpass", "sshpass -p 'Ssh!Pass42' ssh deploy@web1", "Ssh!Pass42", "sshpass -p '[REDACTED:secret]' ssh deploy@web1"},
+		{"docker login", "docker login -u ci -p hunter2 registry", "hunter2", "docker login -u ci -p [REDACTED:secret] registry"},
+		{"openssl -k", "openssl enc -aes-256-cbc -k Op3nSslPw -in a", "Op3nSslPw", ""},
+		{"openssl pass:", "openssl pkcs12 -export -passout pass:Exp0rtPw -out a.p12", "Exp0rtPw", ""},
+		{"htpasswd", "htpasswd -b /etc/nginx/.htpasswd admin Ng1nxPw", "Ng1nxPw", "htpasswd -b /etc/nginx/.htpasswd admin [REDACTED:secret]"},
+		{"htpasswd -nb", "htpasswd -nbB admin Ng1nxPw", "Ng1nxPw", "htpasswd -nbB admin [REDACTED:secret]"},
+	})
+	r := newTestRedact(t, Config{})
+	for _, s := range []string{
+		"mysql -p app", "mysql -P3306 -h db app", "docker run -p 8080:80 nginx", "podman ps -p 1234",
+		"openssl -pass env:PW", "htpasswd -c /etc/.htpasswd admin", "sshpass -f /run/pw ssh host", "mysqlx -p",
+	} {
+		if got := r.String(s); got != s {
+			t.Errorf("%q changed to %q", s, got)
+		}
+	}
+}

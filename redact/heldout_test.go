@@ -657,11 +657,6 @@ var heldoutKnown = map[string]bool{
 	// missed: text forms
 	"<add key=\"ApiKey\" value=\"9f8e7d6c5b4a39281706\"/>": true,
 	// missed: command lines (short flags, positional passwords)
-	"mysql -uroot -pMyS3cretPw app":                                       true,
-	"docker login -u ci -p dckr_pat_Qm7Lx2Rt9Vn4Kp8Zw3Hs6Bd1Fj5 registry": true,
-	"sshpass -p 'Ssh!Pass42' ssh deploy@web1":                             true,
-	"htpasswd -b /etc/nginx/.htpasswd admin Ng1nxPw":                      true,
-	"openssl enc -aes-256-cbc -k Op3nSslPw -in a -out b":                  true,
 	// missed: phone with a parenthesised area code; a card split over two lines; a CSV-doubled quote
 	"card: 4532 0151\n1283 0366 (split across lines)": true,
 	// false positives

@@ -197,7 +197,7 @@ func tokenOrDot(c byte) bool { return isTokenChar(c) || c == '.' }
 var rules = []Rule{
 	{Kind: KindSecret, Group: GroupCredentials,
 		Doc: "values under a secret key: `key=value`, `key = value`, `key: value`, `key：value`, key, tab, value, the value on the next line, " +
-			"`\"key\":\"value\"`, `\\\"key\\\":\\\"value\\\"`, `{Key:value}`, `<key>value</key>`, `--key value`, " +
+			"`\"key\":\"value\"`, `\\\"key\\\":\\\"value\\\"`, `{Key:value}`, `<key>value</key>`, `--key value`, `mysql -pX`, `sshpass -p X`, `docker login -p X`, `openssl -k X`, `htpasswd -b file user X`, " +
 			"`key is value` (a value with a digit, an inner capital or a symbol)",
 		Keys: []string{"password", "passwd", "pwd", "pass", "passphrase", "secret", "clientsecret", "appsecret",
 			"token", "accesstoken", "refreshtoken", "idtoken", "authtoken", "bearertoken", "csrftoken", "xsrftoken",
@@ -421,6 +421,9 @@ func init() {
 		}
 	}
 	addPrefixWord(prefixWord{"--", false}) // the engine's --key value form (see findFlags)
+	for _, c := range commands {           // command-line passwords (see findCommandPasswords)
+		addPrefixWord(prefixWord{c, false})
+	}
 	for _, k := range append(Kinds(), KindTooLarge, KindTooDeep) {
 		placeholders[k] = "[REDACTED:" + string(k) + "]"
 	}

@@ -157,6 +157,7 @@ func (r *Redactor) findSpans(s string, f Needs, out []Span) []Span {
 	}
 	if f&hasPrefix != 0 {
 		out = r.findFlags(s, out)
+		out = r.findCommandPasswords(s, out)
 	}
 	if f&hasIs != 0 {
 		out = r.findIsForms(s, out)
