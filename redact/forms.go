@@ -350,3 +350,51 @@ func commandPasswords(s, known string, from, to int, out []Span) []Span {
 	}
 	return out
 }
+
+// findNamedValues masks the value of a key/value pair written as two attributes, as .NET
+// appSettings and many XML configurations do: <add key="ApiKey" value="x"/>,
+// <param name="password" value="x"/>. The attribute before value= is key= or name= and
+// names a secret.
+func (r *Redactor) findNamedValues(s string, out []Span) []Span {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "value=")
+		if j < 0 {
+			return out
+		}
+		at := from + j
+		from = at + len("value=")
+		v := from
+		if v >= len(s) || (s[v] != '"' && s[v] != '\'') || at < 2 || s[at-1] != ' ' {
+			continue
+		}
+		// The attribute before: key="name" or name="name", at most maxKey bytes of name.
+		q := at - 1
+		for q > 0 && s[q-1] == ' ' {
+			q--
+		}
+		if q == 0 || s[q-1] != s[v] {
+			continue
+		}
+		open := strings.LastIndexByte(s[max(0, q-1-maxKey):q-1], s[v])
+		if open < 0 {
+			continue
+		}
+		open += max(0, q-1-maxKey)
+		name := s[open+1 : q-1]
+		attr := s[:open]
+		if !strings.HasSuffix(attr, "key=") && !strings.HasSuffix(attr, "name=") &&
+			!strings.HasSuffix(attr, "Key=") && !strings.HasSuffix(attr, "Name=") {
+			continue
+		}
+		kind := r.keyKind(name)
+		if kind == KindNone || kind == KindCookie {
+			continue
+		}
+		vStart := v + 1
+		vEnd := quotedEnd(s, vStart, s[v])
+		if vEnd > vStart && !alreadyMasked(s[vStart:vEnd]) && !notSecret(name, s[vStart:vEnd]) {
+			out = append(out, Span{vStart, vEnd, kind})
+		}
+		from = vEnd
+	}
+}

@@ -358,3 +358,17 @@ func TestCommandPasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedValues: a key and its value as two attributes of one element.
+func TestNamedValues(t *testing.T) {
+	checkCases(t, newTestRedact(t, Config{}), []redactCase{
+		{"appSettings", `<add key="ApiKey" value="9f8e7d6c5b4a39281706"/>`, "9f8e7d6c5b4a", `<add key="ApiKey" value="[REDACTED:secret]"/>`},
+		{"param", `<param name='db.password' value='hunter2'/>`, "hunter2", `<param name='db.password' value='[REDACTED:secret]'/>`},
+	})
+	r := newTestRedact(t, Config{})
+	for _, s := range []string{`<add key="Timeout" value="30"/>`, `<input name="password" value=""/>`, `value="x"`, `<add key="PasswordLength" value="12"/>`} {
+		if got := r.String(s); got != s {
+			t.Errorf("%q changed to %q", s, got)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // ']', every "eyJ" of a dotted run re-read the run, and a fixed-prefix token over its
 // maximum length was re-read from each later prefix.
 var hostileUnits = []string{"@", "u:p@", "a@b.", "4-", "0 ", "4242 ", "password=[ ", "eyJ.x.", "ATATT=", "+1 ",
-	"BSN 1 ", "password: a ", "htpasswd -b ", "token=\"\"a\""}
+	"BSN 1 ", "password: a ", "htpasswd -b ", "token=\"\"a\"", "key=\"pw\" value=\""}
 
 // TestHostileInputsLinear redacts 1 MiB of each hostile pattern. A linear engine does
 // each in milliseconds (tens under -race); the quadratic scanners took minutes. The

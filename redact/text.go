@@ -154,6 +154,7 @@ func (r *Redactor) findSpans(s string, f Needs, out []Span) []Span {
 	if f&hasSep != 0 {
 		out = r.findKeyValues(s, out)
 		out = r.findXMLElements(s, out)
+		out = r.findNamedValues(s, out)
 	}
 	if f&hasPrefix != 0 {
 		out = r.findFlags(s, out)
