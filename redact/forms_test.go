@@ -372,3 +372,24 @@ func TestNamedValues(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsUnderCompoundKeys: a boolean under a compound secret key says whether there is
+// a secret; under the secret key itself it is masked like any value.
+func TestFlagsUnderCompoundKeys(t *testing.T) {
+	r := newTestRedact(t, Config{})
+	for _, kv := range []attribute.KeyValue{
+		attribute.Bool("has_password", true), attribute.String("password_set", "false"), attribute.Bool("token_present", false),
+	} {
+		if out, _, _ := r.KeyValue(kv); out != kv {
+			t.Errorf("%s=%s changed to %s", kv.Key, kv.Value.Emit(), out.Value.Emit())
+		}
+	}
+	if out, _, _ := r.KeyValue(attribute.Bool("password", true)); out.Value.AsString() != "[REDACTED:secret]" {
+		t.Errorf("password=true: got %s", out.Value.Emit())
+	}
+	for _, s := range []string{"has_password=true", `{"has_password":true}`, "password_expires_in=30d"} {
+		if got := r.String(s); got != s {
+			t.Errorf("%q changed to %q", s, got)
+		}
+	}
+}
