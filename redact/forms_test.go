@@ -381,11 +381,11 @@ func TestFlagsUnderCompoundKeys(t *testing.T) {
 		attribute.Bool("has_password", true), attribute.String("password_set", "false"), attribute.Bool("token_present", false),
 	} {
 		if out, _, _ := r.KeyValue(kv); out != kv {
-			t.Errorf("%s=%s changed to %s", kv.Key, kv.Value.Emit(), out.Value.Emit())
+			t.Errorf("%s=%s changed to %s", kv.Key, kv.Value.String(), out.Value.String())
 		}
 	}
 	if out, _, _ := r.KeyValue(attribute.Bool("password", true)); out.Value.AsString() != "[REDACTED:secret]" {
-		t.Errorf("password=true: got %s", out.Value.Emit())
+		t.Errorf("password=true: got %s", out.Value.String())
 	}
 	for _, s := range []string{"has_password=true", `{"has_password":true}`, "password_expires_in=30d"} {
 		if got := r.String(s); got != s {
