@@ -1,0 +1,53 @@
+package resilog
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/propagation"
+)
+
+// bombErr's Error panics with another bombErr: the recovered value itself cannot be
+// printed without panicking again.
+type bombErr struct{}
+
+func (bombErr) Error() string { panic(bombErr{}) }
+
+// TestAttackPanickingPanicValue: an error whose Error panics with a value that panics when
+// printed escapes every guard: logged as an attribute, inside a slice, or bound to the
+// context with propagation.With (then every later call with that context panics), through
+// resilog.New's default pipeline.
+func TestAttackPanickingPanicValue(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]func(l *slog.Logger){
+		"attribute":       func(l *slog.Logger) { l.Error("m", "error", bombErr{}) },
+		"in a slice":      func(l *slog.Logger) { l.Info("m", "errs", []error{bombErr{}}) },
+		"bound with With": func(l *slog.Logger) { l.InfoContext(propagation.With(ctx, "last_error", bombErr{}), "m") },
+	}
+	for name, log := range cases {
+		t.Run(name, func(t *testing.T) {
+			var buf lockedBuffer
+			p, err := New(ctx, envOf(nil), WithServiceName("attack"), WithSDKExporter(exporter.NewJSONLines(&buf)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Errorf("a log call panicked: %T", v)
+					}
+				}()
+				log(p.Logger("attack"))
+			}()
+			p.Logger("attack").Info("after")
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s := p.Stats(); s.Emitted != s.Exported+s.Fallback+s.DroppedTotal {
+				t.Errorf("accounting: %+v", s)
+			}
+		})
+	}
+}
