@@ -1,6 +1,7 @@
 package resilog
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"testing"
@@ -49,5 +50,30 @@ func TestAttackPanickingPanicValue(t *testing.T) {
 				t.Errorf("accounting: %+v", s)
 			}
 		})
+	}
+}
+
+// customerName hides itself with MarshalText, which slog.JSONHandler honours.
+type customerName string
+
+func (customerName) MarshalText() ([]byte, error) { return []byte("[customer]"), nil }
+
+// TestAttackTextMarshalerLeaks: a value hidden with MarshalText (written "[customer]" by
+// slog.JSONHandler) reaches the JSON-lines output in clear through the default pipeline.
+func TestAttackTextMarshalerLeaks(t *testing.T) {
+	ctx := context.Background()
+	var want bytes.Buffer
+	slog.New(slog.NewJSONHandler(&want, nil)).Info("order", "customer", customerName("Alice Liddell"))
+	var buf lockedBuffer
+	p, err := New(ctx, envOf(nil), WithServiceName("attack"), WithSDKExporter(exporter.NewJSONLines(&buf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("attack").Info("order", "customer", customerName("Alice Liddell"))
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.Bytes(); bytes.Contains(out, []byte("Alice")) {
+		t.Errorf("slog.JSONHandler writes %s; resilog wrote %s", bytes.TrimSpace(want.Bytes()), bytes.TrimSpace(out))
 	}
 }

@@ -68,3 +68,25 @@ func TestAttackDAGInsideStruct(t *testing.T) {
 		t.Errorf("one value expanded into %d leaves (%d bytes), past MaxValues (%d)", n, len(v.Emit()), MaxValues)
 	}
 }
+
+// customerName hides itself the way slog.JSONHandler and slog.TextHandler honour: with
+// MarshalText.
+type customerName string
+
+func (customerName) MarshalText() ([]byte, error) { return []byte("[customer]"), nil }
+
+type account struct{ owner string }
+
+func (*account) MarshalText() ([]byte, error) { return []byte("[account]"), nil }
+
+// TestAttackTextMarshalerIgnored: the converter honours LogValuer, error, Stringer and
+// json.Marshaler but not encoding.TextMarshaler, which both slog handlers use: a value the
+// application hides with MarshalText is written in clear (the string kind's raw text, or a
+// struct's fields with %+v), at the top and in slices.
+func TestAttackTextMarshalerIgnored(t *testing.T) {
+	for _, x := range []any{customerName("Alice Liddell"), []customerName{"Alice Liddell"}, account{"Alice Liddell"}, &account{"Alice Liddell"}} {
+		if got := FromSlog(slog.AnyValue(x)).Emit(); strings.Contains(got, "Alice") {
+			t.Errorf("%T: MarshalText's hiding ignored: %q", x, got)
+		}
+	}
+}
