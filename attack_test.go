@@ -77,3 +77,33 @@ func TestAttackTextMarshalerLeaks(t *testing.T) {
 		t.Errorf("slog.JSONHandler writes %s; resilog wrote %s", bytes.TrimSpace(want.Bytes()), bytes.TrimSpace(out))
 	}
 }
+
+// TestAttackBoundValueReadAtEveryCall: propagation.With keeps the caller's values and
+// Correlate converts them again at every log call, long after With returned, while
+// slog.Logger.With converts once, when it is called. A map bound to a request's context and
+// updated afterwards shows its later contents in records that were supposed to carry the
+// bound ones, and a goroutine that updates it while another logs with the context is a data
+// race inside the library (fatal "concurrent map iteration and map write" without -race).
+func TestAttackBoundValueReadAtEveryCall(t *testing.T) {
+	ctx := context.Background()
+	var buf lockedBuffer
+	p, err := New(ctx, envOf(nil), WithServiceName("attack"), WithSDKExporter(exporter.NewJSONLines(&buf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := p.Logger("attack")
+	state := map[string]string{"phase": "bound"}
+	withLogger := l.With("state", state)
+	bctx := propagation.With(ctx, "state", state)
+	state["phase"] = "changed later"
+	withLogger.Info("slog With")
+	l.InfoContext(bctx, "propagation.With")
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range splitLines(buf.Bytes()) {
+		if bytes.Contains(line, []byte("changed later")) {
+			t.Errorf("the record shows the map as it was at the log call, not as bound: %s", line)
+		}
+	}
+}
