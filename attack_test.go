@@ -3,8 +3,10 @@ package resilog
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/propagation"
@@ -105,5 +107,40 @@ func TestAttackBoundValueReadAtEveryCall(t *testing.T) {
 		if bytes.Contains(line, []byte("changed later")) {
 			t.Errorf("the record shows the map as it was at the log call, not as bound: %s", line)
 		}
+	}
+}
+
+// blockingStringer's String waits until released: a value whose method blocks.
+type blockingStringer struct{ release chan struct{} }
+
+func (b blockingStringer) String() string { <-b.release; return "released" }
+
+// TestAttackShutdownWaitsForBoundValue: a log call whose bound value's String blocks (a
+// lock the application holds, a channel nobody sends on) blocks, as with any slog handler.
+// But bound values are converted inside the SDK's Emit (by Correlate), not before it as the
+// bridge converts the record's own, and the SDK's Shutdown waits for every Emit in flight
+// on ctx alone: Shutdown(context.Background()) then never returns, although its
+// documentation bounds it by the batch export timeout (1 s here).
+func TestAttackShutdownWaitsForBoundValue(t *testing.T) {
+	ctx := context.Background()
+	p, err := New(ctx, envOf(map[string]string{"OTEL_BLRP_EXPORT_TIMEOUT": "1000"}), WithServiceName("attack"),
+		WithSDKExporter(exporter.NewJSONLines(io.Discard)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := blockingStringer{make(chan struct{})}
+	defer close(b.release)
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		p.Logger("attack").InfoContext(propagation.With(ctx, "state", b), "m")
+	}()
+	time.Sleep(100 * time.Millisecond) // let the call reach String; not a speed assertion
+	done := make(chan error, 1)
+	go func() { done <- p.Shutdown(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second): // a watchdog 20 times the documented bound
+		t.Error("Shutdown(context.Background()) did not return within its documented bound")
 	}
 }
