@@ -38,7 +38,7 @@ func TestAttackCycleInsideStruct(t *testing.T) {
 	if name := os.Getenv("ATTACK_CYCLE_CHILD"); name != "" {
 		debug.SetMaxStack(64 << 20)
 		v := FromSlog(slog.AnyValue(values[name]()))
-		os.Stdout.WriteString(strings.ToValidUTF8(v.Emit()[:min(len(v.Emit()), 100)], "?"))
+		os.Stdout.WriteString(strings.ToValidUTF8(v.String()[:min(len(v.String()), 100)], "?"))
 		return
 	}
 	for name := range values {
@@ -64,8 +64,8 @@ func TestAttackDAGInsideStruct(t *testing.T) {
 		m = map[string]any{"a": m, "b": m}
 	}
 	v := FromSlog(slog.AnyValue(mapHolder{m}))
-	if n := strings.Count(v.Emit(), "leaf"); n > MaxValues {
-		t.Errorf("one value expanded into %d leaves (%d bytes), past MaxValues (%d)", n, len(v.Emit()), MaxValues)
+	if n := strings.Count(v.String(), "leaf"); n > MaxValues {
+		t.Errorf("one value expanded into %d leaves (%d bytes), past MaxValues (%d)", n, len(v.String()), MaxValues)
 	}
 }
 
@@ -85,7 +85,7 @@ func (*account) MarshalText() ([]byte, error) { return []byte("[account]"), nil 
 // struct's fields with %+v), at the top and in slices.
 func TestAttackTextMarshalerIgnored(t *testing.T) {
 	for _, x := range []any{customerName("Alice Liddell"), []customerName{"Alice Liddell"}, account{"Alice Liddell"}, &account{"Alice Liddell"}} {
-		if got := FromSlog(slog.AnyValue(x)).Emit(); strings.Contains(got, "Alice") {
+		if got := FromSlog(slog.AnyValue(x)).String(); strings.Contains(got, "Alice") {
 			t.Errorf("%T: MarshalText's hiding ignored: %q", x, got)
 		}
 	}
