@@ -18,11 +18,11 @@ type bombErr struct{}
 
 func (bombErr) Error() string { panic(bombErr{}) }
 
-// TestAttackPanickingPanicValue: an error whose Error panics with a value that panics when
+// TestLogCallPanicValueThatPanics: an error whose Error panics with a value that panics when
 // printed escapes every guard: logged as an attribute, inside a slice, or bound to the
 // context with propagation.With (then every later call with that context panics), through
 // resilog.New's default pipeline.
-func TestAttackPanickingPanicValue(t *testing.T) {
+func TestLogCallPanicValueThatPanics(t *testing.T) {
 	ctx := context.Background()
 	cases := map[string]func(l *slog.Logger){
 		"attribute":       func(l *slog.Logger) { l.Error("m", "error", bombErr{}) },

@@ -537,13 +537,5 @@ func bytesAsText(v attribute.Value) attribute.Value {
 	return v
 }
 
-// sprint is %+v, a byte slice excepted (see exception.Sprint). fmt recovers from a panicking method of what it prints, but not from a
-// second panic raised while it describes the first.
-func sprint(x any) (out string) {
-	defer func() {
-		if recover() != nil {
-			out = fmt.Sprintf("!PANIC printing %T", x)
-		}
-	}()
-	return exception.Sprint("%+v", x)
-}
+// sprint is %+v, guarded (see exception.Sprint).
+func sprint(x any) string { return exception.Sprint("%+v", x) }

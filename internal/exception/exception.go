@@ -30,13 +30,21 @@ func Message(err error) (msg string) {
 	return err.Error()
 }
 
-// Sprint formats x with verb, except that a byte slice is the text it holds (invalid
-// UTF-8 replaced): fmt would print it as a list of decimals, which no redaction rule
-// reads, so that a secret in it would leave the process.
-func Sprint(verb string, x any) string {
+// Sprint is fmt.Sprintf(verb, x) that never panics, except that a byte slice is the text
+// it holds (invalid UTF-8 replaced): fmt would print it as a list of decimals, which no
+// redaction rule reads. fmt recovers from a panicking method of what it prints, but not
+// from a second panic raised while it describes the first (an Error that panics with a
+// value whose own Error panics); that gives a "!PANIC printing" description instead. It is
+// resilog's one guarded formatter for caller values.
+func Sprint(verb string, x any) (out string) {
 	if b, ok := x.([]byte); ok {
 		return BytesText(b)
 	}
+	defer func() {
+		if recover() != nil {
+			out = fmt.Sprintf("!PANIC printing %T", x)
+		}
+	}()
 	return fmt.Sprintf(verb, x)
 }
 
