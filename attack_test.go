@@ -80,13 +80,13 @@ func TestAttackTextMarshalerLeaks(t *testing.T) {
 	}
 }
 
-// TestAttackBoundValueReadAtEveryCall: propagation.With keeps the caller's values and
+// TestBoundValueConvertedAtWith: propagation.With keeps the caller's values and
 // Correlate converts them again at every log call, long after With returned, while
 // slog.Logger.With converts once, when it is called. A map bound to a request's context and
 // updated afterwards shows its later contents in records that were supposed to carry the
 // bound ones, and a goroutine that updates it while another logs with the context is a data
 // race inside the library (fatal "concurrent map iteration and map write" without -race).
-func TestAttackBoundValueReadAtEveryCall(t *testing.T) {
+func TestBoundValueConvertedAtWith(t *testing.T) {
 	ctx := context.Background()
 	var buf lockedBuffer
 	p, err := New(ctx, envOf(nil), WithServiceName("attack"), WithSDKExporter(exporter.NewJSONLines(&buf)))

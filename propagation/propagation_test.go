@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -129,7 +130,7 @@ func TestWithMergesAndDetachKeeps(t *testing.T) {
 	ctx = With(ctx, slog.String("tenant", "globex"), "job", "invoice")
 	got := map[string]string{}
 	for _, a := range Attrs(ctx) {
-		got[a.Key] = a.Value.String()
+		got[string(a.Key)] = a.Value.String()
 	}
 	if len(got) != 3 || got["user_id"] != "88" || got["tenant"] != "globex" || got["job"] != "invoice" {
 		t.Errorf("bound %v", got)
@@ -357,4 +358,25 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.Write(p)
+}
+
+// TestWithConvertsWhenCalled: a bound map changed after With, even by another goroutine
+// while records are logged, is bound as it was: With converts, Attrs only reads (run with
+// -race).
+func TestWithConvertsWhenCalled(t *testing.T) {
+	state := map[string]string{"phase": "bound"}
+	ctx := With(context.Background(), "state", state)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 1000 {
+			state["phase"] = fmt.Sprint("changed ", i)
+		}
+	}()
+	for range 1000 {
+		if got := Attrs(ctx)[0].Value.String(); !strings.Contains(got, "bound") || strings.Contains(got, "changed") {
+			t.Fatalf("bound %s", got)
+		}
+	}
+	<-done
 }
