@@ -57,6 +57,13 @@ func (c *Correlate) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	}
 	var buf [8]attribute.KeyValue
 	add := buf[:0]
+	n := 1 + len(bound) + len(c.baggage)
+	if c.datadog {
+		n += 5
+	}
+	if n > len(buf) {
+		add = make([]attribute.KeyValue, 0, n) // one allocation, not one per doubling
+	}
 	keys := recordKeys{r: r}
 	if id != "" && !keys.has(propagation.RequestIDKey) {
 		add = append(add, attribute.String(propagation.RequestIDKey, id))
