@@ -60,9 +60,9 @@ type customerName string
 
 func (customerName) MarshalText() ([]byte, error) { return []byte("[customer]"), nil }
 
-// TestAttackTextMarshalerLeaks: a value hidden with MarshalText (written "[customer]" by
+// TestTextMarshalerHidesFromOutput: a value hidden with MarshalText (written "[customer]" by
 // slog.JSONHandler) reaches the JSON-lines output in clear through the default pipeline.
-func TestAttackTextMarshalerLeaks(t *testing.T) {
+func TestTextMarshalerHidesFromOutput(t *testing.T) {
 	ctx := context.Background()
 	var want bytes.Buffer
 	slog.New(slog.NewJSONHandler(&want, nil)).Info("order", "customer", customerName("Alice Liddell"))
@@ -115,13 +115,13 @@ type blockingStringer struct{ release chan struct{} }
 
 func (b blockingStringer) String() string { <-b.release; return "released" }
 
-// TestAttackShutdownWaitsForBoundValue: a log call whose bound value's String blocks (a
+// TestShutdownNotHeldByBlockedBoundValue: a log call whose bound value's String blocks (a
 // lock the application holds, a channel nobody sends on) blocks, as with any slog handler.
 // But bound values are converted inside the SDK's Emit (by Correlate), not before it as the
 // bridge converts the record's own, and the SDK's Shutdown waits for every Emit in flight
 // on ctx alone: Shutdown(context.Background()) then never returns, although its
 // documentation bounds it by the batch export timeout (1 s here).
-func TestAttackShutdownWaitsForBoundValue(t *testing.T) {
+func TestShutdownNotHeldByBlockedBoundValue(t *testing.T) {
 	ctx := context.Background()
 	p, err := New(ctx, envOf(map[string]string{"OTEL_BLRP_EXPORT_TIMEOUT": "1000"}), WithServiceName("attack"),
 		WithSDKExporter(exporter.NewJSONLines(io.Discard)))
