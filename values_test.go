@@ -80,12 +80,10 @@ func TestTextMarshalerHidesFromOutput(t *testing.T) {
 	}
 }
 
-// TestBoundValueConvertedAtWith: propagation.With keeps the caller's values and
-// Correlate converts them again at every log call, long after With returned, while
-// slog.Logger.With converts once, when it is called. A map bound to a request's context and
-// updated afterwards shows its later contents in records that were supposed to carry the
-// bound ones, and a goroutine that updates it while another logs with the context is a data
-// race inside the library (fatal "concurrent map iteration and map write" without -race).
+// TestBoundValueConvertedAtWith: propagation.With converts the bound values when it is
+// called, as slog.Logger.With does: a map bound to a request's context and updated
+// afterwards is logged as it was bound (it used to be converted again at every log call,
+// showing later contents, and racing with a goroutine that updates it).
 func TestBoundValueConvertedAtWith(t *testing.T) {
 	ctx := context.Background()
 	var buf lockedBuffer
@@ -115,12 +113,12 @@ type blockingStringer struct{ release chan struct{} }
 
 func (b blockingStringer) String() string { <-b.release; return "released" }
 
-// TestShutdownNotHeldByBlockedBoundValue: a log call whose bound value's String blocks (a
-// lock the application holds, a channel nobody sends on) blocks, as with any slog handler.
-// But bound values are converted inside the SDK's Emit (by Correlate), not before it as the
-// bridge converts the record's own, and the SDK's Shutdown waits for every Emit in flight
-// on ctx alone: Shutdown(context.Background()) then never returns, although its
-// documentation bounds it by the batch export timeout (1 s here).
+// TestShutdownNotHeldByBlockedBoundValue: a bound value whose String blocks (a lock the
+// application holds, a channel nobody sends on) blocks its caller, as with any slog
+// handler, but never Shutdown(context.Background()), which its documentation bounds by the
+// batch export timeout (1 s here). Bound values were converted inside the SDK's Emit (by
+// Correlate), whose in-flight calls the SDK's Shutdown waits for on ctx alone; they are now
+// converted in propagation.With, and Pipeline.Shutdown bounds itself.
 func TestShutdownNotHeldByBlockedBoundValue(t *testing.T) {
 	ctx := context.Background()
 	p, err := New(ctx, envOf(map[string]string{"OTEL_BLRP_EXPORT_TIMEOUT": "1000"}), WithServiceName("attack"),
