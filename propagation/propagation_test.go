@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -379,4 +380,19 @@ func TestWithConvertsWhenCalled(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// TestPanicErrorOfCyclicValue: the error Run returns describes a panic value that fmt
+// would follow without end (a map holding itself) without killing the process: logging
+// that error, or printing it, calls Error.
+func TestPanicErrorOfCyclicValue(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(16 << 20))
+	m := map[string]any{}
+	m["self"] = m
+	if got := (&PanicError{Value: m}).Error(); !strings.HasPrefix(got, "panic: [map[string]interface {} not printed") {
+		t.Errorf("Error = %q", got)
+	}
+	if got := (&PanicError{Value: "boom"}).Error(); got != "panic: boom" {
+		t.Errorf("Error = %q", got)
+	}
 }

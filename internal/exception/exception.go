@@ -31,8 +31,9 @@ func Message(err error) (msg string) {
 	return err.Error()
 }
 
-// Sprint is fmt.Sprintf(verb, x) that never panics nor recurses without bound: resilog's
-// one guarded formatter for values a caller hands in (a recovered panic value, say).
+// Sprint is fmt.Sprintf(verb, x), verb %v or %+v, that never panics nor recurses without
+// bound: resilog's one guarded formatter for values a caller hands in (a recovered panic
+// value, say).
 //
 // fmt recovers from a panicking method of what it prints, but then prints the panic value,
 // and re-panics if that panics too; and it follows maps and slices without looking for
