@@ -12,12 +12,12 @@
 // with WithGroup nest in the order they were opened and hold the attributes bound after
 // them; a group left without attributes is omitted; source (code.*) and exception.*
 // attributes stay at the top level. Values keep the caller's own hiding wherever they sit
-// (a LogValuer is resolved, an error gives its message, a String method speaks for its
-// value, pointer receivers included), a time is an RFC 3339 string with nanoseconds, and no
-// value — typed nil, cycle, panicking method, deep or huge — makes a log call panic or
-// work without bound: depth, size and cycles are bounded and replaced by a marker. Bound
-// context attributes (propagation.With) go through the same converter in
-// processor.Correlate. A record with only scalar attributes and no open group is converted
+// (a LogValuer is resolved; then, in slog.JSONHandler's order, MarshalJSON, Error and
+// MarshalText speak for the value, String last; pointer receivers included), a time is an
+// RFC 3339 string with nanoseconds, and no value — typed nil, cycle, panicking method, deep
+// or huge — makes a log call panic or work without bound: depth, size and cycles are
+// bounded and replaced by a marker. Bound context attributes go through the same converter,
+// in propagation.With. A record with only scalar attributes and no open group is converted
 // with no allocation of its own.
 //
 //	h := bridge.NewHandler("github.com/acme/shop/orders",

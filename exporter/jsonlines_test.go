@@ -83,7 +83,8 @@ func TestJSONLinesHostileStrings(t *testing.T) {
 // splits at all of them (\v, \f, \x1c-\x1e, \x85, U+2028, U+2029 besides \n and \r),
 // and the bidirectional overrides and isolates reorder what a terminal shows.
 var lineBreakers = []string{"\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\u0085", "\u2028", "\u2029",
-	"\u0080", "\u009f", "\x7f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+	"\u0080", "\u009f", "\x7f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+	"\u200e", "\u200f", "\u061c", "\u200b", "\ufeff"}
 
 // splitLines splits s as Python's str.splitlines does.
 func splitLines(s string) []string {
@@ -108,9 +109,12 @@ func splitLines(s string) []string {
 	return out
 }
 
+// invisible are the bidirectional marks and zero-width runes a reader cannot see.
+const invisible = "\u200e\u200f\u061c\u200b\ufeff"
+
 // forbiddenRaw are the runes neither exporter may write unescaped.
 func forbiddenRaw(r rune) bool {
-	return r < 0x20 && r != '\n' || r == 0x7f || breaksLine(r)
+	return r < 0x20 && r != '\n' || r == 0x7f || breaksLine(r) || strings.ContainsRune(invisible, r)
 }
 
 // hostileRecords puts each breaker in the message, a key, a value, a nested key and

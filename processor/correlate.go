@@ -3,13 +3,13 @@ package processor
 import (
 	"context"
 	"encoding/binary"
+	"slices"
 	"strconv"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"github.com/resilog/resilog/internal/attrvalue"
 	"github.com/resilog/resilog/propagation"
 )
 
@@ -25,10 +25,10 @@ type CorrelateConfig struct {
 }
 
 // Correlate puts on every record what its context knows: the request ID (request.id) and
-// the attributes bound with propagation.With, unless the record already has an attribute
-// with that key (converted exactly as the bridge converts logged attributes); the
-// allowlisted baggage members; and, optionally, Datadog's correlation fields. Trace and
-// span IDs are set by the SDK from the context's span.
+// the attributes bound with propagation.With (converted when they were bound, exactly as
+// the bridge converts logged attributes), unless the record already has an attribute with
+// that key; the allowlisted baggage members; and, optionally, Datadog's correlation
+// fields. Trace and span IDs are set by the SDK from the context's span.
 //
 // resilog registers Correlate before Redact, so that attributes bound to a context are
 // redacted like any other. A record whose context carries nothing costs two context
@@ -57,29 +57,29 @@ func (c *Correlate) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	}
 	var buf [8]attribute.KeyValue
 	add := buf[:0]
-	has := func(key string) bool {
-		found := false
-		r.WalkAttributes(func(kv attribute.KeyValue) bool {
-			found = string(kv.Key) == key
-			return !found
-		})
-		for _, kv := range add {
-			found = found || string(kv.Key) == key
-		}
-		return found
+	n := 1 + len(bound) + len(c.baggage)
+	if c.datadog {
+		n += 5
 	}
-	if id != "" && !has(propagation.RequestIDKey) {
+	if n > len(buf) {
+		add = make([]attribute.KeyValue, 0, n) // one allocation, not one per doubling
+	}
+	keys := recordKeys{r: r}
+	if id != "" && !keys.has(propagation.RequestIDKey) {
 		add = append(add, attribute.String(propagation.RequestIDKey, id))
 	}
-	for _, a := range bound {
-		if !has(a.Key) {
-			add = attrvalue.AppendSlogAttr(add, a)
+	// Bound keys are unique (propagation.With merges them): each is looked for among the
+	// record's own attributes, and the request ID, only.
+	keys.expect(len(bound))
+	for _, kv := range bound {
+		if !keys.has(string(kv.Key)) && (id == "" || kv.Key != propagation.RequestIDKey) {
+			add = append(add, kv)
 		}
 	}
 	if len(c.baggage) > 0 {
 		bag := baggage.FromContext(ctx)
 		for _, k := range c.baggage {
-			if m := bag.Member(k); m.Key() != "" && !has(k) {
+			if m := bag.Member(k); m.Key() != "" && !keys.has(k) && !slices.ContainsFunc(add, func(kv attribute.KeyValue) bool { return string(kv.Key) == k }) {
 				add = append(add, attribute.String(k, m.Value()))
 			}
 		}
@@ -91,6 +91,43 @@ func (c *Correlate) OnEmit(ctx context.Context, r *sdklog.Record) error {
 		r.AddAttributes(add...)
 	}
 	return nil
+}
+
+// recordKeys answers whether a record has an attribute with a key: by walking the record
+// while few lookups are expected, through a set of its keys, built once, past that, so
+// that a record costs time linear in the attributes bound to its context.
+type recordKeys struct {
+	r   *sdklog.Record
+	set map[string]struct{}
+}
+
+// walkLimit is how many lookups times record attributes are done by walking the record;
+// below it a record costs no allocation.
+const walkLimit = 256
+
+// expect tells k that n more lookups are coming.
+func (k *recordKeys) expect(n int) {
+	if k.set != nil || n*k.r.AttributesLen() <= walkLimit {
+		return
+	}
+	k.set = make(map[string]struct{}, k.r.AttributesLen())
+	k.r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		k.set[string(kv.Key)] = struct{}{}
+		return true
+	})
+}
+
+func (k *recordKeys) has(key string) bool {
+	if k.set != nil {
+		_, ok := k.set[key]
+		return ok
+	}
+	found := false
+	k.r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		found = string(kv.Key) == key
+		return !found
+	})
+	return found
 }
 
 func (c *Correlate) appendDatadog(add []attribute.KeyValue, r *sdklog.Record) []attribute.KeyValue {

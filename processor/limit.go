@@ -162,7 +162,7 @@ func keepFirst(ctx context.Context, attrs []attribute.KeyValue, count int) []att
 			return 1
 		}
 		for _, a := range bound {
-			if a.Key == key {
+			if string(a.Key) == key {
 				return 1
 			}
 		}

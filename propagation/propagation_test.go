@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -129,7 +131,7 @@ func TestWithMergesAndDetachKeeps(t *testing.T) {
 	ctx = With(ctx, slog.String("tenant", "globex"), "job", "invoice")
 	got := map[string]string{}
 	for _, a := range Attrs(ctx) {
-		got[a.Key] = a.Value.String()
+		got[string(a.Key)] = a.Value.String()
 	}
 	if len(got) != 3 || got["user_id"] != "88" || got["tenant"] != "globex" || got["job"] != "invoice" {
 		t.Errorf("bound %v", got)
@@ -357,4 +359,40 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.Write(p)
+}
+
+// TestWithConvertsWhenCalled: a bound map changed after With, even by another goroutine
+// while records are logged, is bound as it was: With converts, Attrs only reads (run with
+// -race).
+func TestWithConvertsWhenCalled(t *testing.T) {
+	state := map[string]string{"phase": "bound"}
+	ctx := With(context.Background(), "state", state)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 1000 {
+			state["phase"] = fmt.Sprint("changed ", i)
+		}
+	}()
+	for range 1000 {
+		if got := Attrs(ctx)[0].Value.String(); !strings.Contains(got, "bound") || strings.Contains(got, "changed") {
+			t.Fatalf("bound %s", got)
+		}
+	}
+	<-done
+}
+
+// TestPanicErrorOfCyclicValue: the error Run returns describes a panic value that fmt
+// would follow without end (a map holding itself) without killing the process: logging
+// that error, or printing it, calls Error.
+func TestPanicErrorOfCyclicValue(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(16 << 20))
+	m := map[string]any{}
+	m["self"] = m
+	if got := (&PanicError{Value: m}).Error(); !strings.HasPrefix(got, "panic: [map[string]interface {} not printed") {
+		t.Errorf("Error = %q", got)
+	}
+	if got := (&PanicError{Value: "boom"}).Error(); got != "panic: boom" {
+		t.Errorf("Error = %q", got)
+	}
 }

@@ -53,7 +53,7 @@ type PanicError struct {
 }
 
 // Error describes the panic.
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+func (e *PanicError) Error() string { return "panic: " + exception.Sprint("%v", e.Value) }
 
 // Run calls fn(ctx). A panic in fn is recovered, logged at ERROR on log with its
 // exception.* attributes, stack and request ID, and returned as a *PanicError.

@@ -1,5 +1,5 @@
 // Package attrvalue converts slog values to attribute values (FromSlog: resilog's one
-// converter, used by the bridge and processor.Correlate) and holds helpers over
+// converter, used by the bridge and propagation.With) and holds helpers over
 // attribute.Value shared by resilog's encoders.
 package attrvalue
 

@@ -1,6 +1,7 @@
 package attrvalue
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -31,7 +32,7 @@ const (
 )
 
 // FromSlog converts a slog value to an attribute value. It is resilog's only conversion of
-// slog values (the bridge converts records with it, processor.Correlate bound context
+// slog values (the bridge converts records with it, propagation.With bound context
 // attributes), and it never panics:
 //
 //   - strings, numbers and bools keep their type; a uint64 beyond int64 becomes its decimal
@@ -39,9 +40,11 @@ const (
 //     nanoseconds, as slog.JSONHandler writes it;
 //   - a group becomes a map (see AppendSlogAttr for which attributes it keeps);
 //   - the value's own hiding is honoured wherever it appears, at the top, in slices, in
-//     maps and behind pointers: a slog.LogValuer is resolved (as slog bounds it), then an
-//     error gives its message, a fmt.Stringer its String (pointer receivers included), a
-//     json.Marshaler its JSON text; a method that panics gives a "!PANIC" description;
+//     maps and behind pointers (pointer receivers included): a slog.LogValuer is resolved
+//     (as slog bounds it); then, in slog.JSONHandler's order, a json.Marshaler gives its
+//     JSON text, an error its message, an encoding.TextMarshaler its text; last a
+//     fmt.Stringer its String (which JSONHandler never calls); a method that panics gives a
+//     "!PANIC" description, one that returns an error gives way to the next;
 //   - slices and arrays become slices, maps become maps (keys sorted), a nil pointer an
 //     empty value, []byte bytes; any other struct becomes a map of its exported fields,
 //     named as encoding/json names them (see structValue), so that the key and path rules
@@ -227,19 +230,30 @@ func (c *converter) any(x any, depth int) attribute.Value {
 	return c.reflect(reflect.ValueOf(x), depth)
 }
 
-// methods applies the ways a value describes itself, in slog's order of precedence.
+// methods applies the ways a value describes itself. After LogValue, the order is
+// slog.JSONHandler's (a json.Marshaler first, then an error, then what json.Marshal honours:
+// encoding.TextMarshaler), since resilog's outputs are structured like its JSON; String,
+// which JSONHandler never calls but fmt-based handlers do, comes last. A method that fails
+// with an error gives way to the next one.
 func (c *converter) methods(x any, depth int) (attribute.Value, bool) {
-	switch m := x.(type) {
-	case slog.LogValuer:
+	if m, ok := x.(slog.LogValuer); ok {
 		return c.value(slog.AnyValue(m).Resolve(), depth+1), true
-	case error:
-		return attribute.StringValue(exception.Message(m)), true
-	case fmt.Stringer:
-		return attribute.StringValue(callString(m)), true
-	case json.Marshaler:
-		if s, ok := callMarshalJSON(m); ok {
+	}
+	if m, ok := x.(json.Marshaler); ok {
+		if s, ok := callMarshal("MarshalJSON", m, m.MarshalJSON); ok {
 			return attribute.StringValue(s), true
 		}
+	}
+	if m, ok := x.(error); ok {
+		return attribute.StringValue(exception.Message(m)), true
+	}
+	if m, ok := x.(encoding.TextMarshaler); ok {
+		if s, ok := callMarshal("MarshalText", m, m.MarshalText); ok {
+			return attribute.StringValue(s), true
+		}
+	}
+	if m, ok := x.(fmt.Stringer); ok {
+		return attribute.StringValue(callString(m)), true
 	}
 	return attribute.Value{}, false
 }
@@ -478,13 +492,15 @@ func callString(s fmt.Stringer) (out string) {
 	return s.String()
 }
 
-func callMarshalJSON(m json.Marshaler) (out string, ok bool) {
+// callMarshal is the text marshal returns (recv's method named method), false if it
+// returns an error, or a description of its panic.
+func callMarshal(method string, recv any, marshal func() ([]byte, error)) (out string, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, ok = panicText("MarshalJSON", m, p), true
+			out, ok = panicText(method, recv, p), true
 		}
 	}()
-	b, err := m.MarshalJSON()
+	b, err := marshal()
 	if err != nil {
 		return "", false
 	}
@@ -537,13 +553,5 @@ func bytesAsText(v attribute.Value) attribute.Value {
 	return v
 }
 
-// sprint is %+v, a byte slice excepted (see exception.Sprint). fmt recovers from a panicking method of what it prints, but not from a
-// second panic raised while it describes the first.
-func sprint(x any) (out string) {
-	defer func() {
-		if recover() != nil {
-			out = fmt.Sprintf("!PANIC printing %T", x)
-		}
-	}()
-	return exception.Sprint("%+v", x)
-}
+// sprint is %+v, guarded (see exception.Sprint).
+func sprint(x any) string { return exception.Sprint("%+v", x) }

@@ -330,3 +330,69 @@ func BenchmarkFromSlogStruct(b *testing.B) {
 		}
 	})
 }
+
+// customerName hides itself the way slog.JSONHandler and slog.TextHandler honour: with
+// MarshalText.
+type customerName string
+
+func (customerName) MarshalText() ([]byte, error) { return []byte("[customer]"), nil }
+
+type account struct{ owner string }
+
+func (*account) MarshalText() ([]byte, error) { return []byte("[account]"), nil }
+
+// TestTextMarshalerHonoured: the converter honours LogValuer, error, Stringer and
+// json.Marshaler but not encoding.TextMarshaler, which both slog handlers use: a value the
+// application hides with MarshalText is written in clear (the string kind's raw text, or a
+// struct's fields with %+v), at the top and in slices.
+func TestTextMarshalerHonoured(t *testing.T) {
+	for _, x := range []any{customerName("Alice Liddell"), []customerName{"Alice Liddell"}, account{"Alice Liddell"}, &account{"Alice Liddell"}} {
+		if got := FromSlog(slog.AnyValue(x)).String(); strings.Contains(got, "Alice") {
+			t.Errorf("%T: MarshalText's hiding ignored: %q", x, got)
+		}
+	}
+}
+
+type jsonAndError struct{}
+
+func (jsonAndError) MarshalJSON() ([]byte, error) { return []byte(`"json"`), nil }
+func (jsonAndError) Error() string                { return "error" }
+
+type errorAndText struct{}
+
+func (errorAndText) Error() string                { return "error" }
+func (errorAndText) MarshalText() ([]byte, error) { return []byte("text"), nil }
+
+type textAndString struct{}
+
+func (textAndString) MarshalText() ([]byte, error) { return []byte("text"), nil }
+func (textAndString) String() string               { return "string" }
+
+type failingText struct{}
+
+func (failingText) MarshalText() ([]byte, error) { return nil, errors.New("no") }
+func (failingText) String() string               { return "string" }
+
+type panickingText struct{}
+
+func (panickingText) MarshalText() ([]byte, error) { panic("broken MarshalText") }
+
+// TestMethodOrder: a value with several ways to describe itself is described as
+// slog.JSONHandler would (MarshalJSON, then Error, then MarshalText), String last; a
+// method that fails gives way, one that panics is described.
+func TestMethodOrder(t *testing.T) {
+	for _, c := range []struct {
+		x    any
+		want string
+	}{
+		{jsonAndError{}, `"json"`},
+		{errorAndText{}, "error"},
+		{textAndString{}, "text"},
+		{failingText{}, "string"},
+		{panickingText{}, "!PANIC in MarshalText method of attrvalue.panickingText: broken MarshalText"},
+	} {
+		if got := FromSlog(slog.AnyValue(c.x)).AsString(); got != c.want {
+			t.Errorf("%T: %q, want %q", c.x, got, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -30,18 +31,115 @@ func Message(err error) (msg string) {
 	return err.Error()
 }
 
-// Sprint formats x with verb, except that a byte slice is the text it holds (invalid
-// UTF-8 replaced): fmt would print it as a list of decimals, which no redaction rule
-// reads, so that a secret in it would leave the process.
-func Sprint(verb string, x any) string {
-	if b, ok := x.([]byte); ok {
-		return BytesText(b)
+// Sprint is fmt.Sprintf(verb, x), verb %v or %+v, that never panics nor recurses without
+// bound: resilog's one guarded formatter for values a caller hands in (a recovered panic
+// value, say).
+//
+// fmt recovers from a panicking method of what it prints, but then prints the panic value,
+// and re-panics if that panics too; and it follows maps and slices without looking for
+// cycles, to a fatal stack overflow. So a byte slice is its text (fmt's list of decimals
+// is read by no redaction rule); an error or fmt.Stringer is asked for its text here, a
+// panic described by its type alone; a value whose maps, slices and interfaces hold a
+// cycle, or more than maxPrinted values, is described by its type; a value that panics
+// while fmt prints it gives a "!PANIC printing" description.
+func Sprint(verb string, x any) (out string) {
+	defer func() {
+		if recover() != nil {
+			out = fmt.Sprintf("!PANIC printing %T", x)
+		}
+	}()
+	switch m := x.(type) {
+	case []byte:
+		return BytesText(m) // not fmt's list of decimals, which no redaction rule reads
+	case nil:
+		return fmt.Sprintf(verb, x)
+	case string:
+		return m
+	case error:
+		return callText("Error", m, m.Error)
+	case fmt.Stringer:
+		return callText("String", m, m.String)
+	case fmt.Formatter, fmt.GoStringer:
+		return fmt.Sprintf("[%T not printed]", x)
+	}
+	budget := maxPrinted
+	if !printable(reflect.ValueOf(x), 0, &budget, nil) {
+		return fmt.Sprintf("[%T not printed: cyclic or over %d values]", x, maxPrinted)
 	}
 	return fmt.Sprintf(verb, x)
 }
 
 // BytesText is b as text, invalid UTF-8 replaced by U+FFFD.
 func BytesText(b []byte) string { return strings.ToValidUTF8(string(b), "\uFFFD") }
+
+// maxPrinted bounds how many values Sprint lets fmt print.
+const maxPrinted = 1 << 12
+
+// callText is method's text, or a description of its panic that does not print the
+// panic value (it might panic or recurse in turn), nor a nil receiver's.
+func callText(method string, recv any, text func() string) (out string) {
+	defer func() {
+		if p := recover(); p != nil {
+			if isNilPointer(recv) {
+				out = "<nil>"
+			} else if s, ok := p.(string); ok {
+				out = fmt.Sprintf("!PANIC in %s method of %T: %s", method, recv, s)
+			} else {
+				out = fmt.Sprintf("!PANIC in %s method of %T: a %T", method, recv, p)
+			}
+		}
+	}()
+	return text()
+}
+
+// printable reports whether fmt prints v in a bounded number of steps: no map or slice
+// on the path to itself, at most *budget values, MaxDepth levels. It follows what fmt
+// follows: maps, slices, arrays, struct fields, interfaces, and a pointer at the top only.
+func printable(v reflect.Value, depth int, budget *int, path []uintptr) bool {
+	if *budget--; *budget < 0 || depth > maxChain {
+		return false
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		return v.IsNil() || printable(v.Elem(), depth+1, budget, path)
+	case reflect.Pointer:
+		return depth > 0 || v.IsNil() || printable(v.Elem(), depth+1, budget, path)
+	case reflect.Map, reflect.Slice:
+		if v.IsNil() {
+			return true
+		}
+		if slices.Contains(path, v.Pointer()) {
+			return false
+		}
+		path = append(path, v.Pointer())
+		if v.Kind() == reflect.Map {
+			for it := v.MapRange(); it.Next(); {
+				if !printable(it.Key(), depth+1, budget, path) || !printable(it.Value(), depth+1, budget, path) {
+					return false
+				}
+			}
+			return true
+		}
+		fallthrough
+	case reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			*budget -= v.Len() / 64 // bytes print as one string
+			return *budget >= 0
+		}
+		for i := range v.Len() {
+			if !printable(v.Index(i), depth+1, budget, path) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !printable(v.Field(i), depth+1, budget, path) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // maxChain bounds how far Type and Stack follow Unwrap: a broken Unwrap may return its
 // receiver, or a tree without end.

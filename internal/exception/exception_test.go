@@ -3,6 +3,7 @@ package exception
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -104,3 +105,63 @@ func TestSprint(t *testing.T) {
 type panicBytes struct{}
 
 func (panicBytes) Error() string { panic([]byte("pw=x")) }
+
+// panicBomb's Error panics with another panicBomb: fmt recovers the first panic while it
+// describes the recovered value, but re-raises a panic from inside that description.
+type panicBomb struct{}
+
+func (panicBomb) Error() string { panic(panicBomb{}) }
+
+// TestMessagePanicValueThatPanics: Message recovers the panic of a broken Error, then
+// formats the recovered value with fmt.Sprintf in its deferred function; when printing that
+// value panics too, fmt re-panics and nothing recovers it, so the panic leaves Message (and
+// every log call that describes such an error).
+func TestMessagePanicValueThatPanics(t *testing.T) {
+	var msg string
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("Message panicked: %T", p)
+			}
+		}()
+		msg = Message(panicBomb{})
+	}()
+	if msg == "" {
+		t.Errorf("Message gave no description")
+	}
+}
+
+// cyclicPanicErr's Error panics with a map that holds itself: fmt, asked to describe that
+// panic, follows the map until the stack overflows, a fatal error no recover catches.
+type cyclicPanicErr struct{}
+
+func (cyclicPanicErr) Error() string {
+	m := map[string]any{}
+	m["self"] = m
+	panic(m)
+}
+
+// TestSprintBounded: values fmt would follow without end, or print at great length, are
+// described by their type; an Error that panics with such a value is described, and the
+// process lives (without the guard it dies of a stack overflow, fast under this stack limit).
+func TestSprintBounded(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(16 << 20))
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	wide := make([]int, 5000)
+	dag := map[string]any{"leaf": 1}
+	for range 20 {
+		dag = map[string]any{"a": dag, "b": dag}
+	}
+	for name, x := range map[string]any{"cyclic map": cyclic, "cyclic map in a struct": struct{ M any }{cyclic}, "wide slice": wide, "DAG": dag} {
+		if got := Sprint("%+v", x); !strings.Contains(got, "not printed") || len(got) > 200 {
+			t.Errorf("%s: %.200q", name, got)
+		}
+	}
+	if got := Sprint("%+v", struct{ A []int }{[]int{1, 2}}); got != "{A:[1 2]}" {
+		t.Errorf("a small struct: %q", got)
+	}
+	if got := Message(cyclicPanicErr{}); !strings.Contains(got, "!PANIC in Error method of exception.cyclicPanicErr") {
+		t.Errorf("Message = %q", got)
+	}
+}
