@@ -440,12 +440,13 @@ func (b *Batch) runExporter() {
 		b.mu.Lock()
 		abandoned := b.abandoned
 		b.mu.Unlock()
+		handed := 0
 		switch {
 		case abandoned:
 		case err != nil:
 			b.drops.Add(accounting.ExportFailed, len(p.recs))
 		default:
-			b.exportedOK.Add(uint64(len(p.recs)))
+			handed = len(p.recs)
 		}
 
 		b.recycle(p)
@@ -456,6 +457,9 @@ func (b *Batch) runExporter() {
 		delete(b.inflight, p.seq)
 		b.progress.Broadcast()
 		b.mu.Unlock()
+		// Counted once the queue's bound knows of the success, so that whoever sees the
+		// records handed also sees the exports flowing.
+		b.exportedOK.Add(uint64(handed))
 	}
 }
 

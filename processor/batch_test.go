@@ -392,11 +392,13 @@ func TestBatchQueueBoundFollowsTheExports(t *testing.T) {
 			_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
 		}
 	}
-	// exportOne lets records 0-9, one batch, through the gate: an export succeeded.
+	// exportOne lets records 0-9, one batch, through the gate: an export succeeded. It
+	// waits for the Batch to count them handed, not for the exporter to hold them: the
+	// exporter holds them before Export returns and the Batch learns of the success.
 	exportOne := func(b *Batch, g *gated) {
 		emit(b, 0, 10)
 		g.gate <- struct{}{}
-		for len(g.Records()) < 10 {
+		for b.Stats().Handed < 10 {
 			time.Sleep(time.Millisecond)
 		}
 	}
