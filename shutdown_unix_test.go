@@ -77,7 +77,7 @@ func TestShutdownKeepsItsDeadlineWithABlockedFileFallback(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		logStacks(t, "lumberjack")
+		logStacks(t, "resilog/resilog/exporter")
 		drain() // release the blocked write so that the test can end
 		<-done
 		t.Fatal("Shutdown with a 500ms deadline had not returned after 10s: the File fallback's Shutdown waits for its blocked Write")
@@ -129,7 +129,7 @@ func TestShutdownLeavesOnlyTheWriteBlockedOnStdout(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	before := runtime.NumGoroutine()
+	before := takeGoroutines()
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(refusing{}), WithFallback(exporter.NewJSONLines(w)),
 		WithBatch(processor.BatchConfig{ExportTimeout: time.Second}))
 	if err != nil {
@@ -147,59 +147,38 @@ func TestShutdownLeavesOnlyTheWriteBlockedOnStdout(t *testing.T) {
 	s := p.Stats()
 	checkLeftBlockedInWrite(t, before, "exporter.(*fallbackQueue).run")
 	go func() { _, _ = io.Copy(io.Discard, r) }() // read the pipe again: the write returns
-	checkNothingLeft(t, before+1)                 // +1: the reader above
+	checkNothingLeft(t, before)
 	if after := p.Stats(); after.Emitted != s.Emitted || after.Fallback != s.Fallback || after.DroppedTotal != s.DroppedTotal {
 		t.Errorf("the write abandoned at Shutdown counted again when it returned: %+v, then %+v", s, after)
 	}
 }
 
-// checkLeftBlockedInWrite waits up to 3s for the goroutine count to fall to before, and
-// checks that what is left above it is one goroutine, parked in a write, whose stack
+// checkLeftBlockedInWrite waits up to 3s for the library's goroutines started since
+// before to end, and checks that exactly one is left, parked in a write, whose stack
 // names where.
-func checkLeftBlockedInWrite(t *testing.T, before int, where string) {
+func checkLeftBlockedInWrite(t *testing.T, before goroutineSnapshot, where string) {
 	t.Helper()
-	after := settleGoroutines(before)
-	if after <= before {
-		t.Fatalf("%d goroutines after Shutdown, %d before New: the write was not blocked, the test proves nothing", after, before)
+	left := before.since(1)
+	if len(left) == 0 {
+		t.Fatalf("no goroutine of the library's left after Shutdown: the write was not blocked, the test proves nothing")
 	}
-	if after > before+1 {
-		logStacks(t, "resilog/resilog/")
-		t.Fatalf("%d goroutines after Shutdown, %d before New: more than the one writer blocked", after, before)
+	if len(left) > 1 {
+		logGoroutines(t, left)
+		t.Fatalf("%d of the library's goroutines left after Shutdown: more than the one writer blocked", len(left))
 	}
-	found := false
-	for _, g := range goroutineStacks() {
-		if strings.Contains(g, where) && strings.Contains(g, "os.(*File).Write") {
-			found = true
-		}
-	}
-	if !found {
-		logStacks(t, "resilog/resilog/")
+	if !strings.Contains(left[0], where) || !strings.Contains(left[0], "os.(*File).Write") {
+		logGoroutines(t, left)
 		t.Fatalf("the goroutine left is not %s blocked in a write", where)
 	}
 }
 
-// checkNothingLeft waits up to 3s for the goroutine count to fall to want, and checks that
-// no goroutine of the library's is left.
-func checkNothingLeft(t *testing.T, want int) {
+// checkNothingLeft waits up to 3s for the library's goroutines started since before to end.
+func checkNothingLeft(t *testing.T, before goroutineSnapshot) {
 	t.Helper()
-	if after := settleGoroutines(want); after > want {
-		logStacks(t, "resilog/resilog/")
-		t.Errorf("%d goroutines 3s after the write was released, want %d", after, want)
+	if left := before.since(0); len(left) > 0 {
+		logGoroutines(t, left)
+		t.Errorf("%d of the library's goroutines left 3s after the write was released", len(left))
 	}
-}
-
-func settleGoroutines(want int) int {
-	after := runtime.NumGoroutine()
-	for deadline := time.Now().Add(3 * time.Second); after > want && time.Now().Before(deadline); after = runtime.NumGoroutine() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	return after
-}
-
-func goroutineStacks() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Split(string(buf), "\n\n")
 }
 
 func checkPipelineBalance(t *testing.T, p *Pipeline) {
@@ -226,7 +205,7 @@ func logStacks(t *testing.T, substr string) {
 // returns the goroutine count to what it was before New (lumberjack v2.2.1 started a
 // cleanup goroutine at the first write that nothing ever stopped).
 func TestFileExporterLeavesNoGoroutine(t *testing.T) {
-	before := runtime.NumGoroutine()
+	before := takeGoroutines()
 	file, err := exporter.NewFile(exporter.FileConfig{Path: filepath.Join(t.TempDir(), "app.log")})
 	if err != nil {
 		t.Fatal(err)
@@ -240,13 +219,9 @@ func TestFileExporterLeavesNoGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPipelineBalance(t, p)
-	after := runtime.NumGoroutine()
-	for deadline := time.Now().Add(3 * time.Second); after > before && time.Now().Before(deadline); after = runtime.NumGoroutine() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if after > before {
-		logStacks(t, "lumberjack")
-		t.Errorf("%d goroutines 3s after Shutdown, %d before New", after, before)
+	if left := before.since(0); len(left) > 0 {
+		logGoroutines(t, left)
+		t.Errorf("%d of the library's goroutines left 3s after Shutdown", len(left))
 	}
 }
 
@@ -268,7 +243,7 @@ func TestShutdownLeavesOnlyTheReportWriterBlockedOnStderr(t *testing.T) {
 	old := os.Stderr
 	os.Stderr = w
 	defer func() { os.Stderr = old }()
-	before := runtime.NumGoroutine()
+	before := takeGoroutines()
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(hung{}), WithFallback(exporter.NewJSONLines(io.Discard)),
 		WithBatch(processor.BatchConfig{MaxBatch: 2, MaxQueueRecords: 2, Exporters: 1, ExportTimeout: time.Second,
 			Overflow: processor.OverflowDropNewest}))
@@ -287,7 +262,7 @@ func TestShutdownLeavesOnlyTheReportWriterBlockedOnStderr(t *testing.T) {
 	checkPipelineBalance(t, p)
 	checkLeftBlockedInWrite(t, before, "accounting.(*Report).run")
 	go func() { _, _ = io.Copy(io.Discard, r) }()
-	checkNothingLeft(t, before+1) // +1: the reader above
+	checkNothingLeft(t, before)
 	// The report's writer reads os.Stderr: restore it once the writer has written (a
 	// happens-before edge for the race detector).
 	if !accounting.Stderr().Wait(3 * time.Second) {
