@@ -15,7 +15,7 @@ import (
 )
 
 // Option configures [New]. An option given to New always beats the matching OTEL_*
-// environment variable, which beats the documented default (see setting.go).
+// environment variable, which beats the documented default (README: Configuration).
 type Option interface {
 	apply(*options)
 }

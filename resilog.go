@@ -107,9 +107,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		p.batch = processor.NewBatch(p.failover, s.batch)
 		// Keys made unique (instead of the SDK's per-record hash map, switched off above),
 		// correlation, redaction, attribute limits, batching. Correlation comes before
-		// redaction, unlike in DESIGN.md's first sketch, because it adds the attributes bound
-		// to the context, which are user data like any other; redaction comes before anything
-		// that keeps, cuts or exports a record, the fallback included.
+		// redaction because it adds the attributes bound to the context, which are user data
+		// like any other; redaction comes before anything that keeps, cuts or exports a
+		// record, the fallback included.
 		popts = append(popts, sdklog.WithProcessor(&exactResource{res: res}), sdklog.WithProcessor(processor.NewDedupKeys()),
 			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
 		if engine != nil {

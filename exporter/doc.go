@@ -1,8 +1,8 @@
 // Package exporter holds resilog's [sdklog.Exporter] implementations: the end of the data path.
 //
-//	bridge ─► processors (Redact ─► Correlate ─► Batch) ─► exporter
+//	bridge ─► processors (DedupKeys ─► Correlate ─► Redact ─► Limit ─► Batch) ─► Failover ─► exporter
 //
-// An exporter receives batches of records that were already redacted and correlated. It owns
+// An exporter receives batches of records that were already correlated, redacted and limited. It owns
 // network and file I/O and nothing else: queueing belongs to processor.Batch.
 //
 // [NewOTLP] builds the OTLP exporter (HTTP/protobuf or gRPC) from an [OTLPConfig] that the root

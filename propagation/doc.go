@@ -1,8 +1,10 @@
 // Package propagation carries what a record needs to know about its request into the
-// context: request IDs, attributes bound along the way, W3C trace context across process
-// boundaries, and detached contexts for background jobs.
+// context: request IDs, attributes bound along the way, and detached contexts for
+// background jobs. Trace context across process boundaries is the OpenTelemetry
+// instrumentation's job (otelhttp, otelgrpc): the SDK takes the span from the context a
+// record is logged with.
 //
-//	HTTP/gRPC middleware ─► context ─► bridge and processor.Correlate read it
+//	HTTP/gRPC middleware ─► context ─► processor.Correlate reads it
 //
 // It sits beside the data path rather than on it: nothing here converts or exports records.
 //
