@@ -29,7 +29,7 @@ type options struct {
 	serviceName   *string
 	resourceAttrs []attribute.KeyValue
 	resource      *resource.Resource
-	exporter      *string
+	exporters     []string
 	protocol      *string
 	endpoint      *string
 	logsEndpoint  *string
@@ -45,6 +45,7 @@ type options struct {
 	errorStack    bool
 	sdkExporter   sdklog.Exporter
 	fallback      sdklog.Exporter
+	additional    []namedExporter
 	batch         processor.BatchConfig
 	limits        processor.LimitConfig
 	overflow      *processor.Overflow
@@ -77,10 +78,28 @@ func WithResource(res *resource.Resource) Option {
 	return optionFunc(func(o *options) { o.resource = res })
 }
 
-// WithExporter selects the exporter: "otlp" (default), "console" or "none"
-// (env: OTEL_LOGS_EXPORTER).
-func WithExporter(name string) Option {
-	return optionFunc(func(o *options) { o.exporter = ptr(name) })
+// WithExporter selects the exporters: "otlp" (default), "console", both, or "none"
+// (env: OTEL_LOGS_EXPORTER, a comma-separated list such as "otlp,console"). Each record
+// goes to each exporter, through a queue, retries and a fallback of its own, and is
+// counted per exporter in Stats.Exporters.
+func WithExporter(names ...string) Option {
+	return optionFunc(func(o *options) { o.exporters = append([]string{}, names...) })
+}
+
+// WithAdditionalExporter sends every record to e as well, besides the exporters of
+// WithExporter or OTEL_LOGS_EXPORTER (or WithSDKExporter): a second sink, such as a
+// file or a vendor's exporter. e sees the records redacted, as every exporter does, after
+// correlation and attribute limits, through a queue, retries, breaker and fallback of its
+// own (WithFallback's exporter, or JSON lines on stdout); its accounting is the entry
+// named name in Stats.Exporters. Names must differ from each other and from the list's.
+// The pipeline shuts e down.
+func WithAdditionalExporter(name string, e sdklog.Exporter) Option {
+	return optionFunc(func(o *options) { o.additional = append(o.additional, namedExporter{name: name, exporter: e}) })
+}
+
+type namedExporter struct {
+	name     string
+	exporter sdklog.Exporter
 }
 
 // WithProtocol selects the OTLP protocol: "http/protobuf" (default) or "grpc"
@@ -171,8 +190,9 @@ func WithConsoleFormat(format string) Option {
 	return optionFunc(func(o *options) { o.consoleFormat = &format })
 }
 
-// WithSDKExporter replaces the exporter New would build from configuration with e: for
-// tests, benchmarks, and exporters resilog does not ship. The processors stay as they are.
+// WithSDKExporter replaces the exporters New would build from configuration with e: for
+// tests, benchmarks, and exporters resilog does not ship. The processors stay as they
+// are; its accounting is the entry named "custom" in Stats.Exporters.
 func WithSDKExporter(e sdklog.Exporter) Option {
 	return optionFunc(func(o *options) { o.sdkExporter = e })
 }

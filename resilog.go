@@ -2,7 +2,6 @@ package resilog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,15 +13,12 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/log/noop"
-	"go.opentelemetry.io/otel/metric"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/resilog/resilog/bridge"
-	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/accounting"
-	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/redact"
 )
 
@@ -35,10 +31,7 @@ type Pipeline struct {
 	levels     *bridge.Levels // nil when WithLevel alone sets the level
 	source     bool
 	errorStack bool
-	batch      *processor.Batch   // nil when disabled or exporter "none"
-	failover   *exporter.Failover // likewise
-	limit      *processor.Limit   // likewise
-	metrics    metric.Registration
+	chain      *Processor // the processors after the resource; nil when disabled
 
 	shutdownOnce sync.Once
 	shutDown     atomic.Bool // Shutdown has begun
@@ -58,11 +51,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	var engine *redact.Redactor
-	if !o.noRedaction {
-		if engine, err = redact.New(o.redaction); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
-		}
+	engine, err := newEngine(&o)
+	if err != nil {
+		return nil, err
 	}
 	res, err := buildResource(ctx, &o, s, engine)
 	if err != nil {
@@ -74,61 +65,22 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		return p, nil
 	}
 
-	primary, fallback := o.sdkExporter, o.fallback
-	if primary == nil {
-		switch s.exporter {
-		case ExporterOTLP:
-			primary, err = exporter.NewOTLP(ctx, s.otlp)
-		case ExporterConsole:
-			primary = exporter.NewJSONLines(os.Stdout)
-			if s.console == "text" {
-				primary = exporter.NewConsole(os.Stdout)
-			}
-			if fallback == nil {
-				fallback = exporter.NewJSONLines(os.Stderr)
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("resilog: building %s exporter: %w", s.exporter, err)
-		}
-	}
-	if fallback == nil {
-		fallback = exporter.NewJSONLines(os.Stdout)
-	}
-
 	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's, and
 	// attribute limits by processor.Limit after redaction: the SDK's would cut values before
 	// redaction sees them, and these options also keep it from reading
 	// OTEL_LOGRECORD_ATTRIBUTE_* itself.
 	popts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(),
 		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1)}
-	if primary != nil {
-		p.failover = exporter.NewFailover(primary, fallback, o.failover)
-		p.batch = processor.NewBatch(p.failover, s.batch)
-		// Keys made unique (instead of the SDK's per-record hash map, switched off above),
-		// correlation, redaction, attribute limits, batching. Correlation comes before
-		// redaction because it adds the attributes bound to the context, which are user data
-		// like any other; redaction comes before anything that keeps, cuts or exports a
-		// record, the fallback included.
-		popts = append(popts, sdklog.WithProcessor(&exactResource{res: res}), sdklog.WithProcessor(processor.NewDedupKeys()),
-			sdklog.WithProcessor(processor.NewCorrelate(o.correlation)))
-		if engine != nil {
-			popts = append(popts, sdklog.WithProcessor(processor.NewRedact(engine)))
-		}
-		p.limit = processor.NewLimit(s.limits)
-		popts = append(popts, sdklog.WithProcessor(p.limit), sdklog.WithProcessor(p.batch))
+	if p.chain, err = newChain(ctx, &o, s, engine); err != nil {
+		return nil, err
+	}
+	if len(p.chain.sinks) > 0 {
+		popts = append(popts, sdklog.WithProcessor(&exactResource{res: res}), sdklog.WithProcessor(p.chain))
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
 	p.provider = p.sdk
 	if engine != nil {
 		p.provider = redactedScopes{sdk: p.sdk, engine: engine}
-	}
-
-	if o.meterProvider != nil && p.batch != nil {
-		if p.metrics, err = p.registerMetrics(o.meterProvider); err != nil {
-			_ = p.sdk.Shutdown(ctx)
-			return nil, fmt.Errorf("resilog: registering metrics: %w", err)
-		}
 	}
 
 	p.source, p.errorStack = o.source, o.errorStack
@@ -266,27 +218,22 @@ func (p *Pipeline) ForceFlush(ctx context.Context) error {
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.shutdownOnce.Do(func() {
 		p.shutDown.Store(true)
-		if p.batch == nil {
-			if p.sdk != nil {
-				p.shutdownErr = p.sdk.Shutdown(ctx)
-			}
+		if p.sdk == nil {
+			return
+		}
+		if len(p.chain.sinks) == 0 {
+			p.shutdownErr = p.sdk.Shutdown(ctx)
 			return
 		}
 		// The chain is shut down here rather than by the SDK's LoggerProvider.Shutdown:
 		// that one first waits for every ForceFlush and log call under way (a log call
-		// waiting for room under OverflowBlock, which only the Batch's Shutdown wakes),
+		// waiting for room under OverflowBlock, which only the queue's Shutdown wakes),
 		// without calling any processor's Shutdown if ctx ends first, and after it the SDK
-		// discards records before any processor sees them, uncounted. The processors
-		// before the Batch hold nothing (their Shutdown does nothing); the Batch bounds
-		// its Shutdown by the export timeout when ctx has no deadline, shuts the Failover
-		// down, and from then on counts every record it is given as dropped (shutdown).
-		p.shutdownErr = p.batch.Shutdown(ctx)
-		if p.metrics != nil {
-			p.shutdownErr = errors.Join(p.shutdownErr, p.metrics.Unregister())
-		}
-		if errors.Is(p.shutdownErr, context.DeadlineExceeded) {
-			p.shutdownErr = fmt.Errorf("resilog: shutdown deadline passed before all records were exported: %w", p.shutdownErr)
-		}
+		// discards records before any processor sees them, uncounted. Each exporter's
+		// queue bounds its Shutdown by the export timeout when ctx has no deadline, shuts
+		// its Failover down, and from then on counts every record it is given as dropped
+		// (shutdown).
+		p.shutdownErr = p.chain.Shutdown(ctx)
 	})
 	return p.shutdownErr
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ const (
 // precedence: explicit option > OTEL_* environment variable > default.
 type settings struct {
 	disabled    bool
-	exporter    string
+	exporters   []string // each record goes to each; empty with "none"
 	otlp        exporter.OTLPConfig
 	serviceName string               // "" when neither option nor OTEL_SERVICE_NAME set it
 	envResource []attribute.KeyValue // from OTEL_RESOURCE_ATTRIBUTES
@@ -60,6 +61,7 @@ func resolve(o *options) (settings, error) {
 		return "", "", false
 	}
 	var s settings
+	var err error
 
 	switch {
 	case o.disabled != nil:
@@ -74,21 +76,8 @@ func resolve(o *options) (settings, error) {
 		}
 	}
 
-	s.exporter = ExporterOTLP
-	if o.exporter != nil {
-		s.exporter = *o.exporter
-	} else if n, v, ok := first("OTEL_LOGS_EXPORTER"); ok {
-		// The variable may hold a list; resilog runs one exporter (the fallback is separate).
-		names := strings.Split(v, ",")
-		if len(names) > 1 {
-			return s, fmt.Errorf("%w: %s=%s: resilog takes exactly one exporter", ErrInvalidConfig, n, shown(v))
-		}
-		s.exporter = strings.ToLower(strings.TrimSpace(names[0]))
-	}
-	switch s.exporter {
-	case ExporterOTLP, ExporterConsole, ExporterNone:
-	default:
-		return s, fmt.Errorf("%w: exporter %s (want %q, %q or %q)", ErrInvalidConfig, shown(s.exporter), ExporterOTLP, ExporterConsole, ExporterNone)
+	if s.exporters, err = resolveExporters(o, first); err != nil {
+		return s, err
 	}
 
 	s.console = "json"
@@ -140,7 +129,6 @@ func resolve(o *options) (settings, error) {
 		s.level = slog.LevelInfo
 	}
 
-	var err error
 	if s.otlp, err = resolveOTLP(o, first); err != nil {
 		return s, err
 	}
@@ -151,6 +139,48 @@ func resolve(o *options) (settings, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// resolveExporters reads the exporter list (WithExporter, else OTEL_LOGS_EXPORTER, else
+// otlp). The specification allows a comma-separated list: each record goes to each
+// exporter. "none" stands alone, and a name appears at most once.
+func resolveExporters(o *options, first func(...string) (string, string, bool)) ([]string, error) {
+	names, source := []string{ExporterOTLP}, "WithExporter"
+	if o.exporters != nil {
+		names = o.exporters
+	} else if n, v, ok := first("OTEL_LOGS_EXPORTER"); ok {
+		names, source = strings.Split(v, ","), n
+	}
+	var list []string
+	for _, name := range names {
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch name {
+		case ExporterOTLP, ExporterConsole, ExporterNone:
+		default:
+			return nil, fmt.Errorf("%w: %s: exporter %s (want %q, %q or %q)", ErrInvalidConfig, source, shown(name), ExporterOTLP, ExporterConsole, ExporterNone)
+		}
+		if slices.Contains(list, name) {
+			return nil, fmt.Errorf("%w: %s: exporter %q listed twice", ErrInvalidConfig, source, name)
+		}
+		list = append(list, name)
+	}
+	if slices.Contains(list, ExporterNone) {
+		if len(list) > 1 {
+			return nil, fmt.Errorf("%w: %s: exporter %q cannot be listed with others", ErrInvalidConfig, source, ExporterNone)
+		}
+		return []string{}, nil
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("%w: %s: no exporter named", ErrInvalidConfig, source)
+	}
+	seen := map[string]bool{}
+	for _, x := range o.additional {
+		if x.name == "" || x.exporter == nil || seen[x.name] || slices.Contains(list, x.name) {
+			return nil, fmt.Errorf("%w: WithAdditionalExporter: each needs an exporter and a name of its own, got %s", ErrInvalidConfig, shown(x.name))
+		}
+		seen[x.name] = true
+	}
+	return list, nil
 }
 
 // resolveLimits applies the attribute limits under the explicit fields of

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +36,8 @@ func TestResolveDefaults(t *testing.T) {
 	if s.otlp.Protocol != want.Protocol || s.otlp.Timeout != want.Timeout || s.otlp.Compression != want.Compression || s.otlp.Endpoint != "" || len(s.otlp.Headers) != 0 {
 		t.Errorf("otlp = %+v, want %+v", s.otlp, want)
 	}
-	if s.exporter != ExporterOTLP || s.disabled {
-		t.Errorf("exporter=%q disabled=%v", s.exporter, s.disabled)
+	if !slices.Equal(s.exporters, []string{ExporterOTLP}) || s.disabled {
+		t.Errorf("exporters=%q disabled=%v", s.exporters, s.disabled)
 	}
 }
 
@@ -61,7 +63,7 @@ func TestResolvePrecedence(t *testing.T) {
 		if s.otlp.Headers["a"] != "1" || s.otlp.Headers["b"] != "3" || s.otlp.Headers["c"] != " x" {
 			t.Errorf("headers = %v (logs-specific must win per key, values percent-decoded)", s.otlp.Headers)
 		}
-		if s.otlp.Timeout != 2500*time.Millisecond || s.otlp.Compression != "gzip" || s.exporter != "console" || s.serviceName != "from-env" {
+		if s.otlp.Timeout != 2500*time.Millisecond || s.otlp.Compression != "gzip" || !slices.Equal(s.exporters, []string{"console"}) || s.serviceName != "from-env" {
 			t.Errorf("settings = %+v", s)
 		}
 	})
@@ -89,7 +91,7 @@ func TestResolvePrecedence(t *testing.T) {
 		if len(s.otlp.Headers) != 1 || s.otlp.Headers["z"] != "9" {
 			t.Errorf("headers = %v, want only the option's", s.otlp.Headers)
 		}
-		if s.otlp.Timeout != time.Second || s.otlp.Compression != "none" || s.exporter != "otlp" || s.serviceName != "opt" {
+		if s.otlp.Timeout != time.Second || s.otlp.Compression != "none" || !slices.Equal(s.exporters, []string{"otlp"}) || s.serviceName != "opt" {
 			t.Errorf("settings = %+v", s)
 		}
 	})
@@ -129,7 +131,13 @@ func TestResolveErrors(t *testing.T) {
 		{"unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, nil},
 		{"unknown protocol option", nil, []Option{WithProtocol("udp")}},
 		{"unknown exporter", map[string]string{"OTEL_LOGS_EXPORTER": "zipkin"}, nil},
-		{"two exporters", map[string]string{"OTEL_LOGS_EXPORTER": "otlp,console"}, nil},
+		{"exporter listed twice", map[string]string{"OTEL_LOGS_EXPORTER": "otlp,console,otlp"}, nil},
+		{"none with others", map[string]string{"OTEL_LOGS_EXPORTER": "otlp,none"}, nil},
+		{"unknown exporter in a list", nil, []Option{WithExporter("console", "zipkin")}},
+		{"no exporter", nil, []Option{WithExporter()}},
+		{"additional exporter without a name", nil, []Option{WithAdditionalExporter("", exporter.NewJSONLines(io.Discard))}},
+		{"additional exporter named like the list's", nil, []Option{WithAdditionalExporter("otlp", exporter.NewJSONLines(io.Discard))}},
+		{"additional exporter nil", nil, []Option{WithAdditionalExporter("file", nil)}},
 		{"bad headers", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, nil},
 		{"header with newline", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "a=b%0D%0Ac"}, nil},
 		{"bad timeout", map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, nil},

@@ -3,7 +3,6 @@ package resilog
 import (
 	"context"
 	"errors"
-	"maps"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -15,6 +14,12 @@ import (
 //	Emitted == Exported + Fallback + DroppedTotal
 //
 // always holds; before it, the difference is what is still queued or being written.
+//
+// The counts are deliveries, summed over the exporters: each record is delivered once to
+// each exporter of the list (OTEL_LOGS_EXPORTER=otlp,console, WithAdditionalExporter) and
+// counted there, in Exporters, where the same balance holds for each exporter. With one
+// exporter, the default, a delivery is a record. Breaker is "open" when any exporter's
+// is; LastExportError is the latest of theirs.
 //
 // Why exports fail is said on stderr as it happens (the first failure of each kind at
 // once, then at most one line per kind per 10s, and a line when delivery resumes);
@@ -49,45 +54,58 @@ type Stats struct {
 	// lost because stderr was blocked or failed: the report never waits for stderr. The
 	// stderr report is the process's, so this count is too.
 	ReportLinesLost uint64
+
+	// Exporters is the accounting of each exporter, in the order of the list, then
+	// WithAdditionalExporter's; the counts above are their sums.
+	Exporters []ExporterStats
 }
 
 // Stats returns the accounting so far. It is cheap enough to poll.
 func (p *Pipeline) Stats() Stats {
-	if p.batch == nil {
+	if p.chain == nil {
 		return Stats{Dropped: map[string]uint64{}, Breaker: "closed"}
 	}
-	b, f := p.batch.Stats(), p.failover.Stats()
-	s := Stats{
-		Emitted:        b.Emitted,
-		Exported:       f.Exported,
-		Fallback:       f.Fallback,
-		Dropped:        maps.Clone(b.Dropped),
-		QueueRecords:   b.QueueRecords,
-		QueueBytes:     b.QueueBytes,
-		FallbackQueued: f.FallbackQueued,
-		Retries:        f.Retries,
-		Breaker:        f.Breaker,
+	return p.chain.Stats()
+}
 
-		PermanentFailures:   f.Permanent,
-		TransientFailures:   f.Transient,
-		LastExportError:     f.LastError,
-		LastExportErrorTime: f.LastErrorTime,
-		ReportLinesLost:     f.ReportLinesLost,
+// Stats returns the accounting so far, summed over the exporters and for each (see
+// [Stats]). It is cheap enough to poll.
+func (c *Processor) Stats() Stats {
+	s := Stats{Dropped: map[string]uint64{}, Breaker: "closed"}
+	for _, k := range c.sinks {
+		e := k.stats()
+		s.Exporters = append(s.Exporters, e)
+		s.Emitted += e.Emitted
+		s.Exported += e.Exported
+		s.Fallback += e.Fallback
+		for reason, n := range e.Dropped {
+			s.Dropped[reason] += n
+		}
+		s.DroppedTotal += e.DroppedTotal
+		s.QueueRecords += e.QueueRecords
+		s.QueueBytes += e.QueueBytes
+		s.FallbackQueued += e.FallbackQueued
+		s.Retries += e.Retries
+		if e.Breaker == "open" {
+			s.Breaker = "open"
+		}
+		s.PermanentFailures += e.PermanentFailures
+		s.TransientFailures += e.TransientFailures
+		if e.LastExportErrorTime.After(s.LastExportErrorTime) {
+			s.LastExportError, s.LastExportErrorTime = e.LastExportError, e.LastExportErrorTime
+		}
 	}
-	l := p.limit.Stats()
-	s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
-	for reason, n := range f.Dropped {
-		s.Dropped[reason] += n
-	}
-	for _, n := range s.Dropped {
-		s.DroppedTotal += n
+	if len(c.sinks) > 0 {
+		s.ReportLinesLost = c.sinks[0].reportLinesLost()
+		l := c.limit.Stats()
+		s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
 	}
 	return s
 }
 
 // registerMetrics publishes Stats as asynchronous instruments, read at collection time so
 // that the log call pays nothing for them.
-func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration, error) {
+func registerMetrics(mp metric.MeterProvider, stats func() Stats) (metric.Registration, error) {
 	m := mp.Meter("github.com/resilog/resilog")
 	emitted, err1 := m.Int64ObservableCounter("resilog.records.emitted", metric.WithUnit("{record}"),
 		metric.WithDescription("Records that reached the batching processor."))
@@ -111,7 +129,7 @@ func (p *Pipeline) registerMetrics(mp metric.MeterProvider) (metric.Registration
 		return nil, err
 	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		s := p.Stats()
+		s := stats()
 		o.ObserveInt64(emitted, int64(s.Emitted))
 		o.ObserveInt64(exported, int64(s.Exported))
 		o.ObserveInt64(fallback, int64(s.Fallback))

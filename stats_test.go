@@ -163,7 +163,7 @@ func TestStatsCountStuckExportsOnce(t *testing.T) {
 	<-primary.returned
 	// The exports have returned; let the processor's goroutines finish with their result.
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && p.Stats().Exported == 0 && p.batch.Stats().Handed < 8 {
+	for time.Now().Before(deadline) && p.Stats().Exported == 0 && p.chain.sinks[0].batch.Stats().Handed < 8 {
 		time.Sleep(time.Millisecond)
 	}
 	check("after the stuck exports returned")

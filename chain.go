@@ -1,0 +1,286 @@
+package resilog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/bridge"
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
+)
+
+// Processor is resilog's processor chain as one sdklog.Processor, for an application
+// that builds its own LoggerProvider: keys made unique, correlation, redaction,
+// attribute limits, then for each exporter a bounded queue, batching, retries, a breaker
+// and the fallback, all accounted for in [Processor.Stats]. [New] uses the same chain.
+//
+// Register it first, so that every processor after it sees the record redacted:
+//
+//	proc, err := resilog.NewProcessor(ctx)
+//	provider := sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(proc),
+//		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+//
+// The two limit options keep the SDK from cutting attributes before redaction has seen
+// them (resilog applies the limits after it). Levels (WithLevels, RESILOG_LOG_LEVELS,
+// WithLevel) gate records by their instrumentation scope name: Enabled answers for them,
+// and OnEmit drops, uncounted, a record below its logger's level, as a disabled log call
+// would be. The instrumentation scope and the provider's resource are the application's
+// and are not redacted. Options that shape a provider or a logger (WithServiceName,
+// WithResource, WithResourceAttributes, WithGlobal, WithSource, WithErrorStack) have no
+// effect here.
+//
+// Its methods are safe for concurrent use.
+type Processor struct {
+	// steps change the record in place: DedupKeys, Correlate, Redact (unless off), Limit.
+	steps []sdklog.Processor
+	limit *processor.Limit
+	sinks []*sink // one per exporter; none with exporter "none" or when disabled
+
+	gate    bool // NewProcessor: levels apply here; New's loggers apply them in the bridge
+	level   slog.Leveler
+	levels  *bridge.Levels
+	metrics metric.Registration
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+var _ sdklog.Processor = (*Processor)(nil)
+
+// NewProcessor builds resilog's processor chain from opts and the OTEL_* environment, as
+// [New] does, for a LoggerProvider the caller builds (see [Processor]). ctx bounds
+// exporter construction only; it is not retained. Call Shutdown, or the provider's
+// Shutdown, which calls it, before the program ends.
+func NewProcessor(ctx context.Context, opts ...Option) (*Processor, error) {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt.apply(&o)
+		}
+	}
+	s, err := resolve(&o)
+	if err != nil {
+		return nil, err
+	}
+	if s.disabled {
+		return &Processor{gate: true, level: slog.LevelInfo}, nil
+	}
+	engine, err := newEngine(&o)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newChain(ctx, &o, s, engine)
+	if err != nil {
+		return nil, err
+	}
+	c.gate = true
+	return c, nil
+}
+
+// newEngine builds the redaction engine; nil when redaction is off.
+func newEngine(o *options) (*redact.Redactor, error) {
+	if o.noRedaction {
+		return nil, nil
+	}
+	engine, err := redact.New(o.redaction)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return engine, nil
+}
+
+// newChain builds the processors between the provider and the exporters, in this order:
+// keys made unique (instead of the SDK's per-record hash map), correlation, redaction,
+// attribute limits, then one delivery unit per exporter. Correlation comes before
+// redaction because it adds the attributes bound to the context, which are user data
+// like any other; redaction comes before anything that keeps, cuts or exports a record,
+// every exporter and fallback included. With no exporter, it is empty.
+func newChain(ctx context.Context, o *options, s settings, engine *redact.Redactor) (*Processor, error) {
+	c := &Processor{level: s.level, levels: s.levels}
+	outs, err := buildExporters(ctx, o, s)
+	if err != nil {
+		return nil, err
+	}
+	if len(outs) == 0 {
+		return c, nil
+	}
+	c.steps = []sdklog.Processor{processor.NewDedupKeys(), processor.NewCorrelate(o.correlation)}
+	if engine != nil {
+		c.steps = append(c.steps, processor.NewRedact(engine))
+	}
+	c.limit = processor.NewLimit(s.limits)
+	c.steps = append(c.steps, c.limit)
+	for _, out := range outs {
+		c.sinks = append(c.sinks, newSink(out.name, out.primary, out.fallback, o.failover, s.batch))
+	}
+	if o.meterProvider != nil {
+		if c.metrics, err = registerMetrics(o.meterProvider, c.Stats); err != nil {
+			_ = c.Shutdown(ctx)
+			return nil, fmt.Errorf("resilog: registering metrics: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// output is one exporter of the list with the fallback its records go to when it fails.
+type output struct {
+	name              string
+	primary, fallback sdklog.Exporter
+}
+
+// buildExporters builds the exporters of the list (or WithSDKExporter's), then those of
+// WithAdditionalExporter. The console exporter writes stdout and falls back to stderr;
+// every other exporter falls back to WithFallback's exporter, or JSON lines on stdout,
+// one instance shared by all of them.
+func buildExporters(ctx context.Context, o *options, s settings) ([]output, error) {
+	var outs []output
+	if o.sdkExporter != nil {
+		outs = append(outs, output{name: "custom", primary: o.sdkExporter})
+	} else {
+		for _, name := range s.exporters {
+			var out output
+			switch name {
+			case ExporterOTLP:
+				e, err := exporter.NewOTLP(ctx, s.otlp)
+				if err != nil {
+					shutdownOutputs(ctx, outs)
+					return nil, fmt.Errorf("resilog: building %s exporter: %w", name, err)
+				}
+				out = output{name: name, primary: e}
+			case ExporterConsole:
+				out = output{name: name, primary: exporter.NewJSONLines(os.Stdout)}
+				if s.console == "text" {
+					out.primary = exporter.NewConsole(os.Stdout)
+				}
+				if o.fallback == nil {
+					out.fallback = exporter.NewJSONLines(os.Stderr)
+				}
+			default: // none
+				continue
+			}
+			outs = append(outs, out)
+		}
+	}
+	for _, x := range o.additional {
+		outs = append(outs, output{name: x.name, primary: x.exporter})
+	}
+	users := 0
+	for _, out := range outs {
+		if out.fallback == nil {
+			users++
+		}
+	}
+	if users == 0 {
+		return outs, nil
+	}
+	fallback := o.fallback
+	if fallback == nil {
+		fallback = exporter.NewJSONLines(os.Stdout)
+	}
+	share := shareFallback(fallback, users)
+	for i := range outs {
+		if outs[i].fallback == nil {
+			outs[i].fallback = share()
+		}
+	}
+	return outs, nil
+}
+
+// shutdownOutputs releases the exporters built before one failed to build.
+func shutdownOutputs(ctx context.Context, outs []output) {
+	for _, out := range outs {
+		_ = out.primary.Shutdown(ctx)
+	}
+}
+
+// Enabled reports whether a record of param's severity and scope passes the levels, and
+// false when there is no exporter (exporter "none", OTEL_SDK_DISABLED). A Processor from
+// New takes every record: New's loggers apply the levels themselves.
+func (c *Processor) Enabled(_ context.Context, param sdklog.EnabledParameters) bool {
+	return len(c.sinks) > 0 && (!c.gate || c.admits(param.InstrumentationScope.Name, param.Severity))
+}
+
+// admits applies the levels to a record of scope name at severity sev. OpenTelemetry
+// severities are slog levels shifted by 9 (INFO 0 ↔ 9, the bridge's mapping); a record
+// without a severity passes.
+func (c *Processor) admits(name string, sev log.Severity) bool {
+	if sev == log.SeverityUndefined {
+		return true
+	}
+	level := c.level.Level()
+	if c.levels != nil {
+		level = c.levels.Level(name)
+	}
+	return slog.Level(sev-9) >= level
+}
+
+// OnEmit runs the record through the chain and hands it to every exporter's queue; it
+// never waits on I/O. Errors of the steps are joined, and the record goes on, as the SDK
+// does between processors.
+func (c *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	if len(c.sinks) == 0 || c.gate && !c.admits(r.InstrumentationScope().Name, r.Severity()) {
+		return nil
+	}
+	var errs []error
+	for _, p := range c.steps {
+		if err := p.OnEmit(ctx, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, k := range c.sinks {
+		if err := k.OnEmit(ctx, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ForceFlush exports every record emitted so far, to every exporter at once, with the
+// bounds of [Pipeline.ForceFlush].
+func (c *Processor) ForceFlush(ctx context.Context) error {
+	return c.eachSink(func(k *sink) error { return k.ForceFlush(ctx) })
+}
+
+// Shutdown flushes and stops every exporter's queue at once, with the bounds and
+// accounting of [Pipeline.Shutdown]. Later calls return the first call's result.
+func (c *Processor) Shutdown(ctx context.Context) error {
+	c.shutdownOnce.Do(func() {
+		err := c.eachSink(func(k *sink) error { return k.Shutdown(ctx) })
+		if c.metrics != nil {
+			err = errors.Join(err, c.metrics.Unregister())
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("resilog: shutdown deadline passed before all records were exported: %w", err)
+		}
+		c.shutdownErr = err
+	})
+	return c.shutdownErr
+}
+
+// eachSink runs f on every sink concurrently, so that one slow exporter does not spend
+// the others' time, and joins the errors.
+func (c *Processor) eachSink(f func(*sink) error) error {
+	if len(c.sinks) == 1 {
+		return f(c.sinks[0])
+	}
+	errs := make([]error, len(c.sinks))
+	var wg sync.WaitGroup
+	for i, k := range c.sinks {
+		wg.Go(func() { errs[i] = f(k) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Levels returns the per-logger levels, to change them at run time (Set) or to mount as
+// an http.Handler. It is nil when only WithLevel was given.
+func (c *Processor) Levels() *bridge.Levels { return c.levels }
