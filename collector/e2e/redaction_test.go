@@ -26,8 +26,10 @@ var secrets = []string{
 	"pmdTbHLdua3UNOOT",
 }
 
-func logSecrets(p *resilog.Pipeline) {
-	log := p.Logger("github.com/acme/shop/checkout")
+func logSecrets(p *resilog.Pipeline) { logSecretsTo(p.Logger("github.com/acme/shop/checkout")) }
+
+// logSecretsTo logs every secret of secrets in one record to log.
+func logSecretsTo(log *slog.Logger) {
 	log.Error("payment for jane.doe@example.com failed with card 4111111111111111",
 		"password", "hunter2-S3cret",
 		slog.Group("request", slog.Group("headers", "Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTg4MTIifQ.AOB-3Te8AA9DKyP7ImZuYlB27P1FQWtlAm8T1I5E_zg")),
