@@ -72,7 +72,9 @@ func NewProcessor(ctx context.Context, opts ...Option) (*Processor, error) {
 		return nil, err
 	}
 	if s.disabled {
-		return &Processor{gate: true, level: slog.LevelInfo}, nil
+		// Nothing is exported; records are still redacted for the processors after
+		// this one.
+		s.exporters, o.sdkExporter, o.additional = nil, nil, nil
 	}
 	engine, err := newEngine(&o)
 	if err != nil {
@@ -103,15 +105,13 @@ func newEngine(o *options) (*redact.Redactor, error) {
 // attribute limits, then one delivery unit per exporter. Correlation comes before
 // redaction because it adds the attributes bound to the context, which are user data
 // like any other; redaction comes before anything that keeps, cuts or exports a record,
-// every exporter and fallback included. With no exporter, it is empty.
+// every exporter and fallback included. With no exporter (exporter "none"), the steps
+// still change the record, for the processors registered after the chain.
 func newChain(ctx context.Context, o *options, s settings, engine *redact.Redactor) (*Processor, error) {
 	c := &Processor{level: s.level, levels: s.levels}
 	outs, err := buildExporters(ctx, o, s)
 	if err != nil {
 		return nil, err
-	}
-	if len(outs) == 0 {
-		return c, nil
 	}
 	c.steps = []sdklog.Processor{processor.NewDedupKeys(), processor.NewCorrelate(o.correlation)}
 	if engine != nil {
@@ -122,7 +122,7 @@ func newChain(ctx context.Context, o *options, s settings, engine *redact.Redact
 	for _, out := range outs {
 		c.sinks = append(c.sinks, newSink(out.name, out.primary, out.fallback, o.failover, s.batch))
 	}
-	if o.meterProvider != nil {
+	if o.meterProvider != nil && len(c.sinks) > 0 {
 		if c.metrics, err = registerMetrics(o.meterProvider, c.Stats); err != nil {
 			_ = c.Shutdown(ctx)
 			return nil, fmt.Errorf("resilog: registering metrics: %w", err)
@@ -202,9 +202,9 @@ func shutdownOutputs(ctx context.Context, outs []output) {
 	}
 }
 
-// Enabled reports whether a record of param's severity and scope passes the levels, and
-// false when there is no exporter (exporter "none", OTEL_SDK_DISABLED). A Processor from
-// New takes every record: New's loggers apply the levels themselves.
+// Enabled reports whether a record of param's severity and scope passes the levels and
+// will be exported: false when there is no exporter (exporter "none", OTEL_SDK_DISABLED).
+// A Processor from New takes every record: New's loggers apply the levels themselves.
 func (c *Processor) Enabled(_ context.Context, param sdklog.EnabledParameters) bool {
 	return len(c.sinks) > 0 && (!c.gate || c.admits(param.InstrumentationScope.Name, param.Severity))
 }
@@ -224,17 +224,19 @@ func (c *Processor) admits(name string, sev log.Severity) bool {
 }
 
 // OnEmit runs the record through the chain and hands it to every exporter's queue; it
-// never waits on I/O. Errors of the steps are joined, and the record goes on, as the SDK
-// does between processors.
+// never waits on I/O. A record below its logger's level goes to no exporter and is not
+// counted, as a disabled log call is; it is still redacted, because the processors
+// registered after this one see it. Errors of the steps are joined, and the record goes
+// on, as the SDK does between processors.
 func (c *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
-	if len(c.sinks) == 0 || c.gate && !c.admits(r.InstrumentationScope().Name, r.Severity()) {
-		return nil
-	}
 	var errs []error
 	for _, p := range c.steps {
 		if err := p.OnEmit(ctx, r); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.gate && !c.admits(r.InstrumentationScope().Name, r.Severity()) {
+		return errors.Join(errs...)
 	}
 	for _, k := range c.sinks {
 		if err := k.OnEmit(ctx, r); err != nil {

@@ -196,7 +196,8 @@ func TestProcessorInTheApplicationsProvider(t *testing.T) {
 	other := otelslog.NewLogger("example.com/somelib", otelslog.WithLoggerProvider(provider))
 	logChainSecrets(shop)
 	shop.Debug("shop debug")
-	other.Info("somelib info")
+	logChainSecrets(other.With()) // at ERROR: passes
+	other.Info("somelib info", "password", "hunter2-S3cret")
 	other.Warn("somelib warn")
 
 	param := sdklog.EnabledParameters{Severity: log.SeverityInfo}
@@ -218,30 +219,52 @@ func TestProcessorInTheApplicationsProvider(t *testing.T) {
 	for _, r := range exp.Records() {
 		msgs = append(msgs, r.Body().AsString())
 	}
-	if len(msgs) != 3 || msgs[1] != "shop debug" || msgs[2] != "somelib warn" {
-		t.Errorf("exported %q, want the secret record, shop debug, somelib warn", msgs)
+	if len(msgs) != 4 || msgs[1] != "shop debug" || msgs[3] != "somelib warn" {
+		t.Errorf("exported %q, want the secret record, shop debug, the secret record, somelib warn", msgs)
 	}
-	checkRedacted(t, "the exporter", exp.Records()[:1])
-	checkRedacted(t, "a processor registered after resilog's", theirs.Records()[:1])
-	checkBalance(t, proc.Stats(), 3)
+	checkRedacted(t, "the exporter", []sdklog.Record{exp.Records()[0], exp.Records()[2]})
+	// A processor after resilog's sees every record, those below their level included
+	// (the SDK calls each processor): redacted.
+	if got := theirs.Records(); len(got) != 6 {
+		t.Errorf("the application's processor received %d records, want 6", len(got))
+	} else {
+		checkRedacted(t, "a processor registered after resilog's", []sdklog.Record{got[0], got[2]})
+		checkRedacted(t, "a processor registered after resilog's (below the level)", got[3:4])
+	}
+	checkBalance(t, proc.Stats(), 4)
 	if err := proc.Shutdown(ctx); err != nil {
 		t.Errorf("a second Shutdown: %v", err)
 	}
 }
 
-func TestDisabledProcessorTakesNothing(t *testing.T) {
-	ctx := context.Background()
-	exp := new(recordtest.Exporter)
-	proc, err := NewProcessor(ctx, envOf(map[string]string{"OTEL_SDK_DISABLED": "true"}), WithSDKExporter(exp))
-	if err != nil {
-		t.Fatal(err)
-	}
-	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc))
-	otelslog.NewLogger("x", otelslog.WithLoggerProvider(provider)).Error("nothing")
-	if err := provider.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(exp.Records()); n != 0 {
-		t.Errorf("a disabled processor exported %d records", n)
+// Disabled, or with exporter none, the processor exports nothing, and still redacts for
+// the processors after it.
+func TestProcessorWithoutExporterStillRedacts(t *testing.T) {
+	for _, env := range []map[string]string{{"OTEL_SDK_DISABLED": "true"}, {"OTEL_LOGS_EXPORTER": "none"}} {
+		ctx := context.Background()
+		exp, theirs := new(recordtest.Exporter), new(recordtest.Exporter)
+		opts := []Option{envOf(env)}
+		if env["OTEL_SDK_DISABLED"] != "" {
+			opts = append(opts, WithSDKExporter(exp))
+		}
+		proc, err := NewProcessor(ctx, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc), sdklog.WithProcessor(sdklog.NewSimpleProcessor(theirs)))
+		logChainSecrets(otelslog.NewLogger("x", otelslog.WithLoggerProvider(provider)))
+		if err := provider.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(exp.Records()); n != 0 {
+			t.Errorf("%v: exported %d records", env, n)
+		}
+		if len(theirs.Records()) != 1 {
+			t.Fatalf("%v: the application's processor received %d records", env, len(theirs.Records()))
+		}
+		checkRedacted(t, fmt.Sprintf("%v: a processor registered after resilog's", env), theirs.Records())
+		if s := proc.Stats(); s.Emitted != 0 || len(s.Exporters) != 0 {
+			t.Errorf("%v: stats %+v", env, s)
+		}
 	}
 }

@@ -17,12 +17,19 @@
 //
 // Every setting is resolved in one place with one precedence: an [Option] passed to [New]
 // beats the standard OTEL_* environment variable, which beats the default. New reads
-// OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER (otlp, console, none), OTEL_SERVICE_NAME,
-// OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_{,LOGS_}{ENDPOINT, PROTOCOL, HEADERS,
-// TIMEOUT, COMPRESSION, INSECURE}, OTEL_BLRP_* and OTEL_{LOGRECORD_,}ATTRIBUTE_{COUNT,
-// VALUE_LENGTH}_LIMIT (applied after redaction, see [WithAttributeLimits]). Invalid
+// OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER (otlp, console, a list of both, or none),
+// OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_{,LOGS_}{ENDPOINT,
+// PROTOCOL, HEADERS, TIMEOUT, COMPRESSION, INSECURE}, OTEL_BLRP_* and
+// OTEL_{LOGRECORD_,}ATTRIBUTE_{COUNT, VALUE_LENGTH}_LIMIT (applied after redaction, see [WithAttributeLimits]). Invalid
 // configuration makes New return an error wrapping [ErrInvalidConfig]; it never panics,
 // never returns a half-built pipeline, and never quotes a credential.
+//
+// # Several exporters, your own provider
+//
+// With several exporters (OTEL_LOGS_EXPORTER=otlp,console, [WithAdditionalExporter]),
+// each record goes to each, redacted, through a queue and fallback of its own, and
+// [Stats] counts each delivery ([Stats.Exporters]). An application that builds its own
+// sdklog.LoggerProvider plugs the same chain into it with [NewProcessor].
 //
 // # Globals
 //

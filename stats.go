@@ -97,6 +97,8 @@ func (c *Processor) Stats() Stats {
 	}
 	if len(c.sinks) > 0 {
 		s.ReportLinesLost = c.sinks[0].reportLinesLost()
+	}
+	if c.limit != nil {
 		l := c.limit.Stats()
 		s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
 	}
