@@ -144,7 +144,7 @@ type output struct {
 func buildExporters(ctx context.Context, o *options, s settings) ([]output, error) {
 	var outs []output
 	if o.sdkExporter != nil {
-		outs = append(outs, output{name: "custom", primary: o.sdkExporter})
+		outs = append(outs, output{name: customExporter, primary: o.sdkExporter})
 	} else {
 		for _, name := range s.exporters {
 			var out output

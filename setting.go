@@ -141,6 +141,9 @@ func resolve(o *options) (settings, error) {
 	return s, nil
 }
 
+// customExporter names WithSDKExporter's exporter in Stats.Exporters.
+const customExporter = "custom"
+
 // resolveExporters reads the exporter list (WithExporter, else OTEL_LOGS_EXPORTER, else
 // otlp). The specification allows a comma-separated list: each record goes to each
 // exporter. "none" stands alone, and a name appears at most once.
@@ -164,21 +167,21 @@ func resolveExporters(o *options, first func(...string) (string, string, bool)) 
 		}
 		list = append(list, name)
 	}
-	if slices.Contains(list, ExporterNone) {
-		if len(list) > 1 {
-			return nil, fmt.Errorf("%w: %s: exporter %q cannot be listed with others", ErrInvalidConfig, source, ExporterNone)
-		}
-		return []string{}, nil
-	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("%w: %s: no exporter named", ErrInvalidConfig, source)
 	}
 	seen := map[string]bool{}
 	for _, x := range o.additional {
-		if x.name == "" || x.exporter == nil || seen[x.name] || slices.Contains(list, x.name) {
+		if x.name == "" || x.exporter == nil || seen[x.name] || slices.Contains(list, x.name) || x.name == customExporter && o.sdkExporter != nil {
 			return nil, fmt.Errorf("%w: WithAdditionalExporter: each needs an exporter and a name of its own, got %s", ErrInvalidConfig, shown(x.name))
 		}
 		seen[x.name] = true
+	}
+	if slices.Contains(list, ExporterNone) {
+		if len(list) > 1 {
+			return nil, fmt.Errorf("%w: %s: exporter %q cannot be listed with others", ErrInvalidConfig, source, ExporterNone)
+		}
+		return []string{}, nil
 	}
 	return list, nil
 }

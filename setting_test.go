@@ -138,6 +138,7 @@ func TestResolveErrors(t *testing.T) {
 		{"additional exporter without a name", nil, []Option{WithAdditionalExporter("", exporter.NewJSONLines(io.Discard))}},
 		{"additional exporter named like the list's", nil, []Option{WithAdditionalExporter("otlp", exporter.NewJSONLines(io.Discard))}},
 		{"additional exporter nil", nil, []Option{WithAdditionalExporter("file", nil)}},
+		{"additional exporters named alike", nil, []Option{WithExporter("none"), WithAdditionalExporter("file", exporter.NewJSONLines(io.Discard)), WithAdditionalExporter("file", exporter.NewJSONLines(io.Discard))}},
 		{"bad headers", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, nil},
 		{"header with newline", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "a=b%0D%0Ac"}, nil},
 		{"bad timeout", map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, nil},
