@@ -32,8 +32,9 @@ import (
 // The two limit options keep the SDK from cutting attributes before redaction has seen
 // them (resilog applies the limits after it). Levels (WithLevels, RESILOG_LOG_LEVELS,
 // WithLevel) gate records by their instrumentation scope name: Enabled answers for them,
-// and OnEmit drops, uncounted, a record below its logger's level, as a disabled log call
-// would be. The instrumentation scope and the provider's resource are the application's
+// and a record below its logger's level goes to no exporter and is not counted, as a
+// disabled log call would be (it is still redacted, for the processors registered after
+// this one, which the SDK calls whatever this one does). The instrumentation scope and the provider's resource are the application's
 // and are not redacted. Options that shape a provider or a logger (WithServiceName,
 // WithResource, WithResourceAttributes, WithGlobal, WithSource, WithErrorStack) have no
 // effect here.
@@ -164,7 +165,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 				if o.fallback == nil {
 					out.fallback = exporter.NewJSONLines(os.Stderr)
 				}
-			default: // none
+			default: // ExporterNone, which resolveExporters leaves out of the list
 				continue
 			}
 			outs = append(outs, out)
