@@ -3,7 +3,6 @@ package exporter
 import (
 	"io"
 	"strconv"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -13,9 +12,10 @@ import (
 
 // Console writes records as text lines for a developer's terminal:
 //
-//	2026-05-07T14:32:01Z INFO [3f2a1b9c] github.com/acme/shop/orders order created order_id=1042 user.id=88
+//	2026-05-07T14:32:01.123Z INFO [3f2a1b9c] github.com/acme/shop/orders order created order_id=1042 user.id=88
 //
-// The bracket holds the first 8 hex digits of the trace ID (or the request ID when there
+// Times are UTC with milliseconds, always three digits, so that records of the same second
+// keep their order and the columns line up. The bracket holds the first 8 hex digits of the trace ID (or the request ID when there
 // is no trace); nested groups are flattened to dotted keys. A record without a time
 // starts with its level and ends with observed_time=. Every control character (DEL and
 // C1 included), line or paragraph separator, bidirectional override and invalid UTF-8
@@ -31,13 +31,16 @@ func NewConsole(w io.Writer) *Console {
 	return c
 }
 
+// consoleTime is RFC 3339 with milliseconds kept, trailing zeros included.
+const consoleTime = "2006-01-02T15:04:05.000Z07:00"
+
 // AppendConsole appends r as one text line to b.
 func AppendConsole(b []byte, r *sdklog.Record) []byte {
 	// A record without a time starts with its level (slog's rule); when it was observed
 	// ends the line as observed_time.
 	ts := r.Timestamp()
 	if !ts.IsZero() {
-		b = ts.UTC().AppendFormat(b, time.RFC3339)
+		b = ts.UTC().AppendFormat(b, consoleTime)
 		b = append(b, ' ')
 	}
 	lvl := LevelText(r.Severity(), r.SeverityText())
@@ -78,7 +81,7 @@ func AppendConsole(b []byte, r *sdklog.Record) []byte {
 	})
 	if obs := r.ObservedTimestamp(); ts.IsZero() && !obs.IsZero() {
 		b = append(b, " observed_time="...)
-		b = obs.UTC().AppendFormat(b, time.RFC3339)
+		b = obs.UTC().AppendFormat(b, consoleTime)
 	}
 	return append(b, '\n')
 }
