@@ -98,9 +98,9 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 func buildResource(ctx context.Context, o *options, s settings, engine *redact.Redactor) (*resource.Resource, error) {
 	base := o.resource
 	if base == nil {
-		detected, err := resource.New(ctx, resource.WithTelemetrySDK())
+		detected, err := detectResource(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("resilog: detecting resource: %w", err)
+			return nil, err
 		}
 		base = detected
 	}
