@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -31,7 +32,8 @@ type Pipeline struct {
 	levels     *bridge.Levels // nil when WithLevel alone sets the level
 	source     bool
 	errorStack bool
-	chain      *Processor // the processors after the resource; nil when disabled
+	chain      *Processor       // the processors after the resource; nil when disabled
+	build      *debug.BuildInfo // the binary's modules, for the scope's version; nil if unknown
 
 	shutdownOnce sync.Once
 	shutDown     atomic.Bool // Shutdown has begun
@@ -60,6 +62,7 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{resource: res, level: s.level, levels: s.levels}
+	p.build, _ = debug.ReadBuildInfo()
 	if s.disabled {
 		p.provider = noop.NewLoggerProvider()
 		return p, nil
@@ -147,7 +150,9 @@ func hasServiceName(base *resource.Resource, attrs []attribute.KeyValue) bool {
 }
 
 // Logger returns a slog.Logger whose records carry name (by convention the import path of
-// the calling package) as their instrumentation scope.
+// the calling package) as their instrumentation scope, with, when name is a package of the
+// binary's modules, that module's version (from the build information), and the schema
+// URL of the semantic conventions the bridge's attributes follow.
 func (p *Pipeline) Logger(name string) *slog.Logger {
 	return slog.New(p.Handler(name))
 }
@@ -162,7 +167,8 @@ func (p *Pipeline) Handler(name string) slog.Handler {
 		level = p.levels.For(name)
 	}
 	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(level),
-		bridge.WithSource(p.source), bridge.WithErrorStack(p.errorStack))
+		bridge.WithSource(p.source), bridge.WithErrorStack(p.errorStack),
+		bridge.WithVersion(moduleVersion(p.build, name)), bridge.WithSchemaURL(semconv.SchemaURL))
 }
 
 // stderrErrorHandler writes the OpenTelemetry SDK's errors to stderr, never to a logger

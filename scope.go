@@ -1,6 +1,9 @@
 package resilog
 
 import (
+	"runtime/debug"
+	"strings"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/log/embedded"
@@ -40,4 +43,33 @@ func (p redactedScopes) Logger(name string, opts ...log.LoggerOption) log.Logger
 		log.WithInstrumentationVersion(p.engine.String(version)),
 		log.WithSchemaURL(p.engine.String(schemaURL)),
 		log.WithInstrumentationAttributeSet(attrs))
+}
+
+// moduleVersion returns the version of the module in info that holds the package name
+// names (the longest module path that is name or a path prefix of it; a replacement's
+// version if the module is replaced), or "" when name is no such package or the module
+// has no version ("(devel)", a directory replacement). It gives Pipeline.Logger's scope the
+// version otelslog users set by hand with WithVersion.
+func moduleVersion(info *debug.BuildInfo, name string) string {
+	if info == nil || name == "" {
+		return ""
+	}
+	best, version := "", ""
+	consider := func(m *debug.Module) {
+		if len(m.Path) <= len(best) || !(name == m.Path || strings.HasPrefix(name, m.Path) && name[len(m.Path)] == '/') {
+			return
+		}
+		best, version = m.Path, m.Version
+		if m.Replace != nil {
+			version = m.Replace.Version
+		}
+	}
+	consider(&info.Main)
+	for _, m := range info.Deps {
+		consider(m)
+	}
+	if version == "(devel)" {
+		return ""
+	}
+	return version
 }

@@ -42,6 +42,8 @@ type config struct {
 	level      slog.Leveler
 	source     bool
 	errorStack bool
+	version    string
+	schemaURL  string
 }
 
 // Option configures [NewHandler].
@@ -77,7 +79,20 @@ func WithErrorStack(on bool) Option {
 	return optionFunc(func(c *config) { c.errorStack = on })
 }
 
-// NewHandler returns a Handler whose records carry name as their instrumentation scope.
+// WithVersion sets the version of the instrumentation scope, by convention the version of
+// the module that logs (otelslog's WithVersion).
+func WithVersion(version string) Option {
+	return optionFunc(func(c *config) { c.version = version })
+}
+
+// WithSchemaURL sets the schema URL of the instrumentation scope: the semantic conventions
+// its records' attributes follow (otelslog's WithSchemaURL).
+func WithSchemaURL(url string) Option {
+	return optionFunc(func(c *config) { c.schemaURL = url })
+}
+
+// NewHandler returns a Handler whose records carry name as their instrumentation scope,
+// with the version and schema URL of WithVersion and WithSchemaURL.
 func NewHandler(name string, opts ...Option) *Handler {
 	c := config{level: slog.LevelInfo}
 	for _, o := range opts {
@@ -89,7 +104,8 @@ func NewHandler(name string, opts ...Option) *Handler {
 	if c.provider == nil {
 		c.provider = otel.GetLoggerProvider()
 	}
-	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, logger: c.provider.Logger(name)}
+	return &Handler{level: c.level, errorStack: c.errorStack, source: c.source, logger: c.provider.Logger(name,
+		log.WithInstrumentationVersion(c.version), log.WithSchemaURL(c.schemaURL))}
 }
 
 // sevOffset maps slog levels onto OpenTelemetry severities, as otelslog does.

@@ -96,3 +96,19 @@ func TestNilContext(t *testing.T) {
 }
 
 var timeZero = slog.Record{}.Time
+
+// The scope's version and schema URL, as otelslog's WithVersion and WithSchemaURL set them.
+func TestScopeVersionAndSchemaURL(t *testing.T) {
+	exp, lp := newPipeline(t)
+	h := bridge.NewHandler("github.com/acme/shop/orders", bridge.WithLoggerProvider(lp),
+		bridge.WithVersion("v1.4.2"), bridge.WithSchemaURL("https://opentelemetry.io/schemas/1.40.0"))
+	slog.New(h).With("a", 1).WithGroup("g").Info("hi")
+	recs := exp.Records()
+	if len(recs) != 1 {
+		t.Fatalf("exported %d records, want 1", len(recs))
+	}
+	s := recs[0].InstrumentationScope()
+	if s.Name != "github.com/acme/shop/orders" || s.Version != "v1.4.2" || s.SchemaURL != "https://opentelemetry.io/schemas/1.40.0" {
+		t.Errorf("scope = %+v", s)
+	}
+}
