@@ -130,12 +130,50 @@ func (k *recordKeys) has(key string) bool {
 	return found
 }
 
-func (c *Correlate) appendDatadog(add []attribute.KeyValue, r *sdklog.Record) []attribute.KeyValue {
-	if tid := r.TraceID(); tid.IsValid() {
-		add = append(add, attribute.String("dd.trace_id", strconv.FormatUint(binary.BigEndian.Uint64(tid[8:]), 10)))
+// Datadog's correlation keys for the record's trace and span IDs.
+const (
+	ddTraceIDKey = "dd.trace_id"
+	ddSpanIDKey  = "dd.span_id"
+)
+
+// datadogTraceID returns the record's trace ID as Datadog numbers it: its low 64 bits.
+func datadogTraceID(r *sdklog.Record) (uint64, bool) {
+	tid := r.TraceID()
+	return binary.BigEndian.Uint64(tid[8:]), tid.IsValid()
+}
+
+// datadogSpanID returns the record's span ID as Datadog numbers it.
+func datadogSpanID(r *sdklog.Record) (uint64, bool) {
+	sid := r.SpanID()
+	return binary.BigEndian.Uint64(sid[:]), sid.IsValid()
+}
+
+// isOwnDatadogID reports whether kv is dd.trace_id or dd.span_id holding exactly the
+// decimal of the record's own ID, as Correlate writes it: a number derived from the
+// record, never user data, whatever shape its digits have.
+func isOwnDatadogID(r *sdklog.Record, kv attribute.KeyValue) bool {
+	var id uint64
+	var ok bool
+	switch kv.Key {
+	case ddTraceIDKey:
+		id, ok = datadogTraceID(r)
+	case ddSpanIDKey:
+		id, ok = datadogSpanID(r)
 	}
-	if sid := r.SpanID(); sid.IsValid() {
-		add = append(add, attribute.String("dd.span_id", strconv.FormatUint(binary.BigEndian.Uint64(sid[:]), 10)))
+	if !ok || kv.Value.Type() != attribute.STRING {
+		return false
+	}
+	s := kv.Value.AsString()
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n == id && (s[0] != '0' || s == "0")
+}
+
+func (c *Correlate) appendDatadog(add []attribute.KeyValue, r *sdklog.Record) []attribute.KeyValue {
+	if id, ok := datadogTraceID(r); ok {
+		add = append(add, attribute.String(ddTraceIDKey, strconv.FormatUint(id, 10)))
+	}
+	if id, ok := datadogSpanID(r); ok {
+		add = append(add, attribute.String(ddSpanIDKey, strconv.FormatUint(id, 10)))
 	}
 	if res := r.Resource(); res != nil {
 		set := res.Set()

@@ -17,6 +17,10 @@ import (
 // A record's instrumentation scope cannot be changed by a processor: resilog redacts it
 // when a Logger is created.
 //
+// The record's own Datadog IDs (dd.trace_id and dd.span_id as Correlate writes them, the
+// decimal of its trace and span IDs) are kept as they are: one in forty has the digits and
+// checksum of a card number, and a masked one loses the log's trace in Datadog.
+//
 // A record without anything to redact is not modified and costs no allocation. Redact is
 // safe for concurrent use.
 type Redact struct {
@@ -66,7 +70,8 @@ func (r *Redact) OnEmit(_ context.Context, rec *sdklog.Record) error {
 	i := 0
 	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
 		if r.engine.MayChange(kv) {
-			if out, keep, changed := r.engine.KeyValue(kv); changed {
+			// Datadog's decimal IDs can have a card number's digits and checksum.
+			if out, keep, changed := r.engine.KeyValue(kv); changed && !isOwnDatadogID(rec, kv) {
 				memos = append(memos, memo{i, out, keep})
 			}
 		}
