@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ import (
 // trace and span IDs (the form Datadog joins logs to traces by), and dd.service, dd.env and
 // dd.version come from service.name and the deployment.environment.name and
 // service.version set in OTEL_RESOURCE_ATTRIBUTES, which the resource carries too (the
-// Agent turns them into the service, env and version tags). Two of the IDs are ones whose
+// Agent turns them into the service, env and version tags), beside the detected host and
+// process. Two of the IDs are ones whose
 // digits pass as card numbers: neither resilog's redaction nor the config's may mask them.
 func TestDatadogFieldsThroughTheShippedConfig(t *testing.T) {
 	if testing.Short() {
@@ -71,6 +73,7 @@ func TestDatadogFieldsThroughTheShippedConfig(t *testing.T) {
 		}
 		return strconv.FormatUint(binary.BigEndian.Uint64(b[len(b)-8:]), 10)
 	}
+	host, _ := os.Hostname()
 	wrong := 0
 	for _, r := range agent.WaitForLogs(t, n, 20*time.Second) {
 		want := map[string]any{
@@ -87,6 +90,10 @@ func TestDatadogFieldsThroughTheShippedConfig(t *testing.T) {
 		}
 		if r.Resource["deployment.environment.name"] != "prod" || r.Resource["service.version"] != "1.4.2" || r.Resource["service.name"] != "orders" {
 			t.Errorf("resource %v lacks the service, env and version the Agent tags with", r.Resource)
+		}
+		// The detected resource travels too: the Agent tags logs with the host.
+		if r.Resource["host.name"] != host || r.Resource["process.pid"] != int64(os.Getpid()) || r.Resource["os.type"] != runtime.GOOS {
+			t.Errorf("resource %v lacks the detected host.name %q, process.pid %d, os.type", r.Resource, host, os.Getpid())
 		}
 	}
 	if wrong > 0 {
