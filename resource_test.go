@@ -42,12 +42,12 @@ func TestNewDetectsTheStandardResource(t *testing.T) {
 	for _, set := range []attribute.Set{*p.Resource().Set(), *exp.Records()[0].Resource().Set()} {
 		for k, v := range want {
 			if got, ok := set.Value(k); !ok || got != v {
-				t.Errorf("%s = %v, want %v (resource %v)", k, got.Emit(), v.Emit(), set.Encoded(attribute.DefaultEncoder()))
+				t.Errorf("%s = %v, want %v (resource %v)", k, got.String(), v.String(), set.Encoded(attribute.DefaultEncoder()))
 			}
 		}
 		// Command lines carry credentials (--password=…) and can be long: not detected.
 		if v, ok := set.Value(semconv.ProcessCommandArgsKey); ok {
-			t.Errorf("process.command_args detected: %v", v.Emit())
+			t.Errorf("process.command_args detected: %v", v.String())
 		}
 	}
 }
