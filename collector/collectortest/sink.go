@@ -16,6 +16,8 @@ import (
 type LogRecord struct {
 	Resource       map[string]any // resource attributes
 	Scope          string         // instrumentation scope name
+	ScopeVersion   string         // instrumentation scope version
+	ScopeSchemaURL string         // the scope's schema URL (ScopeLogs.schema_url)
 	Body           any
 	SeverityNumber int32
 	SeverityText   string
@@ -81,6 +83,8 @@ func (c *sinkComponent) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 				out = append(out, LogRecord{
 					Resource:       res,
 					Scope:          sl.Scope().Name(),
+					ScopeVersion:   sl.Scope().Version(),
+					ScopeSchemaURL: sl.SchemaUrl(),
 					Body:           lr.Body().AsRaw(),
 					SeverityNumber: int32(lr.SeverityNumber()),
 					SeverityText:   lr.SeverityText(),
