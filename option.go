@@ -102,7 +102,7 @@ type namedExporter struct {
 	exporter sdklog.Exporter
 }
 
-// WithProtocol selects the OTLP protocol: "http/protobuf" (default) or "grpc"
+// WithProtocol selects the OTLP protocol: "http/protobuf" (default), "http/json" or "grpc"
 // (env: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL).
 func WithProtocol(protocol string) Option {
 	return optionFunc(func(o *options) { o.protocol = ptr(protocol) })

@@ -276,8 +276,8 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"); ok {
 		c.Protocol = v
 	}
-	if c.Protocol != exporter.ProtocolHTTP && c.Protocol != exporter.ProtocolGRPC {
-		return c, fmt.Errorf("%w: OTLP protocol %s (want %q or %q)", ErrInvalidConfig, shown(c.Protocol), exporter.ProtocolHTTP, exporter.ProtocolGRPC)
+	if c.Protocol != exporter.ProtocolHTTP && c.Protocol != exporter.ProtocolHTTPJSON && c.Protocol != exporter.ProtocolGRPC {
+		return c, fmt.Errorf("%w: OTLP protocol %s (want %q, %q or %q)", ErrInvalidConfig, shown(c.Protocol), exporter.ProtocolHTTP, exporter.ProtocolHTTPJSON, exporter.ProtocolGRPC)
 	}
 	grpc := c.Protocol == exporter.ProtocolGRPC
 

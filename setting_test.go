@@ -128,7 +128,7 @@ func TestResolveErrors(t *testing.T) {
 		{"endpoint bad scheme", nil, []Option{WithEndpoint("ftp://x:1")}},
 		{"endpoint unparsable", nil, []Option{WithLogsEndpoint("http://[::1")}},
 		{"endpoint no host", nil, []Option{WithLogsEndpoint("http:///v1/logs")}},
-		{"unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, nil},
+		{"unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/xml"}, nil},
 		{"unknown protocol option", nil, []Option{WithProtocol("udp")}},
 		{"unknown exporter", map[string]string{"OTEL_LOGS_EXPORTER": "zipkin"}, nil},
 		{"exporter listed twice", map[string]string{"OTEL_LOGS_EXPORTER": "otlp,console,otlp"}, nil},

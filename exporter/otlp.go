@@ -14,8 +14,9 @@ import (
 
 // OTLP protocols, spelled as in OTEL_EXPORTER_OTLP_PROTOCOL.
 const (
-	ProtocolHTTP = "http/protobuf"
-	ProtocolGRPC = "grpc"
+	ProtocolHTTP     = "http/protobuf"
+	ProtocolHTTPJSON = "http/json" // OTLP/HTTP with the JSON encoding
+	ProtocolGRPC     = "grpc"
 )
 
 // Compression values, spelled as in OTEL_EXPORTER_OTLP_COMPRESSION.
@@ -30,7 +31,7 @@ var ErrInvalidOTLPConfig = errors.New("invalid OTLP exporter configuration")
 // OTLPConfig is a fully resolved OTLP exporter configuration. The zero value of a field
 // means the default written beside it.
 type OTLPConfig struct {
-	// Protocol is ProtocolHTTP (default) or ProtocolGRPC.
+	// Protocol is ProtocolHTTP (default), ProtocolHTTPJSON or ProtocolGRPC.
 	Protocol string
 	// Endpoint is the URL records are sent to. For HTTP it is the complete logs URL
 	// (default http://localhost:4318/v1/logs); for gRPC the path is ignored (default
@@ -47,9 +48,9 @@ type OTLPConfig struct {
 // Validate reports the first problem in c, wrapping [ErrInvalidOTLPConfig].
 func (c OTLPConfig) Validate() error {
 	switch c.Protocol {
-	case "", ProtocolHTTP, ProtocolGRPC:
+	case "", ProtocolHTTP, ProtocolHTTPJSON, ProtocolGRPC:
 	default:
-		return fmt.Errorf("%w: protocol %q (want %q or %q)", ErrInvalidOTLPConfig, c.Protocol, ProtocolHTTP, ProtocolGRPC)
+		return fmt.Errorf("%w: protocol %q (want %q, %q or %q)", ErrInvalidOTLPConfig, c.Protocol, ProtocolHTTP, ProtocolHTTPJSON, ProtocolGRPC)
 	}
 	if c.Endpoint != "" {
 		if err := ValidateEndpoint(c.Endpoint); err != nil {

@@ -23,6 +23,7 @@ type httpLogs struct {
 	url     string
 	headers map[string]string
 	gzip    bool
+	json    bool // http/json: the OTLP/JSON encoding instead of protobuf
 	timeout time.Duration
 	bufs    sync.Pool // *[]byte
 }
@@ -38,6 +39,7 @@ func newOTLPHTTP(_ context.Context, c OTLPConfig) (*OTLP, error) {
 		url:     endpoint,
 		headers: c.Headers,
 		gzip:    c.Compression == CompressionGzip,
+		json:    c.Protocol == ProtocolHTTPJSON,
 		timeout: c.Timeout,
 	}
 	return &OTLP{exp: h, probe: h.probe, close: func() error { transport.CloseIdleConnections(); return nil }}, nil
@@ -61,7 +63,12 @@ func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
 		bp = new([]byte)
 	}
 	defer h.bufs.Put(bp)
-	body := otlpenc.AppendRequest((*bp)[:0], records)
+	var body []byte
+	if h.json {
+		body = otlpenc.AppendRequestJSON((*bp)[:0], records)
+	} else {
+		body = otlpenc.AppendRequest((*bp)[:0], records)
+	}
 	*bp = body
 	if h.gzip {
 		var zb bytes.Buffer
@@ -105,16 +112,25 @@ func (h *httpLogs) setHeaders(req *http.Request) {
 	for k, v := range h.headers {
 		req.Header.Set(k, v)
 	}
-	req.Header.Set("Content-Type", "application/x-protobuf")
+	if h.json {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "application/x-protobuf")
+	}
 	req.Header.Set("User-Agent", "resilog")
 	if h.gzip {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 }
 
-// probe sends an empty request (an empty ExportLogsServiceRequest encodes to no bytes).
+// probe sends an empty request (an empty ExportLogsServiceRequest encodes to no bytes in
+// protobuf, to {} in JSON).
 func (h *httpLogs) probe(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, http.NoBody)
+	var body io.Reader = http.NoBody
+	if h.json {
+		body = strings.NewReader("{}")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, body)
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,11 @@ import (
 	"github.com/resilog/resilog/collector/collectortest"
 )
 
-// TestRecordsArriveWithTraceCorrelation logs through the default resilog pipeline over both
-// OTLP protocols and checks every field the collector received.
+// TestRecordsArriveWithTraceCorrelation logs through the default resilog pipeline over every
+// OTLP protocol (protobuf and JSON over HTTP, gRPC) and checks every field the collector
+// received.
 func TestRecordsArriveWithTraceCorrelation(t *testing.T) {
-	for _, proto := range []string{"http/protobuf", "grpc"} {
+	for _, proto := range []string{"http/protobuf", "http/json", "grpc"} {
 		t.Run(proto, func(t *testing.T) {
 			c := collectortest.Start(t)
 			endpoint := c.HTTPEndpoint()

@@ -67,7 +67,7 @@ func (p *GRPC) Close() error {
 func (p *GRPC) Export(ctx context.Context, req *collogpb.ExportLogsServiceRequest) (*collogpb.ExportLogsServiceResponse, error) {
 	var code codes.Code
 	var retry time.Duration
-	fail := p.plan.next("Export", func() int {
+	fail := p.plan.next("Export", "", func() int {
 		code, retry = p.code, p.retry
 		return int(code)
 	})

@@ -62,7 +62,7 @@ func (p *HTTP) Close() error { return p.srv.Close() }
 func (p *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var status int
 	var retryAfter, location string
-	fail := p.plan.next(r.URL.Path, func() int {
+	fail := p.plan.next(r.URL.Path, r.Header.Get("Content-Type"), func() int {
 		status, retryAfter, location = p.status, p.retryAfter, p.location
 		return status
 	})

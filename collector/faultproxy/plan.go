@@ -7,9 +7,10 @@ import (
 
 // Request is one request the proxy saw.
 type Request struct {
-	At     time.Time
-	Path   string
-	Status int // what the proxy answered (HTTP status or gRPC code); 0 when forwarded
+	At          time.Time
+	Path        string
+	ContentType string // the request's Content-Type header (HTTP only)
+	Status      int    // what the proxy answered (HTTP status or gRPC code); 0 when forwarded
 }
 
 // plan is what the HTTP and gRPC proxies share: how many of the next requests fail, and
@@ -31,10 +32,10 @@ func (p *plan) set(n int, configure func()) {
 
 // next records a request and reports whether it fails. answer runs under the lock, reads
 // the failure to give and returns its status; 0 means no failure is configured.
-func (p *plan) next(path string, answer func() int) bool {
+func (p *plan) next(path, contentType string, answer func() int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	req := Request{At: time.Now(), Path: path}
+	req := Request{At: time.Now(), Path: path, ContentType: contentType}
 	status := answer()
 	fail := p.remaining != 0 && status != 0
 	if fail {
