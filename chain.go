@@ -163,7 +163,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 					out.primary = exporter.NewConsole(os.Stdout)
 				}
 				if o.fallback == nil {
-					out.fallback = exporter.NewJSONLines(os.Stderr)
+					out.fallback = defaultFallback(s, os.Stderr)
 				}
 			default: // ExporterNone, which resolveExporters leaves out of the list
 				continue
@@ -185,7 +185,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 	}
 	fallback := o.fallback
 	if fallback == nil {
-		fallback = exporter.NewJSONLines(os.Stdout)
+		fallback = defaultFallback(s, os.Stdout)
 	}
 	share := shareFallback(fallback, users)
 	for i := range outs {
@@ -194,6 +194,14 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 		}
 	}
 	return outs, nil
+}
+
+// defaultFallback is the fallback when WithFallback gives none: w in the resolved format.
+func defaultFallback(s settings, w *os.File) sdklog.Exporter {
+	if s.fallback == FallbackFormatOTLPJSON {
+		return exporter.NewOTLPJSONLines(w)
+	}
+	return exporter.NewJSONLines(w)
 }
 
 // shutdownOutputs releases the exporters built before one failed to build.

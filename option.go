@@ -26,35 +26,36 @@ func (f optionFunc) apply(o *options) { f(o) }
 
 // options holds what the caller set explicitly; nil or zero means "not set".
 type options struct {
-	serviceName   *string
-	resourceAttrs []attribute.KeyValue
-	resource      *resource.Resource
-	exporters     []string
-	protocol      *string
-	endpoint      *string
-	logsEndpoint  *string
-	headers       map[string]string
-	timeout       *time.Duration
-	compression   *string
-	disabled      *bool
-	global        bool
-	level         slog.Leveler
-	levels        *string
-	consoleFormat *string
-	source        bool
-	errorStack    bool
-	sdkExporter   sdklog.Exporter
-	fallback      sdklog.Exporter
-	additional    []namedExporter
-	batch         processor.BatchConfig
-	limits        processor.LimitConfig
-	overflow      *processor.Overflow
-	failover      exporter.FailoverConfig
-	meterProvider metric.MeterProvider
-	redaction     redact.Config
-	correlation   processor.CorrelateConfig
-	noRedaction   bool
-	lookupEnv     func(string) (string, bool)
+	serviceName    *string
+	resourceAttrs  []attribute.KeyValue
+	resource       *resource.Resource
+	exporters      []string
+	protocol       *string
+	endpoint       *string
+	logsEndpoint   *string
+	headers        map[string]string
+	timeout        *time.Duration
+	compression    *string
+	disabled       *bool
+	global         bool
+	level          slog.Leveler
+	levels         *string
+	consoleFormat  *string
+	source         bool
+	errorStack     bool
+	sdkExporter    sdklog.Exporter
+	fallback       sdklog.Exporter
+	fallbackFormat *string
+	additional     []namedExporter
+	batch          processor.BatchConfig
+	limits         processor.LimitConfig
+	overflow       *processor.Overflow
+	failover       exporter.FailoverConfig
+	meterProvider  metric.MeterProvider
+	redaction      redact.Config
+	correlation    processor.CorrelateConfig
+	noRedaction    bool
+	lookupEnv      func(string) (string, bool)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -202,6 +203,15 @@ func WithSDKExporter(e sdklog.Exporter) Option {
 // the console exporter.
 func WithFallback(e sdklog.Exporter) Option {
 	return optionFunc(func(o *options) { o.fallback = e })
+}
+
+// WithFallbackFormat picks the format of the default fallback (stdout, or stderr when
+// the primary is the console exporter): "json" (default: readable JSON lines) or
+// "otlp-json" (OTLP/JSON lines that keep every field, which `resilog replay FILE` exports
+// later) (env: RESILOG_FALLBACK_FORMAT). It does not apply to an exporter given to
+// WithFallback.
+func WithFallbackFormat(format string) Option {
+	return optionFunc(func(o *options) { o.fallbackFormat = &format })
 }
 
 // WithBatch tunes the batching processor. Non-zero fields of c override the OTEL_BLRP_*

@@ -44,6 +44,7 @@ type settings struct {
 	batch       processor.BatchConfig
 	limits      processor.LimitConfig
 	console     string // "json" or "text"
+	fallback    string // the default fallback's format: FallbackFormatJSON or FallbackFormatOTLPJSON
 }
 
 func resolve(o *options) (settings, error) {
@@ -138,7 +139,34 @@ func resolve(o *options) (settings, error) {
 	if s.limits, err = resolveLimits(o, first); err != nil {
 		return s, err
 	}
+	if s.fallback, err = resolveFallbackFormat(o, first); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// Fallback formats, as in RESILOG_FALLBACK_FORMAT.
+const (
+	// FallbackFormatJSON is the readable JSON lines of exporter.JSONLines (default).
+	FallbackFormatJSON = "json"
+	// FallbackFormatOTLPJSON is OTLP/JSON lines (exporter.OTLPJSONLines): every field
+	// kept, for `resilog replay`.
+	FallbackFormatOTLPJSON = "otlp-json"
+)
+
+// resolveFallbackFormat picks the default fallback's format: WithFallbackFormat, then
+// RESILOG_FALLBACK_FORMAT, then JSON lines.
+func resolveFallbackFormat(o *options, first func(...string) (string, string, bool)) (string, error) {
+	f := FallbackFormatJSON
+	if o.fallbackFormat != nil {
+		f = *o.fallbackFormat
+	} else if _, v, ok := first("RESILOG_FALLBACK_FORMAT"); ok {
+		f = strings.ToLower(v)
+	}
+	if f != FallbackFormatJSON && f != FallbackFormatOTLPJSON {
+		return f, fmt.Errorf("%w: fallback format %s (want %q or %q)", ErrInvalidConfig, shown(f), FallbackFormatJSON, FallbackFormatOTLPJSON)
+	}
+	return f, nil
 }
 
 // customExporter names WithSDKExporter's exporter in Stats.Exporters.

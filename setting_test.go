@@ -148,6 +148,8 @@ func TestResolveErrors(t *testing.T) {
 		{"bad insecure", map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes please"}, nil},
 		{"bad levels", map[string]string{"RESILOG_LOG_LEVELS": "info,github.com/x=loud"}, nil},
 		{"bad console format", map[string]string{"RESILOG_CONSOLE_FORMAT": "xml"}, nil},
+		{"bad fallback format", map[string]string{"RESILOG_FALLBACK_FORMAT": "protobuf"}, nil},
+		{"bad fallback format option", nil, []Option{WithFallbackFormat("otlp")}},
 		{"stalled bound above the queue bound", nil, []Option{WithBatch(processor.BatchConfig{MaxQueueBytes: 1 << 20, StalledQueueBytes: 2 << 20})}},
 		{"negative stalled bound", nil, []Option{WithBatch(processor.BatchConfig{StalledQueueBytes: -1})}},
 		{"bad count limit", map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "many"}, nil},

@@ -1,6 +1,7 @@
 // Command resilog is resilog's command line.
 //
 //	resilog redact < app.log > app.redacted.log
+//	resilog replay fallback.jsonl
 //
 // redact reads lines on standard input and writes them redacted to standard output, with
 // the same engine as the library (package redact). A line that is a JSON object or array
@@ -13,7 +14,18 @@
 // it starts as JSON (redact.JSONWriter: keys and escapes read as for a short line, the
 // rest redacted as text from where it stops being JSON), else as text.
 //
-// Exit status: 0 on success; 1 when the input cannot be read or the output written; 2
+// replay reads a file of OTLP/JSON lines, the fallback format of RESILOG_FALLBACK_FORMAT=otlp-json
+// (exporter.OTLPJSONLines), and exports its records through the library, configured as a
+// service is by the OTEL_* variables (endpoint, protocol, headers, TLS…): each record
+// with its own timestamps, resource, scope, trace context and typed attributes. The file's
+// resource replaces OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. Records the collector
+// does not take go to the fallback, standard output; the accounting line (records read,
+// exported, written to the fallback, dropped by reason) goes to standard error. Exit
+// status 0 when every record was exported; 1 when some were not, or a line was not an
+// OTLP/JSON request (reported with its number, the others still replayed); 2 on a usage
+// or configuration error.
+//
+// Exit status of redact: 0 on success; 1 when the input cannot be read or the output written; 2
 // on a usage error; 3 with -strict when a value had to be replaced whole, unread (too
 // large or nested too deep to inspect), which is also reported on standard error, with
 // its line number, without -strict.
@@ -37,9 +49,12 @@ func main() {
 }
 
 const usage = `usage: resilog redact [-off groups] [-strict] < in > out
+       resilog replay FILE
 
 Commands:
   redact   scrub log lines read on standard input (JSON structurally, other lines as text)
+  replay   export an OTLP/JSON lines fallback file (RESILOG_FALLBACK_FORMAT=otlp-json) to the
+           collector the OTEL_* variables name
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -53,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "redact":
 		return redactCmd(args[1:], stdin, stdout, stderr)
+	case "replay":
+		return replayCmd(args[1:], stdin, stderr)
 	}
 	fmt.Fprintf(stderr, "resilog: unknown command %q\n%s", args[0], usage)
 	return 2

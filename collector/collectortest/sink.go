@@ -25,6 +25,11 @@ type LogRecord struct {
 	TraceID        string         // lowercase hex, "" when unset
 	SpanID         string
 	Timestamp      time.Time
+	// ObservedTimestamp, Flags (the W3C trace flags) and EventName complete the record,
+	// for tests that compare records field for field.
+	ObservedTimestamp time.Time
+	Flags             uint32
+	EventName         string
 }
 
 // Span is one span as the collector received it.
@@ -92,6 +97,10 @@ func (c *sinkComponent) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 					TraceID:        hexID(lr.TraceID().IsEmpty(), lr.TraceID().String()),
 					SpanID:         hexID(lr.SpanID().IsEmpty(), lr.SpanID().String()),
 					Timestamp:      lr.Timestamp().AsTime(),
+
+					ObservedTimestamp: lr.ObservedTimestamp().AsTime(),
+					Flags:             uint32(lr.Flags()),
+					EventName:         lr.EventName(),
 				})
 			}
 		}

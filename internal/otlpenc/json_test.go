@@ -135,7 +135,7 @@ func TestJSONDecodeRoundTrips(t *testing.T) {
 	if !dec.Timestamp.Equal(want.Timestamp()) || !dec.ObservedTimestamp.Equal(want.ObservedTimestamp()) ||
 		dec.Severity != want.Severity() || dec.SeverityText != want.SeverityText() || dec.EventName != want.EventName() ||
 		dec.TraceID != want.TraceID() || dec.SpanID != want.SpanID() || dec.TraceFlags != want.TraceFlags() ||
-		dec.DroppedAttributes != want.DroppedAttributes() || dec.Body.Emit() != strings.ToValidUTF8(want.Body().AsString(), "\uFFFD") {
+		dec.DroppedAttributes != want.DroppedAttributes() || dec.Body.String() != strings.ToValidUTF8(want.Body().AsString(), "\uFFFD") {
 		t.Errorf("decoded %+v\nwant %+v", dec, want)
 	}
 	var wantAttrs []attribute.KeyValue
@@ -147,17 +147,17 @@ func TestJSONDecodeRoundTrips(t *testing.T) {
 		g := dec.Attributes[i]
 		if kv.Key == "nan" {
 			if g.Value.Type() != attribute.FLOAT64 || !math.IsNaN(g.Value.AsFloat64()) {
-				t.Errorf("nan = %v", g.Value.Emit())
+				t.Errorf("nan = %v", g.Value.String())
 			}
 			continue
 		}
 		// Typed slices come back as slices of values: the wire has one array type.
-		if g.Key != kv.Key || g.Value.Emit() != kv.Value.Emit() {
-			t.Errorf("attribute %d = %s:%s, want %s:%s", i, g.Key, g.Value.Emit(), kv.Key, kv.Value.Emit())
+		if g.Key != kv.Key || g.Value.String() != kv.Value.String() {
+			t.Errorf("attribute %d = %s:%s, want %s:%s", i, g.Key, g.Value.String(), kv.Key, kv.Value.String())
 		}
 	}
 	if b := flat[2].Body; b.Type() != attribute.INT64 || b.AsInt64() != 7 {
-		t.Errorf("body = %v", b.Emit())
+		t.Errorf("body = %v", b.String())
 	}
 }
 
