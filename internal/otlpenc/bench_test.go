@@ -13,6 +13,28 @@ import (
 // BenchmarkAppendRequest encodes a batch of 1024 ordinary records (a message, five
 // attributes, one of them a string), the exporters' default batch.
 func BenchmarkAppendRequest(b *testing.B) {
+	batch := benchBatch()
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendRequest(buf[:0], batch)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkAppendRequestJSON is BenchmarkAppendRequest in the OTLP/JSON encoding
+// (http/json, the otlp-json fallback).
+func BenchmarkAppendRequestJSON(b *testing.B) {
+	batch := benchBatch()
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendRequestJSON(buf[:0], batch)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func benchBatch() []sdklog.Record {
 	batch := make([]sdklog.Record, 1024)
 	for i := range batch {
 		batch[i] = recordtest.Make("github.com/acme/shop/orders", func(r *log.Record) {
@@ -23,10 +45,5 @@ func BenchmarkAppendRequest(b *testing.B) {
 				attribute.String("total", "149.99"), attribute.String("currency", "EUR"))
 		})
 	}
-	var buf []byte
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = AppendRequest(buf[:0], batch)
-	}
-	b.SetBytes(int64(len(buf)))
+	return batch
 }
