@@ -5,7 +5,7 @@
 // An exporter receives batches of records that were already correlated, redacted and limited. It owns
 // network and file I/O and nothing else: queueing belongs to processor.Batch.
 //
-// [NewOTLP] builds the OTLP exporter (HTTP/protobuf or gRPC) from an [OTLPConfig] that the root
+// [NewOTLP] builds the OTLP exporter (HTTP/protobuf, HTTP/JSON or gRPC) from an [OTLPConfig] that the root
 // package resolves from options and OTEL_EXPORTER_OTLP_* variables.
 //
 //	exp, err := exporter.NewOTLP(ctx, exporter.OTLPConfig{

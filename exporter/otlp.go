@@ -103,7 +103,7 @@ func shownScheme(scheme string) string {
 // [*ExportError] that says whether a retry can succeed and how long the server asked the
 // client to wait. It makes one attempt per Export; [Failover] retries, so that one policy
 // (which retries "connection refused", unlike otlploghttp) applies to both protocols.
-// Requests are encoded directly from the records (internal/otlpenc) for both protocols,
+// Requests are encoded directly from the records (internal/otlpenc) for every protocol,
 // which costs a fraction of the upstream exporters' generated structs and reflection.
 // OTLP also implements [Prober].
 //

@@ -14,6 +14,15 @@ import (
 // breaker's probe included, is OTLP/JSON (Content-Type application/json), and the real
 // collector's JSON decoder takes it.
 func TestHTTPJSONOnTheWire(t *testing.T) {
+	for _, compression := range []string{"none", "gzip"} {
+		t.Run(compression, func(t *testing.T) {
+			t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", compression)
+			testHTTPJSONOnTheWire(t)
+		})
+	}
+}
+
+func testHTTPJSONOnTheWire(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
 	c := collectortest.Start(t)
 	proxy := httpProxy(t, c)
