@@ -17,11 +17,10 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/collector/collectortest"
-	"github.com/resilog/resilog/exporter"
 )
 
 // buildResilogCommand builds cmd/resilog, the command users run, into the test's directory.
@@ -55,47 +54,86 @@ func replayRecords(p *resilog.Pipeline, sctx context.Context) int {
 	return len(levels)
 }
 
-// TestReplayOTLPJSONFallbackIsLossless: records written to the OTLP/JSON fallback during an
-// outage, replayed by `resilog replay FILE` to the real collector, arrive exactly as the
-// same records exported before the outage did: body, severity number and text,
+// replayOptions are the options of the service in TestReplayOTLPJSONFallbackIsLossless,
+// before the outage and during it.
+func replayOptions() []resilog.Option {
+	return []resilog.Option{
+		resilog.WithServiceName("replayed"),
+		resilog.WithResourceAttributes(attribute.String("deployment.environment.name", "test"), attribute.Int("build", 7)),
+		resilog.WithLevel(slog.LevelDebug - 4),
+	}
+}
+
+// replaySpan is the span the replayed records are logged in, the same in both processes.
+func replaySpan() context.Context {
+	return trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:     trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+		TraceFlags: trace.FlagsSampled,
+	}))
+}
+
+const outageProcessEnv = "RESILOG_E2E_OUTAGE_PROCESS"
+
+// TestReplayOutageProcess is the service during the outage, run by
+// TestReplayOTLPJSONFallbackIsLossless as a child process whose stdout is a file: it is
+// configured by the environment alone (RESILOG_FALLBACK_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT),
+// as a deployed service is.
+func TestReplayOutageProcess(t *testing.T) {
+	if os.Getenv(outageProcessEnv) != "1" {
+		t.Skip("run by TestReplayOTLPJSONFallbackIsLossless")
+	}
+	p, err := resilog.New(context.Background(), replayOptions()...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	n := replayRecords(p, replaySpan())
+	if err := p.Shutdown(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if s := p.Stats(); s.Fallback != uint64(n) || s.Emitted != uint64(n) {
+		fmt.Fprintf(os.Stderr, "outage: %+v, want all %d records in the fallback\n", s, n)
+		os.Exit(3)
+	}
+	os.Exit(0) // before the test framework writes to stdout, the fallback
+}
+
+// TestReplayOTLPJSONFallbackIsLossless: a service that cannot reach its collector, run with
+// RESILOG_FALLBACK_FORMAT=otlp-json and its stdout sent to a file; `resilog replay FILE` with
+// the collector back: the replayed records arrive at the real collector exactly as the same
+// records the service exported before the outage did: body, severity number and text,
 // timestamps, trace and span IDs and flags, typed attributes, scope, the whole resource.
 func TestReplayOTLPJSONFallbackIsLossless(t *testing.T) {
 	bin := buildResilogCommand(t)
 	c := collectortest.Start(t)
 	ctx := context.Background()
-	tp := sdktrace.NewTracerProvider()
-	defer tp.Shutdown(ctx)
-	sctx, span := tp.Tracer("e2e").Start(ctx, "POST /orders")
-	defer span.End()
-	opts := []resilog.Option{
-		resilog.WithServiceName("replayed"),
-		resilog.WithResourceAttributes(attribute.String("deployment.environment.name", "test"), attribute.Int("build", 7)),
-		resilog.WithLevel(slog.LevelDebug - 4),
-	}
 
 	// Before the outage: exported.
-	direct := newPipeline(t, append(opts, resilog.WithEndpoint(c.HTTPEndpoint()))...)
-	n := replayRecords(direct, sctx)
+	direct := newPipeline(t, append(replayOptions(), resilog.WithEndpoint(c.HTTPEndpoint()))...)
+	n := replayRecords(direct, replaySpan())
 	if err := direct.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want := c.WaitForLogs(t, n, 10*time.Second)
 	c.Reset()
 
-	// During the outage (nothing listens): the fallback writes OTLP/JSON lines to a file.
+	// During the outage (nothing listens): the service's stdout, its fallback, is a file.
 	path := filepath.Join(t.TempDir(), "fallback.jsonl")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outage := newPipeline(t, append(opts, resilog.WithEndpoint("http://"+freeAddr(t)), resilog.WithFallback(exporter.NewOTLPJSONLines(f)))...)
-	replayRecords(outage, sctx)
-	if err := outage.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	child := exec.Command(os.Args[0], "-test.run=^TestReplayOutageProcess$")
+	child.Env = append(os.Environ(), outageProcessEnv+"=1", "RESILOG_FALLBACK_FORMAT=otlp-json",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+freeAddr(t))
+	var childErr bytes.Buffer
+	child.Stdout, child.Stderr = f, &childErr
+	err = child.Run()
 	f.Close()
-	if s := outage.Stats(); s.Fallback != uint64(n) {
-		t.Fatalf("outage: %+v, want all %d records in the fallback", s, n)
+	if err != nil {
+		t.Fatalf("the service during the outage: %v\n%s", err, childErr.String())
 	}
 	observed := fileObservedTimes(t, path)
 
@@ -156,7 +194,7 @@ func fileObservedTimes(t *testing.T, path string) map[string]time.Time {
 			t.Fatalf("a fallback line is not OTLP/JSON to the collector: %v\n%s", err, sc.Bytes())
 		}
 		if ld.LogRecordCount() != 1 {
-			t.Errorf("a line holds %d records, want 1", ld.LogRecordCount())
+			t.Fatalf("a line holds %d records, want 1: %s", ld.LogRecordCount(), sc.Bytes())
 		}
 		lr := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
 		out[lr.Body().AsString()] = lr.ObservedTimestamp().AsTime()
