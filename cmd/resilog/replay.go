@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -18,7 +19,12 @@ import (
 
 	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/internal/otlpenc"
+	"github.com/resilog/resilog/processor"
 )
+
+// replayBlockTimeout is how long reading waits for room in the queue; past it the
+// record is dropped and counted (block_timeout).
+const replayBlockTimeout = time.Minute
 
 // maxReplayLine bounds one line of a replayed file: a line is one request, and resilog
 // writes one record per line.
@@ -187,7 +193,11 @@ func (r *replayer) pipeline(ctx context.Context, rl otlpenc.ResourceLogs) (*resi
 	if p, ok := r.pipelines[key]; ok {
 		return p, nil
 	}
-	p, err := resilog.New(ctx, resilog.WithResource(resource.NewWithAttributes(rl.SchemaURL, rl.Resource...)))
+	// A file is read faster than any collector takes it: a full queue makes the reading
+	// wait (the queue drains to the collector, or to the fallback while it is down)
+	// rather than send records to the fallback the file is replayed from.
+	p, err := resilog.New(ctx, resilog.WithResource(resource.NewWithAttributes(rl.SchemaURL, rl.Resource...)),
+		resilog.WithOverflow(processor.OverflowBlock), resilog.WithBatch(processor.BatchConfig{BlockTimeout: replayBlockTimeout}))
 	if err != nil {
 		return nil, err
 	}

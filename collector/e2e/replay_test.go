@@ -204,3 +204,32 @@ func fileObservedTimes(t *testing.T, path string) map[string]time.Time {
 	}
 	return out
 }
+
+// TestReplayLargeFileWaitsForRoom: a file longer than the queue is read no faster than the
+// collector takes it: every record is exported, none sent to the fallback or dropped.
+func TestReplayLargeFileWaitsForRoom(t *testing.T) {
+	bin := buildResilogCommand(t)
+	c := collectortest.Start(t)
+	const n = 5000
+	var file bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&file, `{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"big"}}]},"scopeLogs":[{"scope":{"name":"s"},"logRecords":[{"timeUnixNano":"1796000000000000000","severityNumber":9,"body":{"stringValue":"record %d"}}]}]}]}`+"\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "fallback.jsonl")
+	if err := os.WriteFile(path, file.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "replay", path)
+	cmd.Env = append(os.Environ(), "OTEL_EXPORTER_OTLP_ENDPOINT="+c.HTTPEndpoint(),
+		"OTEL_BLRP_MAX_QUEUE_SIZE=256", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=128")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	wantLine := fmt.Sprintf("resilog replay: lines=%d skipped=0 records=%d emitted=%d exported=%d fallback=0 dropped=0\n", n, n, n, n)
+	if err != nil || stderr.String() != wantLine {
+		t.Fatalf("resilog replay: %v\nstderr %q\nwant   %q\nstdout holds %d bytes", err, stderr.String(), wantLine, stdout.Len())
+	}
+	if got := c.WaitForLogs(t, n, 10*time.Second); len(got) != n {
+		t.Fatalf("collector received %d records, want %d", len(got), n)
+	}
+}
