@@ -17,6 +17,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/resilog/resilog"
@@ -55,9 +56,12 @@ func replayRecords(p *resilog.Pipeline, sctx context.Context) int {
 }
 
 // replayOptions are the options of the service in TestReplayOTLPJSONFallbackIsLossless,
-// before the outage and during it.
+// before the outage and during it. The resource is given rather than detected: the two
+// runs are two processes, whose detected process.pid differs.
 func replayOptions() []resilog.Option {
 	return []resilog.Option{
+		resilog.WithResource(resource.NewWithAttributes("https://opentelemetry.io/schemas/1.26.0",
+			attribute.String("host.name", "node-1"), attribute.Int("process.pid", 4242), attribute.String("k8s.pod.name", "orders-7d9"))),
 		resilog.WithServiceName("replayed"),
 		resilog.WithResourceAttributes(attribute.String("deployment.environment.name", "test"), attribute.Int("build", 7)),
 		resilog.WithLevel(slog.LevelDebug - 4),
@@ -171,7 +175,7 @@ func TestReplayOTLPJSONFallbackIsLossless(t *testing.T) {
 			t.Errorf("replayed record differs from the exported one:\n got %+v\nwant %+v", g, w)
 		}
 	}
-	if w := want[0]; w.TraceID == "" || w.Flags != 1 || w.Resource["build"] != int64(7) || w.Attributes["raw"] == nil {
+	if w := want[0]; w.TraceID == "" || w.Flags != 1 || w.Resource["build"] != int64(7) || w.Resource["process.pid"] != int64(4242) || w.Attributes["raw"] == nil {
 		t.Errorf("the records compared lack what the test means to compare: %+v", w)
 	}
 }
