@@ -3,6 +3,7 @@ module github.com/resilog/resilog
 go 1.26.0
 
 require (
+	github.com/klauspost/compress v1.20.4
 	go.opentelemetry.io/contrib/bridges/otelslog v0.21.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	go.opentelemetry.io/otel v1.47.0

@@ -1,13 +1,16 @@
 package resilog
 
 import (
+	"crypto/tls"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
+	"google.golang.org/grpc"
 
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
@@ -36,6 +39,9 @@ type options struct {
 	headers        map[string]string
 	timeout        *time.Duration
 	compression    *string
+	tlsConfig      *tls.Config
+	httpClient     *http.Client
+	dialOptions    []grpc.DialOption
 	disabled       *bool
 	global         bool
 	level          slog.Leveler
@@ -138,10 +144,32 @@ func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(o *options) { o.timeout = ptr(d) })
 }
 
-// WithCompression selects "gzip" or "none" (default) for OTLP payloads
+// WithCompression selects "gzip", "zstd" or "none" (default) for OTLP payloads
 // (env: OTEL_EXPORTER_OTLP_LOGS_COMPRESSION, OTEL_EXPORTER_OTLP_COMPRESSION).
 func WithCompression(c string) Option {
 	return optionFunc(func(o *options) { o.compression = ptr(c) })
+}
+
+// WithTLSConfig sets the TLS configuration for an https OTLP endpoint: the roots that
+// verify the collector, and a client certificate for mTLS. It replaces the certificate
+// files of OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and
+// OTEL_EXPORTER_OTLP_CLIENT_KEY (and their _LOGS_ forms); cfg is cloned when New runs.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return optionFunc(func(o *options) { o.tlsConfig = cfg })
+}
+
+// WithHTTPClient sends the http/protobuf exports with client, whose Transport then
+// carries the TLS settings (WithTLSConfig and the certificate variables must not also be
+// set). The pipeline uses a copy that never follows a redirect. Ignored for gRPC.
+func WithHTTPClient(client *http.Client) Option {
+	return optionFunc(func(o *options) { o.httpClient = client })
+}
+
+// WithGRPCDialOptions adds options to the gRPC connection, after resilog's own, so they
+// win over them (a grpc.WithTransportCredentials replaces the TLS settings). Ignored
+// for http/protobuf.
+func WithGRPCDialOptions(opts ...grpc.DialOption) Option {
+	return optionFunc(func(o *options) { o.dialOptions = append(o.dialOptions, opts...) })
 }
 
 // WithDisabled turns the whole pipeline into a no-op when true (env: OTEL_SDK_DISABLED).

@@ -348,6 +348,9 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		}
 		if isBase && !grpc {
 			u, _ := url.Parse(raw)
+			if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1/logs") {
+				return c, fmt.Errorf("%w: %s is a base URL and ends in /v1/logs, which is appended to it: remove /v1/logs, or set the complete URL with OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (WithLogsEndpoint)", ErrInvalidConfig, source)
+			}
 			u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/logs"
 			raw = u.String()
 		}
@@ -374,18 +377,18 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		}
 	}
 
-	c.Timeout = 10 * time.Second
+	// A zero Timeout is exporter.OTLPConfig's default (10s), written there.
 	if o.timeout != nil {
 		c.Timeout = *o.timeout
+		if c.Timeout <= 0 {
+			return c, fmt.Errorf("%w: OTLP timeout must be positive, got %v", ErrInvalidConfig, c.Timeout)
+		}
 	} else if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); ok {
 		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 {
-			return c, fmt.Errorf("%w: %s=%s is not a non-negative number of milliseconds", ErrInvalidConfig, n, shown(v))
+		if err != nil || ms <= 0 {
+			return c, fmt.Errorf("%w: %s=%s is not a positive number of milliseconds", ErrInvalidConfig, n, shown(v))
 		}
 		c.Timeout = time.Duration(ms) * time.Millisecond
-	}
-	if c.Timeout <= 0 {
-		return c, fmt.Errorf("%w: OTLP timeout must be positive, got %v", ErrInvalidConfig, c.Timeout)
 	}
 
 	c.Compression = exporter.CompressionNone
@@ -394,13 +397,31 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"); ok {
 		c.Compression = strings.ToLower(v)
 	}
-	if c.Compression != exporter.CompressionNone && c.Compression != exporter.CompressionGzip {
-		return c, fmt.Errorf("%w: OTLP compression %s (want %q or %q)", ErrInvalidConfig, shown(c.Compression), exporter.CompressionGzip, exporter.CompressionNone)
+	switch c.Compression {
+	case exporter.CompressionNone, exporter.CompressionGzip, exporter.CompressionZstd:
+	default:
+		return c, fmt.Errorf("%w: OTLP compression %s (want %q, %q or %q)", ErrInvalidConfig, shown(c.Compression), exporter.CompressionGzip, exporter.CompressionZstd, exporter.CompressionNone)
 	}
+	resolveOTLPTLS(o, first, &c)
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return c, nil
+}
+
+// resolveOTLPTLS sets c's TLS settings: WithTLSConfig, WithHTTPClient (for
+// http/protobuf: its Transport carries them) and WithGRPCDialOptions as given, and
+// otherwise the certificate files named by OTEL_EXPORTER_OTLP_{LOGS_,}CERTIFICATE,
+// _CLIENT_CERTIFICATE and _CLIENT_KEY, the logs-specific variable first. The files are
+// read by c.Validate.
+func resolveOTLPTLS(o *options, first func(...string) (string, string, bool), c *exporter.OTLPConfig) {
+	c.TLS, c.HTTPClient, c.DialOptions = o.tlsConfig, o.httpClient, o.dialOptions
+	if c.TLS != nil || c.HTTPClient != nil && c.Protocol == exporter.ProtocolHTTP {
+		return
+	}
+	_, c.CertificateFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")
+	_, c.ClientCertificateFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
+	_, c.ClientKeyFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY")
 }
 
 // parseHeaders parses the W3C-baggage-like "k1=v1,k2=v2" form of OTEL_EXPORTER_OTLP_HEADERS

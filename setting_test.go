@@ -32,7 +32,8 @@ func TestResolveDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := exporter.OTLPConfig{Protocol: "http/protobuf", Timeout: 10 * time.Second, Compression: "none", Headers: map[string]string{}}
+	// Timeout 0 is exporter.OTLPConfig's default, written there (10s).
+	want := exporter.OTLPConfig{Protocol: "http/protobuf", Timeout: 0, Compression: "none", Headers: map[string]string{}}
 	if s.otlp.Protocol != want.Protocol || s.otlp.Timeout != want.Timeout || s.otlp.Compression != want.Compression || s.otlp.Endpoint != "" || len(s.otlp.Headers) != 0 {
 		t.Errorf("otlp = %+v, want %+v", s.otlp, want)
 	}
@@ -143,7 +144,7 @@ func TestResolveErrors(t *testing.T) {
 		{"header with newline", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "a=b%0D%0Ac"}, nil},
 		{"bad timeout", map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, nil},
 		{"zero timeout option", nil, []Option{WithTimeout(0)}},
-		{"bad compression", map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"}, nil},
+		{"bad compression", map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "brotli"}, nil},
 		{"bad disabled", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, nil},
 		{"bad insecure", map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes please"}, nil},
 		{"bad levels", map[string]string{"RESILOG_LOG_LEVELS": "info,github.com/x=loud"}, nil},

@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
@@ -52,46 +55,85 @@ func (rawCodec) Name() string { return "proto" } // the content-subtype the serv
 
 // grpcLogs sends OTLP/gRPC Export calls and classifies the answer.
 type grpcLogs struct {
-	conn    *grpc.ClientConn
-	md      metadata.MD
-	opts    []grpc.CallOption
-	timeout time.Duration
-	bufs    sync.Pool // *[]byte
+	conn       *grpc.ClientConn
+	handshakes *handshakeWatch // nil for plaintext
+	md         metadata.MD
+	opts       []grpc.CallOption
+	timeout    time.Duration
+	bufs       sync.Pool // *[]byte
 }
 
-func newOTLPGRPC(_ context.Context, c OTLPConfig) (*OTLP, error) {
-	endpoint := c.Endpoint
-	if endpoint == "" {
-		endpoint = "http://localhost:4317"
-	}
-	u, err := url.Parse(endpoint)
+// newOTLPGRPC builds the exporter for c, with its defaults applied; tlsCfg is nil for
+// the system's roots.
+func newOTLPGRPC(_ context.Context, c OTLPConfig, tlsCfg *tls.Config) (*OTLP, error) {
+	u, err := url.Parse(c.Endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("%w: endpoint %q: %v", ErrInvalidOTLPConfig, endpoint, err)
+		return nil, fmt.Errorf("%w: endpoint is not a valid URL", ErrInvalidOTLPConfig)
 	}
+	g := &grpcLogs{timeout: c.Timeout, opts: []grpc.CallOption{grpc.ForceCodec(rawCodec{})}}
 	creds := insecure.NewCredentials()
 	if u.Scheme == "https" {
-		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+		if tlsCfg == nil {
+			tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		g.handshakes = &handshakeWatch{TransportCredentials: credentials.NewTLS(tlsCfg), last: new(atomic.Pointer[error])}
+		creds = g.handshakes
 	}
-	conn, err := grpc.NewClient(u.Host,
+	opts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		// gRPC's default reconnect backoff grows to 120s; a collector that comes back must
 		// be reached within a probe or two, so cap it at 1s.
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: time.Second,
-		}))
-	if err != nil {
+		}),
+	}, c.DialOptions...)
+	if g.conn, err = grpc.NewClient(u.Host, opts...); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOTLPConfig, err)
 	}
-	g := &grpcLogs{conn: conn, timeout: c.Timeout, opts: []grpc.CallOption{grpc.ForceCodec(rawCodec{})}}
 	if len(c.Headers) > 0 {
 		g.md = metadata.New(c.Headers)
 	}
-	if c.Compression == CompressionGzip {
+	switch c.Compression {
+	case CompressionGzip:
 		g.opts = append(g.opts, grpc.UseCompressor(gzip.Name))
+	case CompressionZstd:
+		g.opts = append(g.opts, grpc.UseCompressor(CompressionZstd)) // registered in otlp_zstd.go
 	}
-	return &OTLP{exp: g, probe: g.probe, close: conn.Close}, nil
+	return &OTLP{exp: g, probe: g.probe, close: g.conn.Close}, nil
 }
+
+// handshakeWatch keeps the last TLS handshake failure: gRPC reports it as an Unavailable
+// status whose text holds the cause, but not the error itself, which the failure report
+// needs to say "certificate signed by an unknown authority" rather than "gRPC
+// Unavailable".
+type handshakeWatch struct {
+	credentials.TransportCredentials
+	last *atomic.Pointer[error] // nil after a successful handshake; shared by clones
+}
+
+func (w *handshakeWatch) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	c, info, err := w.TransportCredentials.ClientHandshake(ctx, authority, conn)
+	if err != nil {
+		w.last.Store(&err)
+	} else {
+		w.last.Store(nil)
+	}
+	return c, info, err
+}
+
+func (w *handshakeWatch) Clone() credentials.TransportCredentials {
+	return &handshakeWatch{TransportCredentials: w.TransportCredentials.Clone(), last: w.last}
+}
+
+// handshakeFailure is a failed call with the handshake error that caused it: its text is
+// the call's, and errors.As finds either.
+type handshakeFailure struct {
+	call, handshake error
+}
+
+func (e *handshakeFailure) Error() string   { return e.call.Error() }
+func (e *handshakeFailure) Unwrap() []error { return []error{e.call, e.handshake} }
 
 func (g *grpcLogs) call(ctx context.Context, body []byte) error {
 	if g.md != nil {
@@ -119,6 +161,11 @@ func (g *grpcLogs) Export(ctx context.Context, records []sdklog.Record) error {
 	}
 	st, _ := status.FromError(err)
 	e := &ExportError{Err: err}
+	if st.Code() == codes.Unavailable && g.handshakes != nil {
+		if hs := g.handshakes.last.Load(); hs != nil {
+			e.Err = &handshakeFailure{call: err, handshake: *hs}
+		}
+	}
 	for _, d := range st.Details() {
 		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
 			e.RetryAfter = min(ri.GetRetryDelay().AsDuration(), time.Hour)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,30 +20,39 @@ import (
 // httpLogs sends OTLP/HTTP protobuf requests, encoded by otlpenc rather than through the
 // generated structs and reflection (see internal/otlpenc), and classifies the answer.
 type httpLogs struct {
-	client  *http.Client
-	url     string
-	headers map[string]string
-	gzip    bool
-	json    bool // http/json: the OTLP/JSON encoding instead of protobuf
-	timeout time.Duration
-	bufs    sync.Pool // *[]byte
+	client      *http.Client
+	url         string
+	headers     map[string]string
+	compression string // CompressionNone, CompressionGzip or CompressionZstd
+	json        bool   // http/json: the OTLP/JSON encoding instead of protobuf
+	timeout     time.Duration
+	bufs        sync.Pool // *[]byte
 }
 
-func newOTLPHTTP(_ context.Context, c OTLPConfig) (*OTLP, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	endpoint := c.Endpoint
-	if endpoint == "" {
-		endpoint = "http://localhost:4318/v1/logs"
+// newOTLPHTTP builds the exporter for c, with its defaults applied; tlsCfg is nil for
+// the system's roots.
+func newOTLPHTTP(_ context.Context, c OTLPConfig, tlsCfg *tls.Config) (*OTLP, error) {
+	var client *http.Client
+	if c.HTTPClient != nil {
+		cl := *c.HTTPClient
+		client = &cl
+	} else {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		if tlsCfg != nil {
+			transport.TLSClientConfig = tlsCfg
+		}
+		client = &http.Client{Transport: transport}
 	}
+	client.CheckRedirect = noRedirects
 	h := &httpLogs{
-		client:  &http.Client{Transport: transport, CheckRedirect: noRedirects},
-		url:     endpoint,
-		headers: c.Headers,
-		gzip:    c.Compression == CompressionGzip,
-		json:    c.Protocol == ProtocolHTTPJSON,
-		timeout: c.Timeout,
+		client:      client,
+		url:         c.Endpoint,
+		headers:     c.Headers,
+		compression: c.Compression,
+		json:        c.Protocol == ProtocolHTTPJSON,
+		timeout:     c.Timeout,
 	}
-	return &OTLP{exp: h, probe: h.probe, close: func() error { transport.CloseIdleConnections(); return nil }}, nil
+	return &OTLP{exp: h, probe: h.probe, close: func() error { client.CloseIdleConnections(); return nil }}, nil
 }
 
 // noRedirects makes the client return a redirect as the response. Following one would
@@ -70,7 +80,8 @@ func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
 		body = otlpenc.AppendRequest((*bp)[:0], records)
 	}
 	*bp = body
-	if h.gzip {
+	switch h.compression {
+	case CompressionGzip:
 		var zb bytes.Buffer
 		zw := gzip.NewWriter(&zb)
 		_, _ = zw.Write(body)
@@ -78,6 +89,12 @@ func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
 			return &ExportError{Err: err, Permanent: true}
 		}
 		body = zb.Bytes()
+	case CompressionZstd:
+		enc, err := zstdEncoder()
+		if err != nil {
+			return &ExportError{Err: err, Permanent: true}
+		}
+		body = enc.EncodeAll(body, nil)
 	}
 	actx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
@@ -118,8 +135,8 @@ func (h *httpLogs) setHeaders(req *http.Request) {
 		req.Header.Set("Content-Type", "application/x-protobuf")
 	}
 	req.Header.Set("User-Agent", "resilog")
-	if h.gzip {
-		req.Header.Set("Content-Encoding", "gzip")
+	if h.compression != CompressionNone {
+		req.Header.Set("Content-Encoding", h.compression)
 	}
 }
 

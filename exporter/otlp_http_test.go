@@ -1,0 +1,141 @@
+package exporter
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"io"
+	stdlog "log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+// bodies is an OTLP/HTTP stand-in that keeps each request's decoded body and encoding.
+type bodies struct {
+	mu        sync.Mutex
+	encodings []string
+	got       [][]byte
+}
+
+func (b *bodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	enc := r.Header.Get("Content-Encoding")
+	if enc == "zstd" {
+		if body, err = zstd.DecodeTo(nil, body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	b.mu.Lock()
+	b.encodings, b.got = append(b.encodings, enc), append(b.got, body)
+	b.mu.Unlock()
+}
+
+// plainRecords are records with no map values, whose encoding is therefore the same on
+// every export.
+func plainRecords() []sdklog.Record {
+	var out []sdklog.Record
+	for i := range 20 {
+		out = append(out, recordtest.Make("github.com/acme/shop", func(r *log.Record) {
+			r.SetBody(attribute.StringValue(strings.Repeat("order accepted ", 5)))
+			r.AddAttributes(attribute.Int("seq", i), attribute.String("user", "u-42"))
+		}))
+	}
+	return out
+}
+
+func exportOnce(t *testing.T, c OTLPConfig, records []sdklog.Record) error {
+	t.Helper()
+	o, err := NewOTLP(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Shutdown(context.Background())
+	return o.Export(context.Background(), records)
+}
+
+// Issue 14 item 9: zstd bodies are labelled zstd and decode to the request sent
+// uncompressed.
+func TestHTTPZstdBody(t *testing.T) {
+	b := new(bodies)
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	records := plainRecords()
+	for _, comp := range []string{CompressionNone, CompressionZstd} {
+		if err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs", Compression: comp}, records); err != nil {
+			t.Fatalf("%s: %v", comp, err)
+		}
+	}
+	if len(b.got) != 2 || b.encodings[0] != "" || b.encodings[1] != "zstd" {
+		t.Fatalf("requests with encodings %q", b.encodings)
+	}
+	if len(b.got[0]) == 0 || !bytes.Equal(b.got[0], b.got[1]) {
+		t.Errorf("the zstd body decodes to %d bytes, the plain one is %d bytes", len(b.got[1]), len(b.got[0]))
+	}
+}
+
+// A client given in the configuration keeps the exporter's hardening: a redirect is not
+// followed (the records and headers would go to another host) but reported, and the
+// caller's client is not changed.
+func TestHTTPClientDoesNotFollowRedirects(t *testing.T) {
+	other := new(bodies)
+	target := httptest.NewServer(other)
+	defer target.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/v1/logs", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	client := &http.Client{} // follows redirects
+	err := exportOnce(t, OTLPConfig{Endpoint: redirect.URL + "/v1/logs", HTTPClient: client, Headers: map[string]string{"Api-Key": "k-123456"}}, plainRecords())
+	var ee *ExportError
+	if !errors.As(err, &ee) || !ee.Permanent || !strings.Contains(err.Error(), "redirects are not followed") {
+		t.Errorf("Export = %v, want a permanent error about the redirect", err)
+	}
+	if len(other.got) != 0 {
+		t.Errorf("the redirect was followed: the other host got %d requests", len(other.got))
+	}
+	if client.CheckRedirect != nil {
+		t.Error("the caller's client was modified")
+	}
+}
+
+// Issue 14 item 1: a collector whose certificate is signed by a private CA is reached
+// with that CA's file, and without it the failure says why.
+func TestHTTPCertificateFile(t *testing.T) {
+	b := new(bodies)
+	srv := httptest.NewUnstartedServer(b)
+	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // the handshake failure is expected
+	srv.StartTLS()
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs", CertificateFile: ca}, plainRecords()); err != nil {
+		t.Errorf("with the CA file: %v", err)
+	}
+	err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs"}, plainRecords())
+	if kind := failureKind(err); kind != "TLS: certificate signed by an unknown authority" {
+		t.Errorf("without the CA file: kind %q for %v", kind, err)
+	}
+	if len(b.got) != 1 {
+		t.Errorf("the server got %d requests, want 1", len(b.got))
+	}
+}
