@@ -18,6 +18,7 @@ import (
 // Collector is a running (or stopped) in-process collector.
 type Collector struct {
 	httpAddr, grpcAddr string
+	scheme             string // "https" when the receivers serve TLS
 	configPath         string
 	sink               *sink
 
@@ -42,7 +43,10 @@ func Start(t testing.TB) *Collector {
 
 // New prepares a collector whose configuration lives in dir, on two free loopback ports.
 // It does not start it.
-func New(dir string) (*Collector, error) {
+func New(dir string) (*Collector, error) { return newCollector(dir, nil) }
+
+// newCollector is New, with both receivers serving TLS when tls is not nil.
+func newCollector(dir string, tls *ReceiverTLS) (*Collector, error) {
 	httpAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -51,14 +55,17 @@ func New(dir string) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Collector{httpAddr: httpAddr, grpcAddr: grpcAddr, sink: &sink{}, configPath: filepath.Join(dir, "collector.yaml")}
+	c := &Collector{httpAddr: httpAddr, grpcAddr: grpcAddr, sink: &sink{}, configPath: filepath.Join(dir, "collector.yaml"), scheme: "http"}
+	if tls != nil {
+		c.scheme = "https"
+	}
 	cfg := fmt.Sprintf(`receivers:
   otlp:
     protocols:
       http:
-        endpoint: %s
+        endpoint: %s`+tls.yaml()+`
       grpc:
-        endpoint: %s
+        endpoint: %s`+tls.yaml()+`
 processors:
   batch:
     timeout: 50ms
@@ -86,11 +93,13 @@ service:
 	return c, nil
 }
 
-// HTTPEndpoint is the OTLP/HTTP base URL, e.g. http://127.0.0.1:43123.
-func (c *Collector) HTTPEndpoint() string { return "http://" + c.httpAddr }
+// HTTPEndpoint is the OTLP/HTTP base URL, e.g. http://127.0.0.1:43123 (https:// when
+// the receivers serve TLS).
+func (c *Collector) HTTPEndpoint() string { return c.scheme + "://" + c.httpAddr }
 
-// GRPCEndpoint is the OTLP/gRPC URL, e.g. http://127.0.0.1:43124.
-func (c *Collector) GRPCEndpoint() string { return "http://" + c.grpcAddr }
+// GRPCEndpoint is the OTLP/gRPC URL, e.g. http://127.0.0.1:43124 (https:// when the
+// receivers serve TLS).
+func (c *Collector) GRPCEndpoint() string { return c.scheme + "://" + c.grpcAddr }
 
 // HTTPAddr and GRPCAddr are the listening host:port pairs.
 func (c *Collector) HTTPAddr() string { return c.httpAddr }
