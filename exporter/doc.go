@@ -14,5 +14,10 @@
 //		Timeout:  10 * time.Second,
 //	})
 //
+// Its zero fields take the defaults written beside them; [OTLPConfig.Validate] checks a
+// configuration (certificate files included) before NewOTLP uses it. For TLS, give an
+// https endpoint and either a *tls.Config or the PEM files of OTEL_EXPORTER_OTLP_CERTIFICATE
+// and, for mTLS, the client certificate and key.
+//
 // [sdklog.Exporter]: https://pkg.go.dev/go.opentelemetry.io/otel/sdk/log#Exporter
 package exporter
