@@ -298,14 +298,17 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 func resolveOTLP(o *options, first func(...string) (string, string, bool)) (exporter.OTLPConfig, error) {
 	var c exporter.OTLPConfig
 
-	c.Protocol = exporter.ProtocolHTTP
+	// Fields left zero take exporter.OTLPConfig's defaults, written there; the values
+	// each field accepts are its Validate's, checked here field by field so that an
+	// error names the option or variable that set the bad one.
+	from := "WithProtocol"
 	if o.protocol != nil {
 		c.Protocol = *o.protocol
-	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"); ok {
-		c.Protocol = v
+	} else if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"); ok {
+		c.Protocol, from = v, n
 	}
-	if c.Protocol != exporter.ProtocolHTTP && c.Protocol != exporter.ProtocolHTTPJSON && c.Protocol != exporter.ProtocolGRPC {
-		return c, fmt.Errorf("%w: OTLP protocol %s (want %q, %q or %q)", ErrInvalidConfig, shown(c.Protocol), exporter.ProtocolHTTP, exporter.ProtocolHTTPJSON, exporter.ProtocolGRPC)
+	if err := (exporter.OTLPConfig{Protocol: c.Protocol}).Validate(); err != nil {
+		return c, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, from, err)
 	}
 	grpc := c.Protocol == exporter.ProtocolGRPC
 
@@ -391,16 +394,14 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		c.Timeout = time.Duration(ms) * time.Millisecond
 	}
 
-	c.Compression = exporter.CompressionNone
+	from = "WithCompression"
 	if o.compression != nil {
 		c.Compression = *o.compression
-	} else if _, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"); ok {
-		c.Compression = strings.ToLower(v)
+	} else if n, v, ok := first("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"); ok {
+		c.Compression, from = strings.ToLower(v), n
 	}
-	switch c.Compression {
-	case exporter.CompressionNone, exporter.CompressionGzip, exporter.CompressionZstd:
-	default:
-		return c, fmt.Errorf("%w: OTLP compression %s (want %q, %q or %q)", ErrInvalidConfig, shown(c.Compression), exporter.CompressionGzip, exporter.CompressionZstd, exporter.CompressionNone)
+	if err := (exporter.OTLPConfig{Compression: c.Compression}).Validate(); err != nil {
+		return c, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, from, err)
 	}
 	resolveOTLPTLS(o, first, &c)
 	if err := c.Validate(); err != nil {

@@ -106,7 +106,18 @@ func TestResolveOTLPEndpointHints(t *testing.T) {
 	// gRPC takes host:port: the insecure flag picks the scheme, as the specification says.
 	s, err := resolveWith(t, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "127.0.0.1:4317", "OTEL_EXPORTER_OTLP_INSECURE": "true"})
 	if err != nil || s.otlp.Endpoint != "http://127.0.0.1:4317" {
-		t.Errorf("gRPC host:port: %q, %v", s.otlp.Endpoint, err)
+		t.Errorf("gRPC host:port, insecure: %q, %v", s.otlp.Endpoint, err)
+	}
+	s, err = resolveWith(t, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "127.0.0.1:4317"})
+	if err != nil || s.otlp.Endpoint != "https://127.0.0.1:4317" {
+		t.Errorf("gRPC host:port: %q, %v (TLS unless insecure)", s.otlp.Endpoint, err)
+	}
+	// A bad protocol or compression names the variable that set it.
+	for n, v := range map[string]string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "udp", "OTEL_EXPORTER_OTLP_COMPRESSION": "brotli"} {
+		_, err := resolveWith(t, map[string]string{n: v})
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), n+": ") || !strings.Contains(err.Error(), `"`+v+`"`) {
+			t.Errorf("%s=%s: %v", n, v, err)
+		}
 	}
 }
 

@@ -32,8 +32,8 @@ func TestResolveDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Timeout 0 is exporter.OTLPConfig's default, written there (10s).
-	want := exporter.OTLPConfig{Protocol: "http/protobuf", Timeout: 0, Compression: "none", Headers: map[string]string{}}
+	// Zero fields take exporter.OTLPConfig's defaults, written there (http/protobuf, 10s, none).
+	want := exporter.OTLPConfig{Protocol: "", Timeout: 0, Compression: "", Headers: map[string]string{}}
 	if s.otlp.Protocol != want.Protocol || s.otlp.Timeout != want.Timeout || s.otlp.Compression != want.Compression || s.otlp.Endpoint != "" || len(s.otlp.Headers) != 0 {
 		t.Errorf("otlp = %+v, want %+v", s.otlp, want)
 	}

@@ -220,12 +220,12 @@ func endpointHint(raw string) string {
 	return ""
 }
 
-// shownValue quotes a value in an error when it is short and plainly a word, which a
-// protocol or compression name is; anything else may be a credential set in the wrong
-// field.
+// shownValue quotes a value in an error when it is short and plainly a word, as a
+// protocol or compression name is ("http/json", "brotli"); anything else, digits
+// included, may be a credential set in the wrong field.
 func shownValue(v string) string {
 	if len(v) <= 16 && strings.IndexFunc(v, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '-' || r == '_')
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '/' || r == '-' || r == '_')
 	}) < 0 {
 		return strconv.Quote(v)
 	}
