@@ -106,6 +106,7 @@ func failureKind(err error) string {
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var certErr *tls.CertificateVerificationError
+	var opErr *net.OpError
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	switch {
@@ -115,6 +116,10 @@ func failureKind(err error) string {
 		return "TLS: certificate not valid for the host"
 	case errors.As(err, &certErr):
 		return "TLS: certificate not trusted"
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		// crypto/tls's form of an alert from the server: most often a client certificate
+		// missing or not trusted ("tls: certificate required", "tls: bad certificate").
+		return "TLS: refused by the collector"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.As(err, &dnsErr):

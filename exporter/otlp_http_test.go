@@ -3,10 +3,17 @@ package exporter
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io"
 	stdlog "log"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/otel/attribute"
@@ -138,4 +146,64 @@ func TestHTTPCertificateFile(t *testing.T) {
 	if len(b.got) != 1 {
 		t.Errorf("the server got %d requests, want 1", len(b.got))
 	}
+}
+
+// A collector that requires a client certificate refuses the handshake with an alert:
+// the failure's kind says so, and with the certificate files the export goes through.
+func TestHTTPClientCertificate(t *testing.T) {
+	b := new(bodies)
+	srv := httptest.NewUnstartedServer(b)
+	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs", CertificateFile: ca}, plainRecords())
+	if kind := failureKind(err); kind != "TLS: refused by the collector" {
+		t.Errorf("without a client certificate: kind %q for %v", kind, err)
+	}
+	// A self-signed client certificate: RequireAnyClientCert verifies none.
+	certPEM, keyPEM := selfSigned(t)
+	cert, key := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	if err := os.WriteFile(cert, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs", CertificateFile: ca, ClientCertificateFile: cert, ClientKeyFile: key}, plainRecords()); err != nil {
+		t.Errorf("with a client certificate: %v", err)
+	}
+	if len(b.got) != 1 {
+		t.Errorf("the server got %d requests, want 1", len(b.got))
+	}
+}
+
+// selfSigned returns a self-signed client certificate and its key, in PEM.
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "client"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }

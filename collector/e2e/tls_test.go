@@ -156,6 +156,7 @@ func TestMTLSCollector(t *testing.T) {
 
 			t.Run("no client certificate", func(t *testing.T) {
 				t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", pk.ca)
+				stderr := captureStderr(t)
 				c.Reset()
 				l := newLoad(t, proto, endpointFor(c, proto), fastFailure()...)
 				l.emit(20, 0, nil)
@@ -165,6 +166,11 @@ func TestMTLSCollector(t *testing.T) {
 					t.Errorf("want every record in the fallback: %s; last export error: %q", o, o.stats.LastExportError)
 				}
 				t.Logf("refused without a client certificate: %s", o.stats.LastExportError)
+				// Over HTTP the server's TLS alert reaches the client as such; gRPC sees only
+				// the connection closing (TLS 1.3 sends it after the client's handshake).
+				if proto == exporter.ProtocolHTTP && len(stderr.lines("failed (TLS: refused by the collector)", "certificate required")) != 1 {
+					t.Errorf("no report line says the collector refused the TLS handshake:\n%s", stderr.String())
+				}
 			})
 		})
 	}
