@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -132,9 +133,9 @@ func (c OTLPConfig) tlsConfig() (*tls.Config, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CertificateFile != "" {
-		pem, err := os.ReadFile(c.CertificateFile)
+		pem, err := readPEMFile("CA certificate file", c.CertificateFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: CA certificate file: %w", ErrInvalidOTLPConfig, err)
+			return nil, err
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
@@ -142,14 +143,40 @@ func (c OTLPConfig) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	if c.ClientCertificateFile != "" {
-		// LoadX509KeyPair's errors name the files and the problem, never their content.
-		cert, err := tls.LoadX509KeyPair(c.ClientCertificateFile, c.ClientKeyFile)
+		certPEM, err := readPEMFile("client certificate file", c.ClientCertificateFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: client certificate %s and key %s: %w", ErrInvalidOTLPConfig, c.ClientCertificateFile, c.ClientKeyFile, err)
+			return nil, err
+		}
+		keyPEM, err := readPEMFile("client key file", c.ClientKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		// X509KeyPair's errors say what is wrong, never what the PEM holds.
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("%w: client certificate and key: %w", ErrInvalidOTLPConfig, err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// readPEMFile reads the file named path. Its errors never quote path: the variable that
+// should name the key file is sometimes given the key itself, which an "open …: no such
+// file" would print in full.
+func readPEMFile(what, path string) ([]byte, error) {
+	if strings.Contains(path, "-----BEGIN") || strings.ContainsAny(path, "\r\n") {
+		return nil, fmt.Errorf("%w: %s: the setting holds PEM content; give the path of a file that holds it", ErrInvalidOTLPConfig, what)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "no such file or directory", "permission denied"…
+		}
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidOTLPConfig, what, err)
+	}
+	return b, nil
 }
 
 // withDefaults returns c with its zero fields set to their defaults.

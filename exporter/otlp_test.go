@@ -71,6 +71,15 @@ func TestValidateTLSSettings(t *testing.T) {
 			t.Errorf("%s: %v, want an error with %q", name, err, tc.want)
 		}
 	}
+	// The key variable given the key itself: the error must not print it.
+	const keyPEM = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5sOX2yMTkdA3xoAoGCCqGSM49\n-----END EC PRIVATE KEY-----"
+	const keyB64 = "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5sOX2yMTkdA3xoAoGCCqGSM49"
+	for key, want := range map[string]string{keyPEM: "holds PEM content", keyB64: "no such file"} {
+		err := OTLPConfig{ClientCertificateFile: garbage, ClientKeyFile: key}.Validate()
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), keyB64) {
+			t.Errorf("key given as content: %v, want an error with %q that does not quote it", err, want)
+		}
+	}
 	for name, c := range map[string]OTLPConfig{
 		"zstd":                        {Compression: CompressionZstd},
 		"TLS":                         {TLS: &tls.Config{}},
