@@ -70,7 +70,8 @@ type OTLPConfig struct {
 	// ClientCertificateFile and ClientKeyFile are the PEM certificate chain and private
 	// key presented to a collector that requires client certificates (mTLS); set both
 	// or neither (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_KEY).
-	// The files are read once, by NewOTLP.
+	// The files are read when the exporter is built (and by Validate): a certificate
+	// renewed on disk later is used from the next NewOTLP, that is, the next start.
 	ClientCertificateFile, ClientKeyFile string
 
 	// HTTPClient sends the http/protobuf requests in place of a client built from the
