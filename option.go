@@ -158,7 +158,7 @@ func WithTLSConfig(cfg *tls.Config) Option {
 	return optionFunc(func(o *options) { o.tlsConfig = cfg })
 }
 
-// WithHTTPClient sends the http/protobuf exports with client, whose Transport then
+// WithHTTPClient sends the OTLP/HTTP exports (http/protobuf, http/json) with client, whose Transport then
 // carries the TLS settings (WithTLSConfig and the certificate variables must not also be
 // set). The pipeline uses a copy that never follows a redirect. Ignored for gRPC.
 func WithHTTPClient(client *http.Client) Option {
@@ -167,7 +167,7 @@ func WithHTTPClient(client *http.Client) Option {
 
 // WithGRPCDialOptions adds options to the gRPC connection, after resilog's own, so they
 // win over them (a grpc.WithTransportCredentials replaces the TLS settings). Ignored
-// for http/protobuf.
+// for OTLP/HTTP.
 func WithGRPCDialOptions(opts ...grpc.DialOption) Option {
 	return optionFunc(func(o *options) { o.dialOptions = append(o.dialOptions, opts...) })
 }

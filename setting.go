@@ -410,14 +410,14 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	return c, nil
 }
 
-// resolveOTLPTLS sets c's TLS settings: WithTLSConfig, WithHTTPClient (for
-// http/protobuf: its Transport carries them) and WithGRPCDialOptions as given, and
+// resolveOTLPTLS sets c's TLS settings: WithTLSConfig, WithHTTPClient (for OTLP/HTTP:
+// its Transport carries them) and WithGRPCDialOptions as given, and
 // otherwise the certificate files named by OTEL_EXPORTER_OTLP_{LOGS_,}CERTIFICATE,
 // _CLIENT_CERTIFICATE and _CLIENT_KEY, the logs-specific variable first. The files are
 // read by c.Validate.
 func resolveOTLPTLS(o *options, first func(...string) (string, string, bool), c *exporter.OTLPConfig) {
 	c.TLS, c.HTTPClient, c.DialOptions = o.tlsConfig, o.httpClient, o.dialOptions
-	if c.TLS != nil || c.HTTPClient != nil && c.Protocol == exporter.ProtocolHTTP {
+	if c.TLS != nil || c.HTTPClient != nil && c.Protocol != exporter.ProtocolGRPC {
 		return
 	}
 	_, c.CertificateFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")

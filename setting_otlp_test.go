@@ -24,7 +24,6 @@ func TestResolveOTLPCertificates(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE": "",
 	}
 	var c exporter.OTLPConfig
-	c.Protocol = exporter.ProtocolHTTP
 	resolveOTLPTLS(&options{}, firstOf(env), &c)
 	if c.CertificateFile != "/etc/logs-ca.pem" || c.ClientCertificateFile != "/etc/client.pem" || c.ClientKeyFile != "/etc/logs-client.key" {
 		t.Errorf("files = %q %q %q", c.CertificateFile, c.ClientCertificateFile, c.ClientKeyFile)
@@ -37,10 +36,11 @@ func TestResolveOTLPCertificates(t *testing.T) {
 		opts  []Option
 		files bool
 	}{
-		"WithTLSConfig":            {[]Option{WithTLSConfig(cfg)}, false},
-		"WithHTTPClient":           {[]Option{WithHTTPClient(client)}, false},
-		"WithHTTPClient over gRPC": {[]Option{WithHTTPClient(client), WithProtocol("grpc")}, true},
-		"WithGRPCDialOptions":      {[]Option{WithGRPCDialOptions(dial)}, true},
+		"WithTLSConfig":             {[]Option{WithTLSConfig(cfg)}, false},
+		"WithHTTPClient":            {[]Option{WithHTTPClient(client)}, false},
+		"WithHTTPClient, http/json": {[]Option{WithHTTPClient(client), WithProtocol("http/json")}, false},
+		"WithHTTPClient over gRPC":  {[]Option{WithHTTPClient(client), WithProtocol("grpc")}, true},
+		"WithGRPCDialOptions":       {[]Option{WithGRPCDialOptions(dial)}, true},
 	} {
 		var o options
 		for _, opt := range append([]Option{envOf(env)}, tc.opts...) {
@@ -48,8 +48,7 @@ func TestResolveOTLPCertificates(t *testing.T) {
 		}
 		// The files named do not exist: resolve would fail reading them, so look at what
 		// it sets before Validate.
-		var c exporter.OTLPConfig
-		c.Protocol = exporter.ProtocolHTTP
+		var c exporter.OTLPConfig // Protocol "": the default, http/protobuf
 		if o.protocol != nil {
 			c.Protocol = *o.protocol
 		}

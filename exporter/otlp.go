@@ -74,7 +74,8 @@ type OTLPConfig struct {
 	// renewed on disk later is used from the next NewOTLP, that is, the next start.
 	ClientCertificateFile, ClientKeyFile string
 
-	// HTTPClient sends the http/protobuf requests in place of a client built from the
+	// HTTPClient sends the OTLP/HTTP requests (http/protobuf, http/json) in place of a
+	// client built from the
 	// fields above: its Transport carries the TLS settings (TLS and the certificate files
 	// must then be unset). It is copied, and the copy never follows a redirect: a
 	// redirected export is reported as a permanent failure (see [OTLP]). Shutdown closes
@@ -82,7 +83,7 @@ type OTLPConfig struct {
 	HTTPClient *http.Client
 	// DialOptions are added after resilog's own gRPC dial options, so they win over them
 	// (a grpc.WithTransportCredentials here replaces the TLS settings above). Ignored for
-	// http/protobuf.
+	// OTLP/HTTP.
 	DialOptions []grpc.DialOption
 }
 
