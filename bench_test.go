@@ -42,3 +42,26 @@ func BenchmarkHotPath(b *testing.B) {
 		logCall(b, p.Logger("bench"))
 	})
 }
+
+// BenchmarkDisabled is the cost of a call below its logger's level: through p.Logger,
+// rejected by the bridge's own gate; through a library's otelslog logger on
+// p.LoggerProvider(), rejected by the provider's gate.
+func BenchmarkDisabled(b *testing.B) {
+	ctx := context.Background()
+	p, err := New(ctx, envOf(nil), WithServiceName("bench"), WithSDKExporter(discard{}),
+		WithLevels("info,github.com/acme/shop/db=warn"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Shutdown(ctx)
+	logCall := func(b *testing.B, l *slog.Logger) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.DebugContext(ctx, "query", "sql", "SELECT 1", "rows", 1, "ms", 0.4, "cached", true, "table", "orders")
+		}
+	}
+	b.Run("Logger", func(b *testing.B) { logCall(b, p.Logger("github.com/acme/shop/db")) })
+	b.Run("otelslog", func(b *testing.B) {
+		logCall(b, otelslog.NewLogger("github.com/acme/shop/db", otelslog.WithLoggerProvider(p.LoggerProvider())))
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"sync"
 
@@ -44,10 +43,9 @@ type Processor struct {
 	// steps change the record in place: DedupKeys, Correlate, Redact (unless off), Limit.
 	steps []sdklog.Processor
 	limit *processor.Limit
-	sinks []*sink // one per exporter; none with exporter "none" or when disabled
+	sinks []*sink // one per exporter; none with exporter "none"
 
-	gate    bool // NewProcessor: levels apply here; New's loggers apply them in the bridge
-	level   slog.Leveler
+	gate    bool // NewProcessor: levels apply here; New's provider applies them per logger
 	levels  *bridge.Levels
 	metrics metric.Registration
 
@@ -71,11 +69,6 @@ func NewProcessor(ctx context.Context, opts ...Option) (*Processor, error) {
 	s, err := resolve(&o)
 	if err != nil {
 		return nil, err
-	}
-	if s.disabled {
-		// Nothing is exported; records are still redacted for the processors after
-		// this one.
-		s.exporters, o.sdkExporter, o.additional = nil, nil, nil
 	}
 	engine, err := newEngine(&o)
 	if err != nil {
@@ -109,7 +102,7 @@ func newEngine(o *options) (*redact.Redactor, error) {
 // every exporter and fallback included. With no exporter (exporter "none"), the steps
 // still change the record, for the processors registered after the chain.
 func newChain(ctx context.Context, o *options, s settings, engine *redact.Redactor) (*Processor, error) {
-	c := &Processor{level: s.level, levels: s.levels}
+	c := &Processor{levels: s.levels}
 	outs, err := buildExporters(ctx, o, s)
 	if err != nil {
 		return nil, err
@@ -139,12 +132,13 @@ type output struct {
 }
 
 // buildExporters builds the exporters of the list (or WithSDKExporter's), then those of
-// WithAdditionalExporter. The console exporter writes stdout and falls back to stderr;
+// WithAdditionalExporter; with OTEL_SDK_DISABLED, only the console exporter, which
+// resolve left alone in the list. The console exporter writes stdout and falls back to stderr;
 // every other exporter falls back to WithFallback's exporter, or JSON lines on stdout,
 // one instance shared by all of them.
 func buildExporters(ctx context.Context, o *options, s settings) ([]output, error) {
 	var outs []output
-	if o.sdkExporter != nil {
+	if o.sdkExporter != nil && !s.disabled {
 		outs = append(outs, output{name: customExporter, primary: o.sdkExporter})
 	} else {
 		for _, name := range s.exporters {
@@ -172,6 +166,9 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 		}
 	}
 	for _, x := range o.additional {
+		if s.disabled {
+			break // telemetry off: the console exporter alone
+		}
 		outs = append(outs, output{name: x.name, primary: x.exporter})
 	}
 	users := 0
@@ -212,24 +209,15 @@ func shutdownOutputs(ctx context.Context, outs []output) {
 }
 
 // Enabled reports whether a record of param's severity and scope passes the levels and
-// will be exported: false when there is no exporter (exporter "none", OTEL_SDK_DISABLED).
+// will be exported: false when there is no exporter (exporter "none").
 // A Processor from New takes every record: New's loggers apply the levels themselves.
 func (c *Processor) Enabled(_ context.Context, param sdklog.EnabledParameters) bool {
 	return len(c.sinks) > 0 && (!c.gate || c.admits(param.InstrumentationScope.Name, param.Severity))
 }
 
-// admits applies the levels to a record of scope name at severity sev. OpenTelemetry
-// severities are slog levels shifted by 9 (INFO 0 ↔ 9, the bridge's mapping); a record
-// without a severity passes.
+// admits applies the levels to a record of scope name at severity sev.
 func (c *Processor) admits(name string, sev log.Severity) bool {
-	if sev == log.SeverityUndefined {
-		return true
-	}
-	level := c.level.Level()
-	if c.levels != nil {
-		level = c.levels.Level(name)
-	}
-	return slog.Level(sev-9) >= level
+	return !below(sev, c.levels.Level(name))
 }
 
 // OnEmit runs the record through the chain and hands it to every exporter's queue; it
@@ -293,5 +281,5 @@ func (c *Processor) eachSink(f func(*sink) error) error {
 }
 
 // Levels returns the per-logger levels, to change them at run time (Set) or to mount as
-// an http.Handler. It is nil when only WithLevel was given.
+// an http.Handler. Never nil.
 func (c *Processor) Levels() *bridge.Levels { return c.levels }

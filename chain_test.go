@@ -237,7 +237,8 @@ func TestProcessorInTheApplicationsProvider(t *testing.T) {
 	}
 }
 
-// Disabled, or with exporter none, the processor exports nothing, and still redacts for
+// Disabled, or with exporter none, the processor exports nothing (disabled, it writes the
+// records to stdout through the console exporter, as New does), and still redacts for
 // the processors after it.
 func TestProcessorWithoutExporterStillRedacts(t *testing.T) {
 	for _, env := range []map[string]string{{"OTEL_SDK_DISABLED": "true"}, {"OTEL_LOGS_EXPORTER": "none"}} {
@@ -263,7 +264,12 @@ func TestProcessorWithoutExporterStillRedacts(t *testing.T) {
 			t.Fatalf("%v: the application's processor received %d records", env, len(theirs.Records()))
 		}
 		checkRedacted(t, fmt.Sprintf("%v: a processor registered after resilog's", env), theirs.Records())
-		if s := proc.Stats(); s.Emitted != 0 || len(s.Exporters) != 0 {
+		s := proc.Stats()
+		if env["OTEL_SDK_DISABLED"] != "" {
+			if s.Emitted != 1 || len(s.Exporters) != 1 || s.Exporters[0].Name != ExporterConsole {
+				t.Errorf("%v: stats %+v, want the record to the console exporter alone", env, s)
+			}
+		} else if s.Emitted != 0 || len(s.Exporters) != 0 {
 			t.Errorf("%v: stats %+v", env, s)
 		}
 	}

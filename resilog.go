@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/log/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -25,14 +24,14 @@ import (
 
 // Pipeline is a running resilog data path. Its methods are safe for concurrent use.
 type Pipeline struct {
-	provider   log.LoggerProvider
-	sdk        *sdklog.LoggerProvider // nil when disabled
+	provider   log.LoggerProvider // gated by levels: what users and libraries get
+	ungated    log.LoggerProvider // the same without the gate, for Handler's bridges, which gate by themselves
+	sdk        *sdklog.LoggerProvider
 	resource   *resource.Resource
-	level      slog.Leveler
-	levels     *bridge.Levels // nil when WithLevel alone sets the level
+	levels     *bridge.Levels
 	source     bool
 	errorStack bool
-	chain      *Processor       // the processors after the resource; nil when disabled
+	chain      *Processor       // the processors after the resource
 	build      *debug.BuildInfo // the binary's modules, for the scope's version; nil if unknown
 
 	shutdownOnce sync.Once
@@ -61,12 +60,8 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{resource: res, level: s.level, levels: s.levels}
+	p := &Pipeline{resource: res, levels: s.levels}
 	p.build, _ = debug.ReadBuildInfo()
-	if s.disabled {
-		p.provider = noop.NewLoggerProvider()
-		return p, nil
-	}
 
 	// Key deduplication is done by processor.DedupKeys, which is cheaper than the SDK's, and
 	// attribute limits by processor.Limit after redaction: the SDK's would cut values before
@@ -81,10 +76,8 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 		popts = append(popts, sdklog.WithProcessor(&exactResource{res: res}), sdklog.WithProcessor(p.chain))
 	}
 	p.sdk = sdklog.NewLoggerProvider(popts...)
-	p.provider = p.sdk
-	if engine != nil {
-		p.provider = redactedScopes{sdk: p.sdk, engine: engine}
-	}
+	p.provider = scopes{sdk: p.sdk, engine: engine, levels: p.levels}
+	p.ungated = scopes{sdk: p.sdk, engine: engine}
 
 	p.source, p.errorStack = o.source, o.errorStack
 	if o.global {
@@ -159,14 +152,7 @@ func (p *Pipeline) Logger(name string) *slog.Logger {
 
 // Handler returns the slog.Handler behind [Pipeline.Logger].
 func (p *Pipeline) Handler(name string) slog.Handler {
-	if p.sdk == nil {
-		return slog.DiscardHandler
-	}
-	level := p.level
-	if p.levels != nil {
-		level = p.levels.For(name)
-	}
-	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.provider), bridge.WithLevel(level),
+	return bridge.NewHandler(name, bridge.WithLoggerProvider(p.ungated), bridge.WithLevel(p.levels.For(name)),
 		bridge.WithSource(p.source), bridge.WithErrorStack(p.errorStack),
 		bridge.WithVersion(moduleVersion(p.build, name)), bridge.WithSchemaURL(semconv.SchemaURL))
 }
@@ -180,14 +166,18 @@ func (stderrErrorHandler) Handle(err error) {
 	accounting.Stderr().Print("resilog: opentelemetry: " + err.Error())
 }
 
-// Levels returns the per-logger levels, to change them at run time (Set) or to mount as an
-// http.Handler that shows and changes them. It is nil when only WithLevel was given.
+// Levels returns the levels by logger name (from WithLevels, WithLevel or
+// RESILOG_LOG_LEVELS), to change them at run time (Set) or to mount as an http.Handler that
+// shows and changes them. They gate every logger of the pipeline: Pipeline.Logger's, and
+// those any bridge creates on Pipeline.LoggerProvider or, with WithGlobal, on the global
+// provider, by their instrumentation scope name. Never nil.
 func (p *Pipeline) Levels() *bridge.Levels { return p.levels }
 
 // LoggerProvider returns the OpenTelemetry LoggerProvider at the head of the pipeline, for
-// bridges other than slog. With redaction on, the scope its loggers are created with (name,
-// version, attributes, schema URL) is redacted, as are each record's event name, severity
-// text, body and attributes.
+// bridges other than slog. Its loggers obey the levels ([Pipeline.Levels]) of their scope
+// name: a call below its level is disabled. With redaction on, the scope its loggers are
+// created with (name, version, attributes, schema URL) is redacted, as are each record's
+// event name, severity text, body and attributes.
 func (p *Pipeline) LoggerProvider() log.LoggerProvider { return p.provider }
 
 // Resource returns the Resource every record carries; give it to the TracerProvider so that
@@ -202,7 +192,7 @@ func (p *Pipeline) Resource() *resource.Resource { return p.resource }
 // OTEL_BLRP_EXPORT_TIMEOUT, 30s by default): ForceFlush never waits without a bound,
 // whatever the collector or stdout do. After Shutdown it does nothing.
 func (p *Pipeline) ForceFlush(ctx context.Context) error {
-	if p.sdk == nil || p.shutDown.Load() {
+	if p.shutDown.Load() {
 		return nil
 	}
 	return p.sdk.ForceFlush(ctx)
@@ -224,9 +214,6 @@ func (p *Pipeline) ForceFlush(ctx context.Context) error {
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.shutdownOnce.Do(func() {
 		p.shutDown.Store(true)
-		if p.sdk == nil {
-			return
-		}
 		if len(p.chain.sinks) == 0 {
 			p.shutdownErr = p.sdk.Shutdown(ctx)
 			return

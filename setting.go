@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/settingenv"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/redact"
 )
@@ -39,8 +39,7 @@ type settings struct {
 	otlp        exporter.OTLPConfig
 	serviceName string               // "" when neither option nor OTEL_SERVICE_NAME set it
 	envResource []attribute.KeyValue // from OTEL_RESOURCE_ATTRIBUTES
-	level       slog.Leveler
-	levels      *bridge.Levels // nil when only WithLevel (or nothing but the default) sets the level
+	levels      *bridge.Levels
 	batch       processor.BatchConfig
 	limits      processor.LimitConfig
 	console     string // "json" or "text"
@@ -80,6 +79,11 @@ func resolve(o *options) (settings, error) {
 	if s.exporters, err = resolveExporters(o, first); err != nil {
 		return s, err
 	}
+	if s.disabled {
+		// Telemetry off, the service's own logs on: to stdout, never over OTLP (nor to
+		// WithSDKExporter's or WithAdditionalExporter's exporters, see buildExporters).
+		s.exporters = []string{ExporterConsole}
+	}
 
 	s.console = "json"
 	if o.consoleFormat != nil {
@@ -107,27 +111,8 @@ func resolve(o *options) (settings, error) {
 		}
 	}
 
-	s.level = o.level
-	spec, specSet := "", false
-	if o.levels != nil {
-		spec, specSet = *o.levels, true
-	} else if _, v, ok := first("RESILOG_LOG_LEVELS"); ok {
-		spec, specSet = v, true
-	}
-	if specSet || o.level == nil {
-		// Per-name levels unless the caller chose a single leveler (WithLevel) alone.
-		levels, err := bridge.ParseLevels(spec)
-		if err != nil {
-			if shown(spec) != strconv.Quote(spec) {
-				// The parser's error quotes the spec.
-				return s, fmt.Errorf("%w: levels %s: not a level list", ErrInvalidConfig, shown(spec))
-			}
-			return s, fmt.Errorf("%w: levels %s: %w", ErrInvalidConfig, shown(spec), err)
-		}
-		s.levels = levels
-	}
-	if s.level == nil {
-		s.level = slog.LevelInfo
+	if s.levels, err = resolveLevels(o, first); err != nil {
+		return s, err
 	}
 
 	if s.otlp, err = resolveOTLP(o, first); err != nil {
@@ -212,6 +197,31 @@ func resolveExporters(o *options, first func(...string) (string, string, bool)) 
 		return []string{}, nil
 	}
 	return list, nil
+}
+
+// resolveLevels builds the levels by logger name. The spec is WithLevels', else
+// RESILOG_LOG_LEVELS', else "" (INFO for every name); WithLevel, an option, beats the
+// spec's default entry, whichever gave the spec (option > variable > default, as for
+// every setting), and stays the default of later specs that have none.
+func resolveLevels(o *options, first func(...string) (string, string, bool)) (*bridge.Levels, error) {
+	spec := ""
+	if o.levels != nil {
+		spec = *o.levels
+	} else if _, v, ok := first("RESILOG_LOG_LEVELS"); ok {
+		spec = v
+	}
+	levels, err := bridge.ParseLevels(spec)
+	if err != nil {
+		if shown(spec) != strconv.Quote(spec) {
+			// The parser's error quotes the spec.
+			return nil, fmt.Errorf("%w: levels %s: not a level list", ErrInvalidConfig, shown(spec))
+		}
+		return nil, fmt.Errorf("%w: levels %s: %w", ErrInvalidConfig, shown(spec), err)
+	}
+	if o.level != nil {
+		levels.SetDefault(o.level)
+	}
+	return levels, nil
 }
 
 // resolveLimits applies the attribute limits under the explicit fields of
@@ -471,4 +481,8 @@ func shown(v string) string {
 		}
 	}
 	return "(value not shown: it may hold a credential)"
+}
+
+func init() {
+	settingenv.Ignore = withLookupEnv(func(string) (string, bool) { return "", false })
 }

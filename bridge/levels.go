@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -15,19 +16,24 @@ import (
 //
 //	info,github.com/acme/shop=debug,github.com/acme/shop/db=warn
 //
-// The first entry without a name is the default. A prefix matches a name equal to it or
-// continuing after a '/' or '.', so github.com/acme/shop covers github.com/acme/shop/db
-// but not github.com/acme/shopping. Levels change at run time with Set (or over HTTP,
-// see ServeHTTP) without restarting; loggers see the change on their next call. Levels is
-// safe for concurrent use.
+// The first entry without a name is the default: the level of the names no prefix
+// matches. A spec without one leaves the default to SetDefault's leveler (INFO unless
+// set). A prefix matches a name equal to it or continuing after a '/' or '.', so
+// github.com/acme/shop covers github.com/acme/shop/db but not github.com/acme/shopping.
+// Levels change at run time with Set (or over HTTP, see ServeHTTP) without restarting;
+// loggers see the change on their next call. Levels is safe for concurrent use.
 type Levels struct {
-	mu    sync.Mutex
+	mu    sync.Mutex   // serialises Set and SetDefault
+	base  slog.Leveler // SetDefault's leveler; nil means INFO
 	table atomic.Pointer[levelTable]
 }
 
 type levelTable struct {
-	spec     string
+	entries  []string // the spec's prefix entries, normalised, in their order
 	def      slog.Level
+	defText  string        // the spec's default entry, "" when it has none
+	dynamic  slog.Leveler  // when the spec has no default: SetDefault's leveler, unless a fixed level
+	baseDef  bool          // the default is SetDefault's
 	prefixes []levelPrefix // longest first
 	gen      uint64
 }
@@ -49,13 +55,11 @@ func ParseLevels(spec string) (*Levels, error) {
 // Set replaces the levels with spec. A bad spec changes nothing and returns an error.
 func (l *Levels) Set(spec string) error {
 	t := &levelTable{def: slog.LevelInfo}
-	var parts []string
 	for _, p := range strings.Split(spec, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
 		}
-		parts = append(parts, p)
 		name, lvl, hasName := strings.Cut(p, "=")
 		if !hasName {
 			lvl, name = name, ""
@@ -66,28 +70,71 @@ func (l *Levels) Set(spec string) error {
 		}
 		name = strings.TrimSpace(name)
 		if name == "" {
-			t.def = level
+			t.def, t.defText = level, p
 			continue
 		}
+		t.entries = append(t.entries, p)
 		t.prefixes = append(t.prefixes, levelPrefix{name, level})
 	}
 	sort.SliceStable(t.prefixes, func(i, j int) bool { return len(t.prefixes[i].prefix) > len(t.prefixes[j].prefix) })
-	t.spec = strings.Join(parts, ",")
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.store(t)
+	return nil
+}
+
+// SetDefault makes def the level of the names no prefix matches, replacing the default
+// entry of the current spec, and of any later spec that has none (a later spec's own
+// default entry wins over def). A *slog.LevelVar changes it at run time.
+func (l *Levels) SetDefault(def slog.Leveler) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.base = def
+	if old := l.table.Load(); old != nil {
+		t := *old
+		t.defText = ""
+		l.store(&t)
+	}
+}
+
+// store publishes t with the next generation, the default taken from the base leveler
+// when t's spec has none. l.mu must be held.
+func (l *Levels) store(t *levelTable) {
+	t.dynamic, t.baseDef = nil, false
+	if t.defText == "" {
+		t.def, t.baseDef = slog.LevelInfo, l.base != nil
+		switch base := l.base.(type) {
+		case nil:
+		case slog.Level:
+			t.def = base // fixed: no leveler to ask at each call
+		default:
+			t.def, t.dynamic = base.Level(), base
+		}
+	}
 	if old := l.table.Load(); old != nil {
 		t.gen = old.gen + 1
 	}
 	l.table.Store(t)
-	return nil
 }
 
-// String returns the current spec.
+// String returns the current spec; a default set with SetDefault is shown at its current
+// level.
 func (l *Levels) String() string {
-	if t := l.table.Load(); t != nil {
-		return t.spec
+	t := l.table.Load()
+	if t == nil {
+		return ""
 	}
-	return ""
+	def := t.defText
+	switch {
+	case t.dynamic != nil:
+		def = strings.ToLower(t.dynamic.Level().String())
+	case t.baseDef:
+		def = strings.ToLower(t.def.String())
+	}
+	if def == "" {
+		return strings.Join(t.entries, ",")
+	}
+	return strings.Join(append([]string{def}, t.entries...), ",")
 }
 
 // Level returns the level for the logger name.
@@ -96,20 +143,27 @@ func (l *Levels) Level(name string) slog.Level {
 	if t == nil {
 		return slog.LevelInfo
 	}
-	return t.resolve(name)
+	lvl, dynamic := t.resolve(name)
+	if dynamic {
+		return t.dynamic.Level()
+	}
+	return lvl
 }
 
-func (t *levelTable) resolve(name string) slog.Level {
+// resolve returns the level for name, or dynamic when the name takes the default and the
+// default is a leveler to ask at each call.
+func (t *levelTable) resolve(name string) (level slog.Level, dynamic bool) {
 	for _, p := range t.prefixes {
 		if strings.HasPrefix(name, p.prefix) && (len(name) == len(p.prefix) || name[len(p.prefix)] == '/' || name[len(p.prefix)] == '.') {
-			return p.level
+			return p.level, false
 		}
 	}
-	return t.def
+	return t.def, t.dynamic != nil
 }
 
 // For returns a slog.Leveler for one logger name. It resolves the name once per change
-// of the levels, so that a disabled call costs two atomic loads.
+// of the levels, so that a disabled call costs two atomic loads (plus the default
+// leveler's, when SetDefault set one and no prefix matches the name).
 func (l *Levels) For(name string) slog.Leveler {
 	return &namedLevel{levels: l, name: name}
 }
@@ -118,10 +172,14 @@ type namedLevel struct {
 	levels *Levels
 	name   string
 	// cached packs the generation the level was resolved for (+1, so that zero means "not
-	// resolved", in the high 32 bits) with the level (low 32 bits), so that both are read
-	// and written in one atomic operation.
+	// resolved", in the high 32 bits) with the level (low 32 bits, askDefault when the
+	// name takes a dynamic default), so that both are read and written in one atomic
+	// operation.
 	cached atomic.Uint64
 }
+
+// askDefault marks a cached level to be read from the table's dynamic default.
+const askDefault = math.MinInt32
 
 func (n *namedLevel) Level() slog.Level {
 	t := n.levels.table.Load()
@@ -129,12 +187,20 @@ func (n *namedLevel) Level() slog.Level {
 		return slog.LevelInfo
 	}
 	gen := uint32(t.gen + 1)
-	if c := n.cached.Load(); uint32(c>>32) == gen {
-		return slog.Level(int32(uint32(c)))
+	c := n.cached.Load()
+	if uint32(c>>32) != gen {
+		lvl, dynamic := t.resolve(n.name)
+		packed := int32(lvl)
+		if dynamic {
+			packed = askDefault
+		}
+		c = uint64(gen)<<32 | uint64(uint32(packed))
+		n.cached.Store(c)
 	}
-	lvl := t.resolve(n.name)
-	n.cached.Store(uint64(gen)<<32 | uint64(uint32(int32(lvl))))
-	return lvl
+	if lvl := int32(uint32(c)); lvl != askDefault {
+		return slog.Level(lvl)
+	}
+	return t.dynamic.Level()
 }
 
 // ServeHTTP shows the levels (GET) and replaces them (PUT or POST with the spec as the

@@ -53,6 +53,40 @@ func TestLevelResolution(t *testing.T) {
 	}
 }
 
+func TestLevelsSetDefault(t *testing.T) {
+	l, err := bridge.ParseLevels("debug,github.com/acme/db=error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lv slog.LevelVar
+	lv.Set(slog.LevelWarn)
+	l.SetDefault(&lv) // replaces the spec's own default, keeps its prefixes
+	app, db := l.For("app"), l.For("github.com/acme/db")
+	check := func(when string, wantApp, wantDB slog.Level, wantSpec string) {
+		t.Helper()
+		if app.Level() != wantApp || l.Level("app") != wantApp || db.Level() != wantDB {
+			t.Errorf("%s: app %v (Level %v), db %v; want %v, %v", when, app.Level(), l.Level("app"), db.Level(), wantApp, wantDB)
+		}
+		if l.String() != wantSpec {
+			t.Errorf("%s: String() = %q, want %q", when, l.String(), wantSpec)
+		}
+	}
+	check("after SetDefault", slog.LevelWarn, slog.LevelError, "warn,github.com/acme/db=error")
+	lv.Set(slog.LevelDebug)
+	check("after the LevelVar changed", slog.LevelDebug, slog.LevelError, "debug,github.com/acme/db=error")
+	if err := l.Set("github.com/acme/db=info"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a spec without a default", slog.LevelDebug, slog.LevelInfo, "debug,github.com/acme/db=info")
+	if err := l.Set("error"); err != nil {
+		t.Fatal(err)
+	}
+	lv.Set(slog.LevelInfo)
+	check("after a spec with a default", slog.LevelError, slog.LevelError, "error")
+	l.SetDefault(slog.LevelWarn)
+	check("after SetDefault(LevelWarn)", slog.LevelWarn, slog.LevelWarn, "warn")
+}
+
 func TestLevelsChangeWhileLogging(t *testing.T) {
 	exp, lp := newPipeline(t)
 	levels, _ := bridge.ParseLevels("error")

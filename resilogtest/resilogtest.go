@@ -13,6 +13,7 @@ import (
 
 	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/internal/settingenv"
 )
 
 // Record is one captured record, flattened for assertions.
@@ -34,10 +35,16 @@ type Recorder struct {
 
 // New returns a Recorder, shut down when the test ends. opts are passed to resilog.New
 // after the recorder's own (level DEBUG, in-memory exporter), so they may override them.
+//
+// The Recorder reads no environment variable: what the test process inherits
+// (OTEL_SDK_DISABLED, OTEL_LOGS_EXPORTER, RESILOG_LOG_LEVELS, the OTEL_* limits and
+// endpoints…) changes nothing, so that a test sees the same records in every shell and CI
+// job. Every setting is the recorder's, opts', or the documented default.
 func New(t testing.TB, opts ...resilog.Option) *Recorder {
 	t.Helper()
 	mem := new(memory)
 	base := []resilog.Option{
+		settingenv.Ignore.(resilog.Option),
 		resilog.WithLevels("debug"),
 		resilog.WithSDKExporter(mem),
 		resilog.WithFallback(mem),
