@@ -79,8 +79,9 @@ func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
 }
 
 // WithResource uses res as the base Resource instead of detecting one, so that logs share
-// the Resource of an existing TracerProvider. WithServiceName and WithResourceAttributes
-// still apply on top of it.
+// the Resource of an existing TracerProvider. Its attributes beat OTEL_RESOURCE_ATTRIBUTES',
+// which only fill in keys res lacks; WithServiceName and WithResourceAttributes still
+// apply on top of it.
 func WithResource(res *resource.Resource) Option {
 	return optionFunc(func(o *options) { o.resource = res })
 }

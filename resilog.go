@@ -92,16 +92,24 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 // options and the service name, and redacts the result with engine (nil: redaction off):
 // resource attributes reach the collector with every batch, like record attributes.
 func buildResource(ctx context.Context, o *options, s settings, engine *redact.Redactor) (*resource.Resource, error) {
-	base := o.resource
+	base, env := o.resource, s.envResource
 	if base == nil {
 		detected, err := detectResource(ctx)
 		if err != nil {
 			return nil, err
 		}
 		base = detected
+	} else if len(env) > 0 {
+		// WithResource is an option: its attributes beat OTEL_RESOURCE_ATTRIBUTES', as the
+		// SDK's own WithResource does.
+		merged, err := resource.Merge(resource.NewSchemaless(env...), base)
+		if err != nil {
+			return nil, fmt.Errorf("resilog: merging resource: %w", err)
+		}
+		base, env = merged, nil
 	}
 	// Later entries win: OTEL_RESOURCE_ATTRIBUTES, then options, then the service name.
-	attrs := append(append([]attribute.KeyValue(nil), s.envResource...), o.resourceAttrs...)
+	attrs := append(append([]attribute.KeyValue(nil), env...), o.resourceAttrs...)
 	if s.serviceName != "" {
 		attrs = append(attrs, semconv.ServiceName(s.serviceName))
 	} else if !hasServiceName(base, attrs) {

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
@@ -292,6 +298,160 @@ func TestWithHeadersRefusesLineBreaks(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "tok3n") {
 			t.Errorf("the error quotes the header: %v", err)
+		}
+	}
+}
+
+// precedence is one option/variable pair: what the setting is by default, with only the
+// variable set, and with the option given as well.
+type precedence struct {
+	option  Option
+	env     map[string]string // the variable, set to a value the option contradicts
+	get     func(o *options, s settings) any
+	def     any // neither given
+	fromEnv any // the variable alone
+	fromOpt any // both: the option wins
+}
+
+// precedences lists every option/variable pair New reads, one row per pair (a setting
+// with a generic and a logs-specific variable has a row for each). Add a row with each new
+// pair: TestEveryVariableHasAPrecedenceRow checks that setting.go reads no variable
+// missing here.
+func precedences() map[string]precedence {
+	endpoint := func(_ *options, s settings) any { return s.otlp.Endpoint }
+	protocol := func(_ *options, s settings) any { return s.otlp.Protocol }
+	header := func(_ *options, s settings) any { return s.otlp.Headers["a"] }
+	timeout := func(_ *options, s settings) any { return s.otlp.Timeout }
+	compression := func(_ *options, s settings) any { return s.otlp.Compression }
+	level := func(_ *options, s settings) any { return s.levels.Level("example.com/somelib") }
+	resourceAttr := func(o *options, s settings) any {
+		res, err := buildResource(context.Background(), o, s, nil)
+		if err != nil {
+			return err
+		}
+		v, _ := res.Set().Value("k")
+		return v.Emit()
+	}
+	limits := func(get func(processor.LimitConfig) int) func(*options, settings) any {
+		return func(_ *options, s settings) any { return get(s.limits) }
+	}
+	batch := func(get func(processor.BatchConfig) any) func(*options, settings) any {
+		return func(_ *options, s settings) any { return get(s.batch) }
+	}
+	return map[string]precedence{
+		"WithDisabled/OTEL_SDK_DISABLED": {WithDisabled(false), map[string]string{"OTEL_SDK_DISABLED": "true"},
+			func(_ *options, s settings) any { return s.disabled }, false, true, false},
+		"WithExporter/OTEL_LOGS_EXPORTER": {WithExporter("none"), map[string]string{"OTEL_LOGS_EXPORTER": "console"},
+			func(_ *options, s settings) any { return strings.Join(s.exporters, ",") }, "otlp", "console", ""},
+		"WithConsoleFormat/RESILOG_CONSOLE_FORMAT": {WithConsoleFormat("json"), map[string]string{"RESILOG_CONSOLE_FORMAT": "text"},
+			func(_ *options, s settings) any { return s.console }, "json", "text", "json"},
+		"WithServiceName/OTEL_SERVICE_NAME": {WithServiceName("opt"), map[string]string{"OTEL_SERVICE_NAME": "env"},
+			func(_ *options, s settings) any { return s.serviceName }, "", "env", "opt"},
+		"WithResourceAttributes/OTEL_RESOURCE_ATTRIBUTES": {WithResourceAttributes(attribute.String("k", "opt")), map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "k=env"},
+			resourceAttr, "", "env", "opt"},
+		"WithResource/OTEL_RESOURCE_ATTRIBUTES": {WithResource(resource.NewSchemaless(attribute.String("k", "opt"))), map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "k=env"},
+			resourceAttr, "", "env", "opt"},
+		"WithLevels/RESILOG_LOG_LEVELS": {WithLevels("error"), map[string]string{"RESILOG_LOG_LEVELS": "debug"},
+			level, slog.LevelInfo, slog.LevelDebug, slog.LevelError},
+		"WithLevel/RESILOG_LOG_LEVELS": {WithLevel(slog.LevelWarn), map[string]string{"RESILOG_LOG_LEVELS": "debug"},
+			level, slog.LevelInfo, slog.LevelDebug, slog.LevelWarn},
+		"WithProtocol/OTEL_EXPORTER_OTLP_PROTOCOL": {WithProtocol("http/protobuf"), map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+			protocol, "http/protobuf", "grpc", "http/protobuf"},
+		"WithProtocol/OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": {WithProtocol("http/protobuf"), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc"},
+			protocol, "http/protobuf", "grpc", "http/protobuf"},
+		"WithEndpoint/OTEL_EXPORTER_OTLP_ENDPOINT": {WithEndpoint("http://opt:4318"), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://env:4318"},
+			endpoint, "", "http://env:4318/v1/logs", "http://opt:4318/v1/logs"},
+		"WithLogsEndpoint/OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": {WithLogsEndpoint("http://opt:4318/logs"), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://env:4318/logs"},
+			endpoint, "", "http://env:4318/logs", "http://opt:4318/logs"},
+		"WithHeaders/OTEL_EXPORTER_OTLP_HEADERS": {WithHeaders(map[string]string{"a": "opt"}), map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "a=env"},
+			header, "", "env", "opt"},
+		"WithHeaders/OTEL_EXPORTER_OTLP_LOGS_HEADERS": {WithHeaders(map[string]string{"a": "opt"}), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_HEADERS": "a=env"},
+			header, "", "env", "opt"},
+		"WithTimeout/OTEL_EXPORTER_OTLP_TIMEOUT": {WithTimeout(time.Second), map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "2500"},
+			timeout, 10 * time.Second, 2500 * time.Millisecond, time.Second},
+		"WithTimeout/OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": {WithTimeout(time.Second), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": "2500"},
+			timeout, 10 * time.Second, 2500 * time.Millisecond, time.Second},
+		"WithCompression/OTEL_EXPORTER_OTLP_COMPRESSION": {WithCompression("none"), map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"},
+			compression, "none", "gzip", "none"},
+		"WithCompression/OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": {WithCompression("none"), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "gzip"},
+			compression, "none", "gzip", "none"},
+		"WithBatch/OTEL_BLRP_MAX_QUEUE_SIZE": {WithBatch(processor.BatchConfig{MaxQueueRecords: 5000}), map[string]string{"OTEL_BLRP_MAX_QUEUE_SIZE": "3000"},
+			batch(func(c processor.BatchConfig) any { return c.MaxQueueRecords }), 0, 3000, 5000},
+		"WithBatch/OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": {WithBatch(processor.BatchConfig{MaxBatch: 50}), map[string]string{"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "30"},
+			batch(func(c processor.BatchConfig) any { return c.MaxBatch }), 0, 30, 50},
+		"WithBatch/OTEL_BLRP_SCHEDULE_DELAY": {WithBatch(processor.BatchConfig{Interval: time.Second}), map[string]string{"OTEL_BLRP_SCHEDULE_DELAY": "300"},
+			batch(func(c processor.BatchConfig) any { return c.Interval }), time.Duration(0), 300 * time.Millisecond, time.Second},
+		"WithBatch/OTEL_BLRP_EXPORT_TIMEOUT": {WithBatch(processor.BatchConfig{ExportTimeout: time.Second}), map[string]string{"OTEL_BLRP_EXPORT_TIMEOUT": "300"},
+			batch(func(c processor.BatchConfig) any { return c.ExportTimeout }), time.Duration(0), 300 * time.Millisecond, time.Second},
+		"WithAttributeLimits/OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": {WithAttributeLimits(processor.LimitConfig{AttributeCount: 5}), map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT": "20"},
+			limits(func(c processor.LimitConfig) int { return c.AttributeCount }), 0, 20, 5},
+		"WithAttributeLimits/OTEL_ATTRIBUTE_COUNT_LIMIT": {WithAttributeLimits(processor.LimitConfig{AttributeCount: 5}), map[string]string{"OTEL_ATTRIBUTE_COUNT_LIMIT": "20"},
+			limits(func(c processor.LimitConfig) int { return c.AttributeCount }), 0, 20, 5},
+		"WithAttributeLimits/OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": {WithAttributeLimits(processor.LimitConfig{AttributeValueLength: 5}), map[string]string{"OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT": "20"},
+			limits(func(c processor.LimitConfig) int { return c.AttributeValueLength }), 0, 20, 5},
+		"WithAttributeLimits/OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": {WithAttributeLimits(processor.LimitConfig{AttributeValueLength: 5}), map[string]string{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "20"},
+			limits(func(c processor.LimitConfig) int { return c.AttributeValueLength }), 0, 20, 5},
+	}
+}
+
+// Issue 14, item 3: one precedence for every setting: an option given to New beats its
+// environment variable, which beats the default.
+func TestPrecedenceOptionOverVariableOverDefault(t *testing.T) {
+	for name, row := range precedences() {
+		t.Run(name, func(t *testing.T) {
+			if row.def == row.fromEnv || row.fromEnv == row.fromOpt {
+				t.Fatalf("the row cannot tell the sources apart: default %v, variable %v, option %v", row.def, row.fromEnv, row.fromOpt)
+			}
+			get := func(env map[string]string, opts ...Option) any {
+				t.Helper()
+				var o options
+				for _, opt := range append([]Option{envOf(env)}, opts...) {
+					opt.apply(&o)
+				}
+				s, err := resolve(&o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return row.get(&o, s)
+			}
+			if got := get(nil); got != row.def {
+				t.Errorf("default: %v, want %v", got, row.def)
+			}
+			if got := get(row.env); got != row.fromEnv {
+				t.Errorf("variable alone: %v, want %v", got, row.fromEnv)
+			}
+			if got := get(row.env, row.option); got != row.fromOpt {
+				t.Errorf("option and variable: %v, want the option's %v", got, row.fromOpt)
+			}
+		})
+	}
+}
+
+// The variables read without an option of their own.
+var variablesWithoutOption = map[string]bool{
+	"OTEL_EXPORTER_OTLP_INSECURE":      true, // WithEndpoint's scheme says it
+	"OTEL_EXPORTER_OTLP_LOGS_INSECURE": true,
+}
+
+// Every variable setting.go reads has its precedence row, or is listed as having no
+// option: a new pair cannot skip TestPrecedenceOptionOverVariableOverDefault.
+func TestEveryVariableHasAPrecedenceRow(t *testing.T) {
+	src, err := os.ReadFile("setting.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for name := range precedences() {
+		_, v, _ := strings.Cut(name, "/")
+		covered[v] = true
+	}
+	read := regexp.MustCompile(`"((?:OTEL|RESILOG)_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(read) < 20 {
+		t.Fatalf("found only %d variables in setting.go", len(read))
+	}
+	for _, m := range read {
+		if !covered[m[1]] && !variablesWithoutOption[m[1]] {
+			t.Errorf("%s has no row in precedences()", m[1])
 		}
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,4 +283,82 @@ func runBlockedChild() {
 	res.After = runtime.NumGoroutine()
 	writeResult(res)
 	os.Exit(0)
+}
+
+// Issue 14, item 6: OTEL_SDK_DISABLED=true turns telemetry off, not the service's logs:
+// nothing goes over OTLP (the endpoint sees no request), and the records reach stdout in
+// the console format, redacted, in the child's real descriptor 1.
+func TestSDKDisabledWritesToStdout(t *testing.T) {
+	if os.Getenv(childEnv) == "disabled" {
+		p, err := New(context.Background()) // OTEL_SDK_DISABLED and the endpoint are in the environment
+		if err != nil {
+			os.Exit(2)
+		}
+		l := p.Logger("child")
+		l.Debug("below the level")
+		l.Info("order created", "order_id", 1042, "password", "hunter2")
+		l.Error("payment failed")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = p.Shutdown(ctx)
+		res := sigpipeResult{Stats: p.Stats()}
+		if err != nil {
+			res.ShutdownErr = err.Error()
+		}
+		writeResult(res)
+		os.Exit(0)
+	}
+
+	var requests atomic.Int64
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1) }))
+	defer collector.Close()
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	stdout, err := os.CreateTemp(t.TempDir(), "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	var stderr strings.Builder
+	er, ew, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := make(chan struct{})
+	go func() { _, _ = io.Copy(&stderr, er); close(copied) }()
+	cmd, result := startChild(t, t.Name(), "disabled", collector.URL, stdout, ew)
+	ew.Close()
+	err = cmd.Wait()
+	<-copied
+	if err != nil {
+		t.Fatalf("child: %v\nstderr:\n%s", err, stderr.String())
+	}
+	var res sigpipeResult
+	readResult(t, result, &res)
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the OTLP endpoint got %d requests with OTEL_SDK_DISABLED=true", n)
+	}
+	out, err := os.ReadFile(stdout.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("stdout line %q is not a JSON line: %v", line, err)
+		}
+		msgs = append(msgs, m["msg"].(string))
+		if m["msg"] == "order created" && (m["order_id"] != 1042.0 || m["password"] == "hunter2" || m["service"] != "child") {
+			t.Errorf("record on stdout: %s", line)
+		}
+	}
+	if got := strings.Join(msgs, ","); got != "order created,payment failed" {
+		t.Errorf("stdout messages %q, want the two records at INFO and above:\n%s", got, out)
+	}
+	if s := res.Stats; s.Emitted != 2 || s.Exported != 2 || s.Emitted != s.Exported+s.Fallback+s.DroppedTotal {
+		t.Errorf("accounting: %+v", s)
+	}
+	if res.ShutdownErr != "" || stderr.Len() != 0 {
+		t.Errorf("shutdown: %q; stderr:\n%s", res.ShutdownErr, stderr.String())
+	}
 }
