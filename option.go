@@ -173,7 +173,10 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) Option {
 	return optionFunc(func(o *options) { o.dialOptions = append(o.dialOptions, opts...) })
 }
 
-// WithDisabled turns the whole pipeline into a no-op when true (env: OTEL_SDK_DISABLED).
+// WithDisabled, when true, turns telemetry off but not the service's logs: nothing is
+// exported over OTLP, and records go to stdout through the console exporter (its format
+// set by WithConsoleFormat), redacted as ever, with the fallback on stderr
+// (env: OTEL_SDK_DISABLED).
 func WithDisabled(disabled bool) Option {
 	return optionFunc(func(o *options) { o.disabled = ptr(disabled) })
 }
@@ -188,8 +191,10 @@ func WithGlobal() Option {
 	return optionFunc(func(o *options) { o.global = true })
 }
 
-// WithLevel sets the minimum level of the loggers the pipeline hands out (default
-// slog.LevelInfo). A *slog.LevelVar changes it at run time.
+// WithLevel sets the default level of the pipeline's levels: the minimum level of the
+// loggers whose name no prefix of WithLevels or RESILOG_LOG_LEVELS matches (default
+// slog.LevelInfo). It beats the default entry of those specs (an option beats a variable)
+// and keeps their prefix entries. A *slog.LevelVar changes it at run time.
 func WithLevel(l slog.Leveler) Option {
 	return optionFunc(func(o *options) { o.level = l })
 }
@@ -197,7 +202,8 @@ func WithLevel(l slog.Leveler) Option {
 // WithLevels sets minimum levels by logger-name prefix, the longest match winning:
 // "info,github.com/acme/shop=debug,github.com/acme/shop/db=warn" (env: RESILOG_LOG_LEVELS).
 // Change them at run time with Pipeline.Levels().Set, or mount Pipeline.Levels() as an
-// http.Handler. Without it, every logger uses WithLevel's leveler, or INFO.
+// http.Handler. They gate every logger of the pipeline by its name, those a library
+// creates on Pipeline.LoggerProvider or on the global provider (WithGlobal) included.
 func WithLevels(spec string) Option {
 	return optionFunc(func(o *options) { o.levels = &spec })
 }
