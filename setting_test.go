@@ -330,7 +330,7 @@ func precedences() map[string]precedence {
 			return err
 		}
 		v, _ := res.Set().Value("k")
-		return v.Emit()
+		return v.AsString()
 	}
 	limits := func(get func(processor.LimitConfig) int) func(*options, settings) any {
 		return func(_ *options, s settings) any { return get(s.limits) }
