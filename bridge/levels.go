@@ -90,11 +90,12 @@ func (l *Levels) SetDefault(def slog.Leveler) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.base = def
+	var t levelTable
 	if old := l.table.Load(); old != nil {
-		t := *old
-		t.defText = ""
-		l.store(&t)
+		t = *old
 	}
+	t.defText = ""
+	l.store(&t)
 }
 
 // store publishes t with the next generation, the default taken from the base leveler

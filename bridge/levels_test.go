@@ -85,6 +85,12 @@ func TestLevelsSetDefault(t *testing.T) {
 	check("after a spec with a default", slog.LevelError, slog.LevelError, "error")
 	l.SetDefault(slog.LevelWarn)
 	check("after SetDefault(LevelWarn)", slog.LevelWarn, slog.LevelWarn, "warn")
+
+	var zero bridge.Levels
+	zero.SetDefault(slog.LevelError)
+	if zero.Level("app") != slog.LevelError || zero.For("app").Level() != slog.LevelError {
+		t.Errorf("SetDefault on a zero Levels: %v", zero.Level("app"))
+	}
 }
 
 func TestLevelsChangeWhileLogging(t *testing.T) {
