@@ -23,6 +23,10 @@
 // OTEL_{LOGRECORD_,}ATTRIBUTE_{COUNT, VALUE_LENGTH}_LIMIT (applied after redaction, see [WithAttributeLimits]). Invalid
 // configuration makes New return an error wrapping [ErrInvalidConfig]; it never panics,
 // never returns a half-built pipeline, and never quotes a credential.
+// OTEL_SDK_DISABLED=true turns telemetry off, not the logs: nothing goes over OTLP, and
+// records go to stdout through the console exporter. RESILOG_LOG_LEVELS (or [WithLevels],
+// [WithLevel]) sets levels by logger name; they gate every logger of the pipeline, a
+// library's own bridge on [Pipeline.LoggerProvider] or the global provider included.
 //
 // # Several exporters, your own provider
 //

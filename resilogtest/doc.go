@@ -12,5 +12,7 @@
 //
 // Records go through the same pipeline as in production — bridge, correlation, redaction,
 // batching — with an in-memory exporter at the end, so a test also sees what redaction
-// and correlation do.
+// and correlation do. The Recorder reads no environment variable: OTEL_SDK_DISABLED=true,
+// OTEL_LOGS_EXPORTER, RESILOG_LOG_LEVELS or the OTEL_* limits a shell or CI job exports
+// change nothing a test captures.
 package resilogtest
