@@ -174,9 +174,10 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) Option {
 }
 
 // WithDisabled, when true, turns telemetry off but not the service's logs: nothing is
-// exported over OTLP (nor to WithSDKExporter's exporter), and records go to stdout
-// through the console exporter (its format set by WithConsoleFormat), redacted as ever,
-// with the fallback on stderr unless WithFallback says otherwise (env: OTEL_SDK_DISABLED).
+// exported over OTLP, nor to WithSDKExporter's or WithAdditionalExporter's exporters, and
+// records go to stdout through the console exporter alone (its format set by
+// WithConsoleFormat), redacted as ever, with the fallback on stderr unless WithFallback
+// says otherwise (env: OTEL_SDK_DISABLED). The same holds for NewProcessor.
 func WithDisabled(disabled bool) Option {
 	return optionFunc(func(o *options) { o.disabled = ptr(disabled) })
 }
