@@ -346,6 +346,8 @@ func precedences() map[string]precedence {
 			func(_ *options, s settings) any { return strings.Join(s.exporters, ",") }, "otlp", "console", ""},
 		"WithConsoleFormat/RESILOG_CONSOLE_FORMAT": {WithConsoleFormat("json"), map[string]string{"RESILOG_CONSOLE_FORMAT": "text"},
 			func(_ *options, s settings) any { return s.console }, "json", "text", "json"},
+		"WithFallbackFormat/RESILOG_FALLBACK_FORMAT": {WithFallbackFormat(FallbackFormatJSON), map[string]string{"RESILOG_FALLBACK_FORMAT": "otlp-json"},
+			func(_ *options, s settings) any { return s.fallback }, FallbackFormatJSON, FallbackFormatOTLPJSON, FallbackFormatJSON},
 		"WithServiceName/OTEL_SERVICE_NAME": {WithServiceName("opt"), map[string]string{"OTEL_SERVICE_NAME": "env"},
 			func(_ *options, s settings) any { return s.serviceName }, "", "env", "opt"},
 		"WithResourceAttributes/OTEL_RESOURCE_ATTRIBUTES": {WithResourceAttributes(attribute.String("k", "opt")), map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "k=env"},
