@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -173,33 +172,31 @@ type namedLevel struct {
 	levels *Levels
 	name   string
 	// cached packs the generation the level was resolved for (+1, so that zero means "not
-	// resolved", in the high 32 bits) with the level (low 32 bits, askDefault when the
-	// name takes a dynamic default), so that both are read and written in one atomic
-	// operation.
+	// resolved"; 31 bits), a bit set when the name takes a dynamic default (then asked at
+	// each call), and the level (low 32 bits), so that all are read and written in one
+	// atomic operation. Every level is representable: no level value is a marker.
 	cached atomic.Uint64
 }
 
-// askDefault marks a cached level to be read from the table's dynamic default.
-const askDefault = math.MinInt32
+const dynamicBit = 1 << 32
 
 func (n *namedLevel) Level() slog.Level {
 	t := n.levels.table.Load()
 	if t == nil {
 		return slog.LevelInfo
 	}
-	gen := uint32(t.gen + 1)
+	gen := uint32(t.gen%(1<<31-1)) + 1 // 1 to 2³¹-1: never the zero of "not resolved"
 	c := n.cached.Load()
-	if uint32(c>>32) != gen {
+	if uint32(c>>33) != gen {
 		lvl, dynamic := t.resolve(n.name)
-		packed := int32(lvl)
+		c = uint64(gen)<<33 | uint64(uint32(int32(lvl)))
 		if dynamic {
-			packed = askDefault
+			c |= dynamicBit
 		}
-		c = uint64(gen)<<32 | uint64(uint32(packed))
 		n.cached.Store(c)
 	}
-	if lvl := int32(uint32(c)); lvl != askDefault {
-		return slog.Level(lvl)
+	if c&dynamicBit == 0 {
+		return slog.Level(int32(uint32(c)))
 	}
 	return t.dynamic.Level()
 }

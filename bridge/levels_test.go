@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,6 +86,21 @@ func TestLevelsSetDefault(t *testing.T) {
 	check("after a spec with a default", slog.LevelError, slog.LevelError, "error")
 	l.SetDefault(slog.LevelWarn)
 	check("after SetDefault(LevelWarn)", slog.LevelWarn, slog.LevelWarn, "warn")
+
+	// Every level is a level, the extremes included (replay uses the lowest to filter nothing).
+	lowest, highest := slog.Level(math.MinInt32), slog.Level(math.MaxInt32)
+	l.SetDefault(lowest)
+	if err := l.Set("github.com/acme/db=" + highest.String()); err != nil {
+		t.Fatal(err)
+	}
+	if app.Level() != lowest || db.Level() != highest || l.Level("app") != lowest {
+		t.Errorf("extremes: app %v, db %v", app.Level(), db.Level())
+	}
+	lv.Set(lowest)
+	l.SetDefault(&lv)
+	if app.Level() != lowest {
+		t.Errorf("extremes through a LevelVar: app %v", app.Level())
+	}
 
 	var zero bridge.Levels
 	zero.SetDefault(slog.LevelError)
