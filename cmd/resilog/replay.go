@@ -198,10 +198,11 @@ func (r *replayer) pipeline(ctx context.Context, rl otlpenc.ResourceLogs) (*resi
 	// A file is read faster than any collector takes it: a full queue makes the reading
 	// wait (the queue drains to the collector, or to the fallback while it is down)
 	// rather than send records to the fallback the file is replayed from. The records
-	// passed their levels when they were logged: none is filtered again.
+	// passed their levels when they were logged: none is filtered again (WithLevels("")
+	// sets aside RESILOG_LOG_LEVELS' prefixes, WithLevel its default).
 	p, err := resilog.New(ctx, resilog.WithResource(resource.NewWithAttributes(rl.SchemaURL, rl.Resource...)),
 		resilog.WithOverflow(processor.OverflowBlock), resilog.WithBatch(processor.BatchConfig{BlockTimeout: replayBlockTimeout}),
-		resilog.WithLevel(slog.Level(math.MinInt32)))
+		resilog.WithLevels(""), resilog.WithLevel(slog.Level(math.MinInt32)))
 	if err != nil {
 		return nil, err
 	}

@@ -51,3 +51,19 @@ func TestReplaySkipsLinesThatAreNotOTLPJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayFiltersNoLevel: the records passed their levels when they were logged; the
+// levels of the replaying environment (RESILOG_LOG_LEVELS, prefixes included) filter none.
+func TestReplayFiltersNoLevel(t *testing.T) {
+	t.Setenv("OTEL_LOGS_EXPORTER", "console") // stdout: no collector needed
+	t.Setenv("RESILOG_LOG_LEVELS", "error,github.com/acme=error")
+	in := `{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{"name":"github.com/acme/shop"},"logRecords":[{"severityNumber":5,"body":{"stringValue":"debug, replayed"}}]}]}]}` + "\n"
+	path := filepath.Join(t.TempDir(), "fallback.jsonl")
+	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"replay", path}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "records=1 emitted=1 exported=1 ") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
