@@ -2,10 +2,18 @@ package resilog
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -315,10 +323,12 @@ type precedence struct {
 }
 
 // precedences lists every option/variable pair New reads, one row per pair (a setting
-// with a generic and a logs-specific variable has a row for each). Add a row with each new
+// with a generic and a logs-specific variable has a row for each). A default the OTLP
+// exporter fills in (exporter.OTLPConfig's zero fields) is the zero value here. Add a row with each new
 // pair: TestEveryVariableHasAPrecedenceRow checks that setting.go reads no variable
 // missing here.
-func precedences() map[string]precedence {
+func precedences(t *testing.T) map[string]precedence {
+	ca, cert, key := certificateFiles(t)
 	endpoint := func(_ *options, s settings) any { return s.otlp.Endpoint }
 	protocol := func(_ *options, s settings) any { return s.otlp.Protocol }
 	header := func(_ *options, s settings) any { return s.otlp.Headers["a"] }
@@ -339,7 +349,33 @@ func precedences() map[string]precedence {
 	batch := func(get func(processor.BatchConfig) any) func(*options, settings) any {
 		return func(_ *options, s settings) any { return get(s.batch) }
 	}
-	return map[string]precedence{
+	// Where the TLS settings come from: the option's tls.Config, or the files the
+	// variables name (read by Validate: they must exist).
+	tlsSource := func(_ *options, s settings) any {
+		if s.otlp.TLS != nil {
+			return "option"
+		}
+		return s.otlp.CertificateFile + "|" + s.otlp.ClientCertificateFile + "|" + s.otlp.ClientKeyFile
+	}
+	tlsOption := WithTLSConfig(&tls.Config{ServerName: "collector"})
+	clientPair := func(prefix string) map[string]string {
+		return map[string]string{prefix + "CLIENT_CERTIFICATE": cert, prefix + "CLIENT_KEY": key}
+	}
+	rows := map[string]precedence{
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_CERTIFICATE": {tlsOption, map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": ca},
+			tlsSource, "||", ca + "||", "option"},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": {tlsOption, map[string]string{"OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": ca},
+			tlsSource, "||", ca + "||", "option"},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": {tlsOption, clientPair("OTEL_EXPORTER_OTLP_"),
+			tlsSource, "||", "|" + cert + "|" + key, "option"},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE": {tlsOption, clientPair("OTEL_EXPORTER_OTLP_LOGS_"),
+			tlsSource, "||", "|" + cert + "|" + key, "option"},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_CLIENT_KEY": {tlsOption, clientPair("OTEL_EXPORTER_OTLP_"),
+			tlsSource, "||", "|" + cert + "|" + key, "option"},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY": {tlsOption, clientPair("OTEL_EXPORTER_OTLP_LOGS_"),
+			tlsSource, "||", "|" + cert + "|" + key, "option"},
+	}
+	for name, row := range map[string]precedence{
 		"WithDisabled/OTEL_SDK_DISABLED": {WithDisabled(false), map[string]string{"OTEL_SDK_DISABLED": "true"},
 			func(_ *options, s settings) any { return s.disabled }, false, true, false},
 		"WithExporter/OTEL_LOGS_EXPORTER": {WithExporter("none"), map[string]string{"OTEL_LOGS_EXPORTER": "console"},
@@ -359,9 +395,9 @@ func precedences() map[string]precedence {
 		"WithLevel/RESILOG_LOG_LEVELS": {WithLevel(slog.LevelWarn), map[string]string{"RESILOG_LOG_LEVELS": "debug"},
 			level, slog.LevelInfo, slog.LevelDebug, slog.LevelWarn},
 		"WithProtocol/OTEL_EXPORTER_OTLP_PROTOCOL": {WithProtocol("http/protobuf"), map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
-			protocol, "http/protobuf", "grpc", "http/protobuf"},
+			protocol, "", "grpc", "http/protobuf"},
 		"WithProtocol/OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": {WithProtocol("http/protobuf"), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc"},
-			protocol, "http/protobuf", "grpc", "http/protobuf"},
+			protocol, "", "grpc", "http/protobuf"},
 		"WithEndpoint/OTEL_EXPORTER_OTLP_ENDPOINT": {WithEndpoint("http://opt:4318"), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://env:4318"},
 			endpoint, "", "http://env:4318/v1/logs", "http://opt:4318/v1/logs"},
 		"WithLogsEndpoint/OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": {WithLogsEndpoint("http://opt:4318/logs"), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://env:4318/logs"},
@@ -371,13 +407,13 @@ func precedences() map[string]precedence {
 		"WithHeaders/OTEL_EXPORTER_OTLP_LOGS_HEADERS": {WithHeaders(map[string]string{"a": "opt"}), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_HEADERS": "a=env"},
 			header, "", "env", "opt"},
 		"WithTimeout/OTEL_EXPORTER_OTLP_TIMEOUT": {WithTimeout(time.Second), map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "2500"},
-			timeout, 10 * time.Second, 2500 * time.Millisecond, time.Second},
+			timeout, time.Duration(0), 2500 * time.Millisecond, time.Second},
 		"WithTimeout/OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": {WithTimeout(time.Second), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": "2500"},
-			timeout, 10 * time.Second, 2500 * time.Millisecond, time.Second},
+			timeout, time.Duration(0), 2500 * time.Millisecond, time.Second},
 		"WithCompression/OTEL_EXPORTER_OTLP_COMPRESSION": {WithCompression("none"), map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"},
-			compression, "none", "gzip", "none"},
+			compression, "", "gzip", "none"},
 		"WithCompression/OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": {WithCompression("none"), map[string]string{"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "gzip"},
-			compression, "none", "gzip", "none"},
+			compression, "", "gzip", "none"},
 		"WithBatch/OTEL_BLRP_MAX_QUEUE_SIZE": {WithBatch(processor.BatchConfig{MaxQueueRecords: 5000}), map[string]string{"OTEL_BLRP_MAX_QUEUE_SIZE": "3000"},
 			batch(func(c processor.BatchConfig) any { return c.MaxQueueRecords }), 0, 3000, 5000},
 		"WithBatch/OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": {WithBatch(processor.BatchConfig{MaxBatch: 50}), map[string]string{"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "30"},
@@ -394,13 +430,46 @@ func precedences() map[string]precedence {
 			limits(func(c processor.LimitConfig) int { return c.AttributeValueLength }), 0, 20, 5},
 		"WithAttributeLimits/OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": {WithAttributeLimits(processor.LimitConfig{AttributeValueLength: 5}), map[string]string{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "20"},
 			limits(func(c processor.LimitConfig) int { return c.AttributeValueLength }), 0, 20, 5},
+	} {
+		rows[name] = row
 	}
+	return rows
+}
+
+// certificateFiles writes a self-signed certificate (as CA and client certificate) and its
+// key, PEM-encoded, and returns their paths.
+func certificateFiles(t *testing.T) (ca, cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "resilog test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, cert, key
 }
 
 // Issue 14, item 3: one precedence for every setting: an option given to New beats its
 // environment variable, which beats the default.
 func TestPrecedenceOptionOverVariableOverDefault(t *testing.T) {
-	for name, row := range precedences() {
+	for name, row := range precedences(t) {
 		t.Run(name, func(t *testing.T) {
 			if row.def == row.fromEnv || row.fromEnv == row.fromOpt {
 				t.Fatalf("the row cannot tell the sources apart: default %v, variable %v, option %v", row.def, row.fromEnv, row.fromOpt)
@@ -456,7 +525,7 @@ func TestEveryVariableHasAPrecedenceRow(t *testing.T) {
 		src = append(src, b...)
 	}
 	covered := map[string]bool{}
-	for name := range precedences() {
+	for name := range precedences(t) {
 		_, v, _ := strings.Cut(name, "/")
 		covered[v] = true
 	}
