@@ -1,0 +1,136 @@
+package spool
+
+import (
+	"iter"
+	"os"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+// Earlier yields the records earlier runs left in the spool, oldest first, each with
+// its seq: the caller delivers them and releases each seq, as for its own records. A
+// segment is read when the iteration reaches it, so a large spool costs no time at Open
+// and memory for one segment at a time. Damaged records are skipped and counted
+// (Stats().Corrupt); a record whose segment cannot be read is left for the next run.
+// Stopping early leaves the rest for the next run. Call it once, from one goroutine.
+func (s *Spool) Earlier() iter.Seq2[uint64, sdklog.Record] {
+	return func(yield func(uint64, sdklog.Record) bool) {
+		var d decoder
+		for _, g := range s.earlierSegments() {
+			frames, ok := s.readEarlier(g)
+			if !ok {
+				continue
+			}
+			for _, f := range frames {
+				r, err := d.decode(f.payload)
+				if err != nil {
+					s.corrupt.Add(1)
+					s.Release(f.seq)
+					continue
+				}
+				if !yield(f.seq, r) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// earlierSegments returns the segments not read yet.
+func (s *Spool) earlierSegments() []*segment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*segment
+	for _, g := range s.segs {
+		if !g.known {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+type frameRef struct {
+	seq     uint64
+	payload []byte
+}
+
+// readEarlier reads an earlier run's segment, counts its damage and sets up the release
+// bookkeeping of its intact records before any of them is handed out.
+func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
+	data, err := os.ReadFile(g.path)
+	if err != nil {
+		return nil, false
+	}
+	var h segInfo
+	hdrOK := false
+	if len(data) >= segHeader {
+		h, hdrOK = parseSegHeader(data)
+	}
+	first := uint64(0)
+	if hdrOK {
+		first = h.first
+	}
+	var frames []frameRef
+	st := scanFrames(data[min(len(data), segHeader):], first, func(seq uint64, payload []byte) bool {
+		if seq >= g.first { // a seq below the segment's first is not this segment's
+			frames = append(frames, frameRef{seq, payload})
+		}
+		return true
+	})
+	s.corrupt.Add(st.corrupt + s.tailLoss(g, h, hdrOK, st))
+
+	s.mu.Lock()
+	if len(frames) > 0 {
+		g.records = int(frames[len(frames)-1].seq - g.first + 1)
+	}
+	g.released = make([]uint64, (g.records+63)/64)
+	for i := range g.released {
+		g.released[i] = ^uint64(0)
+	}
+	for _, f := range frames {
+		i := f.seq - g.first
+		g.released[i/64] &^= 1 << (i % 64)
+	}
+	g.live = len(frames)
+	g.known = true
+	var gone []*segment
+	if g.done() {
+		gone = append(gone, s.deleteLocked(g))
+	}
+	s.mu.Unlock()
+	s.remove(gone)
+	return frames, true
+}
+
+// tailLoss returns how many records damage after the last intact frame of g took: the
+// gap to the next segment's first seq when the same run wrote it (a segment cut short
+// at a frame boundary leaves no other trace), else one if there are bytes there.
+func (s *Spool) tailLoss(g *segment, h segInfo, hdrOK bool, st scanStats) uint64 {
+	guess := uint64(0)
+	if st.tail {
+		guess = 1
+	}
+	if !hdrOK || st.frames == 0 {
+		return guess
+	}
+	s.mu.Lock()
+	var next *segment
+	for i, x := range s.segs {
+		if x == g && i+1 < len(s.segs) {
+			next = s.segs[i+1]
+		}
+	}
+	s.mu.Unlock()
+	if next == nil || next.first <= st.last+1 {
+		return guess
+	}
+	hdr := make([]byte, segHeader)
+	if f, err := os.Open(next.path); err == nil {
+		_, _ = f.ReadAt(hdr, 0)
+		f.Close()
+	}
+	if nh, ok := parseSegHeader(hdr); ok && nh.run == h.run {
+		return next.first - st.last - 1
+	}
+	return guess
+}

@@ -1,0 +1,163 @@
+package spool
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// A segment is one file of the spool: a header, then frames (frame.go) from segHeader on,
+// then zeros up to the size it was allocated with. Its name is its index in the
+// directory, in hex: the order segments were created in, which is not quite the order
+// they were written in (a spare is created ahead of need); the first seq in the header
+// gives that.
+//
+//	magic    [8]byte "RSLSPOOL"
+//	version  uint32  1
+//	pid      uint32  of the process that wrote it
+//	run      [8]byte RunID
+//	started  int64   when that run started, Unix nanoseconds
+//	first    uint64  seq of the segment's first record
+//	crc      uint32  CRC32C of the bytes before it
+const (
+	segHeader  = 64
+	segVersion = 1
+	segSuffix  = ".seg"
+)
+
+var segMagic = [8]byte{'R', 'S', 'L', 'S', 'P', 'O', 'O', 'L'}
+
+// RunID names one process's run over a spool directory (random, chosen at Open).
+type RunID [8]byte
+
+// String returns the run id in hex.
+func (r RunID) String() string { return hex.EncodeToString(r[:]) }
+
+// segInfo is what a segment's header says.
+type segInfo struct {
+	run     RunID
+	pid     int
+	started time.Time
+	first   uint64
+}
+
+func (h segInfo) append(b []byte) []byte {
+	b = append(b, segMagic[:]...)
+	b = binary.LittleEndian.AppendUint32(b, segVersion)
+	b = binary.LittleEndian.AppendUint32(b, uint32(h.pid))
+	b = append(b, h.run[:]...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(h.started.UnixNano()))
+	b = binary.LittleEndian.AppendUint64(b, h.first)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// parseSegHeader reads a segment header; ok is false when it is damaged.
+func parseSegHeader(b []byte) (h segInfo, ok bool) {
+	const n = 8 + 4 + 4 + 8 + 8 + 8
+	if len(b) < n+4 || [8]byte(b[:8]) != segMagic || binary.LittleEndian.Uint32(b[8:]) != segVersion {
+		return h, false
+	}
+	if crc32.Checksum(b[:n], castagnoli) != binary.LittleEndian.Uint32(b[n:]) {
+		return h, false
+	}
+	h.pid = int(binary.LittleEndian.Uint32(b[12:]))
+	h.run = RunID(b[16:24])
+	h.started = time.Unix(0, int64(binary.LittleEndian.Uint64(b[24:])))
+	h.first = binary.LittleEndian.Uint64(b[32:])
+	return h, true
+}
+
+func segName(index uint64) string { return fmt.Sprintf("%016x%s", index, segSuffix) }
+
+// segIndex returns the index a segment file's name carries.
+func segIndex(name string) (uint64, bool) {
+	hexpart, ok := strings.CutSuffix(name, segSuffix)
+	if !ok || len(hexpart) != 16 {
+		return 0, false
+	}
+	i, err := strconv.ParseUint(hexpart, 16, 64)
+	return i, err == nil
+}
+
+// segFile is a segment file found in the directory.
+type segFile struct {
+	index uint64
+	path  string
+	size  int64
+}
+
+// listSegments returns the segment files of dir in index order.
+func listSegments(dir string) ([]segFile, error) {
+	entries, err := os.ReadDir(dir) // sorted by name, which is index order
+	if err != nil {
+		return nil, err
+	}
+	var out []segFile
+	for _, e := range entries {
+		i, ok := segIndex(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, segFile{index: i, path: filepath.Join(dir, e.Name()), size: fi.Size()})
+	}
+	return out, nil
+}
+
+// segment is a segment the spool keeps track of: one of this run's, mapped and written
+// to, or an earlier run's, read when replayed. Fields are guarded by Spool.mu unless
+// said otherwise.
+type segment struct {
+	index uint64
+	path  string
+	size  int64 // bytes it takes on disk
+	first uint64
+
+	// This run's segments.
+	file    *os.File
+	mem     []byte       // the mapping; nil for an earlier run's segment
+	used    int          // where the next frame goes
+	synced  int          // bytes of mem known to be on stable storage
+	dirty   atomic.Bool  // written since the last Sync
+	writers atomic.Int32 // appends copying into mem
+
+	// Release bookkeeping: records counts the seqs first, first+1, … that the segment
+	// holds (or held: damaged ones are released when found); live those not released.
+	records  int
+	live     int
+	released []uint64 // bitmap by seq-first
+	known    bool     // records and released are complete (always, for this run's)
+	sealed   bool     // no more records will be added
+}
+
+// release marks seq released and reports whether it was live.
+func (g *segment) release(seq uint64) bool {
+	if seq < g.first || seq-g.first >= uint64(g.records) {
+		return false
+	}
+	i := seq - g.first
+	w, bit := i/64, uint64(1)<<(i%64)
+	for uint64(len(g.released)) <= w {
+		g.released = append(g.released, 0)
+	}
+	if g.released[w]&bit != 0 {
+		return false
+	}
+	g.released[w] |= bit
+	g.live--
+	return true
+}
+
+// done reports whether the segment can be deleted: nothing more will be written to it
+// and every record it holds is released.
+func (g *segment) done() bool { return g.sealed && g.known && g.live == 0 }
