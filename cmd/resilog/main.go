@@ -29,6 +29,15 @@
 // on a usage error; 3 with -strict when a value had to be replaced whole, unread (too
 // large or nested too deep to inspect), which is also reported on standard error, with
 // its line number, without -strict.
+//
+//	resilog spool stat DIR
+//	resilog spool cat DIR > records.jsonl
+//
+// spool reads a spool directory (RESILOG_SPOOL_DIR) without taking it, so it can be run
+// beside the process that writes it: stat prints, per run, the records, their bytes and
+// the oldest and newest record times, then the totals and the damaged records found;
+// cat writes the records, oldest first, as the fallback's JSON lines, each with its
+// log.record.uid.
 package main
 
 import (
@@ -50,11 +59,13 @@ func main() {
 
 const usage = `usage: resilog redact [-off groups] [-strict] < in > out
        resilog replay FILE
+       resilog spool stat|cat DIR
 
 Commands:
   redact   scrub log lines read on standard input (JSON structurally, other lines as text)
   replay   export an OTLP/JSON lines fallback file (RESILOG_FALLBACK_FORMAT=otlp-json) to the
            collector the OTEL_* variables name
+  spool    stat|cat DIR: what a spool directory (RESILOG_SPOOL_DIR) holds
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -70,6 +81,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return redactCmd(args[1:], stdin, stdout, stderr)
 	case "replay":
 		return replayCmd(args[1:], stdin, stderr)
+	case "spool":
+		return spoolCmd(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "resilog: unknown command %q\n%s", args[0], usage)
 	return 2

@@ -102,17 +102,8 @@ func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 	return frames, true
 }
 
-// tailLoss returns how many records damage after the last intact frame of g took: the
-// gap to the next segment's first seq when the same run wrote it (a segment cut short
-// at a frame boundary leaves no other trace), else one if there are bytes there.
+// tailLoss returns how many records damage after the last intact frame of g took.
 func (s *Spool) tailLoss(g *segment, h segInfo, hdrOK bool, st scanStats) uint64 {
-	guess := uint64(0)
-	if st.tail {
-		guess = 1
-	}
-	if !hdrOK || st.frames == 0 {
-		return guess
-	}
 	s.mu.Lock()
 	var next *segment
 	for i, x := range s.segs {
@@ -121,16 +112,38 @@ func (s *Spool) tailLoss(g *segment, h segInfo, hdrOK bool, st scanStats) uint64
 		}
 	}
 	s.mu.Unlock()
-	if next == nil || next.first <= st.last+1 {
-		return guess
+	if next == nil {
+		return endLoss(st, h, hdrOK, segInfo{}, false)
 	}
-	hdr := make([]byte, segHeader)
-	if f, err := os.Open(next.path); err == nil {
-		_, _ = f.ReadAt(hdr, 0)
-		f.Close()
-	}
-	if nh, ok := parseSegHeader(hdr); ok && nh.run == h.run {
+	nh, ok := readSegHeader(next.path)
+	nh.first = next.first
+	return endLoss(st, h, hdrOK, nh, ok)
+}
+
+// endLoss returns how many records damage after the last intact frame of a segment
+// took: the gap to the next segment's first seq when the same run wrote it (a segment
+// cut short at a frame boundary leaves no other trace), else one if there are bytes
+// other than zeros there.
+func endLoss(st scanStats, h segInfo, hdrOK bool, next segInfo, nextOK bool) uint64 {
+	if hdrOK && nextOK && st.frames > 0 && next.run == h.run && next.first > st.last+1 {
 		return next.first - st.last - 1
 	}
-	return guess
+	if st.tail {
+		return 1
+	}
+	return 0
+}
+
+// readSegHeader reads the header of the segment file at path.
+func readSegHeader(path string) (segInfo, bool) {
+	hdr := make([]byte, segHeader)
+	f, err := os.Open(path)
+	if err != nil {
+		return segInfo{}, false
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(hdr, 0); err != nil {
+		return segInfo{}, false
+	}
+	return parseSegHeader(hdr)
 }

@@ -176,12 +176,7 @@ var minFrame = frameHeader + 4 + uidFieldLen
 // (its first seq is needed to place it); nil means there is nothing in it.
 func (s *Spool) earlierSegment(f segFile) (*segment, error) {
 	g := &segment{index: f.index, path: f.path, size: f.size, sealed: true}
-	hdr := make([]byte, segHeader)
-	if fh, err := os.Open(f.path); err == nil {
-		_, _ = fh.ReadAt(hdr, 0)
-		fh.Close()
-	}
-	if h, ok := parseSegHeader(hdr); ok {
+	if h, ok := readSegHeader(f.path); ok {
 		g.first = h.first
 		s.next = max(s.next, h.first+uint64(f.size/int64(minFrame))+1)
 		return g, nil

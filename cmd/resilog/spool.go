@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/spool"
+)
+
+const spoolUsage = `usage: resilog spool stat DIR    records, bytes and the oldest record, per run
+       resilog spool cat DIR     the records as JSON lines, oldest first
+`
+
+// spoolCmd reads a spool directory (RESILOG_SPOOL_DIR) without taking it: beside a
+// running process, it shows what that process has written so far.
+func spoolCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprint(stderr, spoolUsage)
+		return 2
+	}
+	dir := args[1]
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("not a directory")
+		}
+		fmt.Fprintf(stderr, "resilog spool: %s: %v\n", dir, err)
+		return 1
+	}
+	switch args[0] {
+	case "stat":
+		return spoolStat(dir, stdout, stderr)
+	case "cat":
+		return spoolCat(dir, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "resilog spool: unknown command %q\n%s", args[0], spoolUsage)
+	return 2
+}
+
+// runStat is what stat reports for one run.
+type runStat struct {
+	run            spool.RunInfo
+	records, bytes int64
+	oldest, newest time.Time
+	firstSeq       uint64
+}
+
+func spoolStat(dir string, stdout, stderr io.Writer) int {
+	runs := map[spool.RunID]*runStat{}
+	var total runStat
+	corrupt, err := spool.Scan(dir, func(e spool.Entry) bool {
+		rs := runs[e.Run.ID]
+		if rs == nil {
+			rs = &runStat{run: e.Run, firstSeq: e.Seq}
+			runs[e.Run.ID] = rs
+		}
+		for _, s := range []*runStat{rs, &total} {
+			s.records++
+			s.bytes += int64(e.Size)
+			if t, ok := e.Time(); ok {
+				if s.oldest.IsZero() || t.Before(s.oldest) {
+					s.oldest = t
+				}
+				if t.After(s.newest) {
+					s.newest = t
+				}
+			}
+		}
+		return true
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "resilog spool stat: %v\n", err)
+		return 1
+	}
+	order := make([]*runStat, 0, len(runs))
+	for _, rs := range runs {
+		order = append(order, rs)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].firstSeq < order[j].firstSeq })
+	w := bufio.NewWriter(stdout)
+	for _, rs := range order {
+		if rs.run.Known {
+			fmt.Fprintf(w, "run %s (pid %d, started %s): ", rs.run.ID, rs.run.PID, rs.run.Started.UTC().Format(time.RFC3339))
+		} else {
+			fmt.Fprint(w, "run unknown (damaged segment header): ")
+		}
+		fmt.Fprintf(w, "records=%d bytes=%d%s\n", rs.records, rs.bytes, span(rs))
+	}
+	fmt.Fprintf(w, "total: runs=%d records=%d bytes=%d disk_bytes=%d corrupt=%d%s\n",
+		len(order), total.records, total.bytes, diskBytes(dir), corrupt, span(&total))
+	if err := w.Flush(); err != nil {
+		fmt.Fprintf(stderr, "resilog spool stat: writing output: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func span(rs *runStat) string {
+	if rs.oldest.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" oldest=%s newest=%s", rs.oldest.UTC().Format(time.RFC3339Nano), rs.newest.UTC().Format(time.RFC3339Nano))
+}
+
+// diskBytes returns what the directory's files take.
+func diskBytes(dir string) int64 {
+	entries, _ := os.ReadDir(dir)
+	var n int64
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// spoolCat writes the records as the library's fallback writes them (JSON lines), each
+// with its log.record.uid.
+func spoolCat(dir string, stdout, stderr io.Writer) int {
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	var buf []byte
+	var werr error
+	undecodable := 0
+	corrupt, err := spool.Scan(dir, func(e spool.Entry) bool {
+		r, err := e.Record()
+		if err != nil {
+			undecodable++
+			return true
+		}
+		buf = exporter.AppendJSON(buf[:0], &r)
+		_, werr = w.Write(buf)
+		return werr == nil
+	})
+	if werr == nil {
+		werr = w.Flush()
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "resilog spool cat: %v\n", err)
+		return 1
+	case werr != nil:
+		fmt.Fprintf(stderr, "resilog spool cat: writing output: %v\n", werr)
+		return 1
+	}
+	if n := corrupt + uint64(undecodable); n > 0 {
+		fmt.Fprintf(stderr, "resilog spool cat: %d damaged record(s) skipped\n", n)
+	}
+	return 0
+}

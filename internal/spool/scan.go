@@ -1,0 +1,90 @@
+package spool
+
+import (
+	"os"
+	"sort"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+// RunInfo describes the run that wrote a segment, as its header says.
+type RunInfo struct {
+	ID      RunID
+	PID     int
+	Started time.Time
+	Known   bool // false: the header is damaged, and the fields above are zero
+}
+
+// Entry is one record read by Scan.
+type Entry struct {
+	Seq     uint64
+	Run     RunInfo
+	Size    int // bytes its frame takes
+	payload []byte
+	dec     *decoder
+}
+
+// Time returns the record's timestamp (else its observed timestamp), without decoding
+// the rest of it.
+func (e Entry) Time() (time.Time, bool) { return recordTime(e.payload) }
+
+// Record decodes the record, with its own resource and scope.
+func (e Entry) Record() (sdklog.Record, error) { return e.dec.decode(e.payload) }
+
+// Scan reads the records in the spool directory dir, oldest first, without taking the
+// directory: beside a running process it sees what that process has written so far.
+// It calls fn for each intact record, until fn returns false, and returns how many
+// records it found damaged.
+func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
+	files, err := listSegments(dir)
+	if err != nil {
+		return 0, err
+	}
+	type seg struct {
+		segFile
+		h     segInfo
+		ok    bool
+		first uint64
+	}
+	segs := make([]seg, 0, len(files))
+	for _, f := range files {
+		h, ok := readSegHeader(f.path)
+		first := h.first
+		if !ok { // placed by its first intact frame
+			if data, err := os.ReadFile(f.path); err == nil {
+				if off := nextFrame(data, min(len(data), segHeader)); off >= 0 {
+					first, _, _ = frameAt(data, off)
+				}
+			}
+		}
+		segs = append(segs, seg{segFile: f, h: h, ok: ok, first: first})
+	}
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].first < segs[j].first })
+	dec := new(decoder)
+	for i, g := range segs {
+		data, err := os.ReadFile(g.path)
+		if err != nil {
+			return corrupt, err
+		}
+		run := RunInfo{ID: g.h.run, PID: g.h.pid, Started: g.h.started, Known: g.ok}
+		stopped := false
+		st := scanFrames(data[min(len(data), segHeader):], g.first, func(seq uint64, payload []byte) bool {
+			if !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), payload: payload, dec: dec}) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		if stopped {
+			return corrupt, nil
+		}
+		var next segInfo
+		nextOK := false
+		if i+1 < len(segs) {
+			next, nextOK = segs[i+1].h, segs[i+1].ok
+		}
+		corrupt += st.corrupt + endLoss(st, g.h, g.ok, next, nextOK)
+	}
+	return corrupt, nil
+}
