@@ -1,0 +1,59 @@
+// Package spool keeps redacted records on disk from the moment a log call accepts them
+// until they are delivered, so that a record whose log call returned survives the death
+// of the process: SIGKILL, os.Exit, log.Fatal, an unrecovered panic, the OOM killer.
+//
+// # Where it sits
+//
+// The spool sits where the delivery queue sits: after redaction (no secret reaches the
+// disk), before the log call returns. The caller appends each record it accepts, keeps
+// the returned seq with the record, and releases the seq once the record's fate is
+// settled (exported, written to the fallback, or dropped and counted). At start, the
+// records an earlier run left are read back with Earlier, oldest first, to be delivered
+// before new ones.
+//
+//	s, err := spool.Open(spool.Config{Dir: dir})
+//	if err != nil { // another process holds dir; the error names it
+//		return err
+//	}
+//	for seq, r := range s.Earlier() {
+//		deliver(r) // … and s.Release(seq) once delivered
+//	}
+//	seq, res := s.Append(&record) // in the log call, after redaction
+//	if res != spool.Spooled {
+//		// memory path; Full is counted as spool_full
+//	}
+//
+// # What it promises
+//
+// Append copies the encoded record into a shared, file-backed memory mapping: once it
+// returns, the record is in the kernel's page cache, which outlives the process. No
+// system call, no lock held across I/O and no fsync per record. Power loss or a kernel
+// crash is another matter: SyncInterval (the default, every 100ms) loses at most the
+// records of the last interval; SyncBatch syncs when the caller asks, before it
+// acknowledges a batch.
+//
+// Each record is a frame (frame.go): magic, length, seq and a CRC32C over them and the
+// payload. The payload is the record in OTLP protobuf, with its resource and scope
+// (written by package otlpenc, as an export would) and a log.record.uid attribute (the
+// run id and the seq) that Append also adds to the caller's record, so that a backend
+// can drop the copy delivered twice when a crash came between export and release.
+//
+// Reading back never fails on damage: a torn or corrupt frame is skipped by looking for
+// the next magic number whose frame checks out, and the records lost are counted from
+// the gap in sequence numbers (Stats().Corrupt).
+//
+// The spool is bounded (Config.MaxBytes, 1 GiB by default): when a new segment would
+// pass the bound, Append reports Full and the caller keeps the record in memory.
+// Segments are deleted once all their records are released. A full disk, a read-only
+// directory or any other I/O error turns the spool off, with one line on stderr:
+// Append reports Off from then on, and never returns an error.
+//
+// # On disk
+//
+// The directory holds a lock file (flock, released by the kernel however the holder
+// exits; it names the holder's pid, host and start time) and segment files (segment.go),
+// each allocated whole when created, so that a full disk shows when a segment is made
+// rather than as SIGBUS when a page is first written. Spares are created and their
+// pages faulted in ahead of need, by one background goroutine that also syncs and lets
+// go of full segments' mappings; Close stops it.
+package spool
