@@ -17,9 +17,10 @@ import (
 // Integers are little-endian. The checksum covers everything a reader trusts, so a torn
 // frame (a writer killed mid-copy, a page lost at power failure) or flipped bytes read as
 // "no frame here", never as a different record.
+const frameMagic uint32 = 0x46_4c_53_52 // "RSLF" on disk
+
 const (
-	frameMagic  uint32 = 0x46_4c_53_52 // "RSLF" on disk
-	frameHeader        = 20
+	frameHeader = 20
 	// maxPayload bounds the length a reader believes before the checksum is checked.
 	maxPayload = 1 << 30
 )

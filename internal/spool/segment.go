@@ -127,7 +127,6 @@ type segment struct {
 	file    *os.File
 	mem     []byte       // the mapping; nil for an earlier run's segment
 	used    int          // where the next frame goes
-	synced  int          // bytes of mem known to be on stable storage
 	dirty   atomic.Bool  // written since the last Sync
 	writers atomic.Int32 // appends copying into mem
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -631,4 +632,72 @@ func cpuTime() int64 {
 		return u.Stime.Nano()
 	}
 	return u.Utime.Nano() + u.Stime.Nano()
+}
+
+func TestSegmentTruncatedUnderTheMappingTurnsTheSpoolOff(t *testing.T) {
+	dir := t.TempDir()
+	s, out, rep := open(t, Config{Dir: dir, Sync: SyncBatch})
+	defer s.Close()
+	appendAll(t, s, 0, 1)
+	s.mu.Lock()
+	active := s.active.path
+	s.mu.Unlock()
+	// Someone truncates the file: the next write to the mapping past its end faults
+	// (SIGBUS), which must not kill the process.
+	if err := os.Truncate(active, 0); err != nil {
+		t.Fatal(err)
+	}
+	r := record(1)
+	if _, res := s.Append(&r); res != Off {
+		t.Errorf("Append into a truncated segment = %v, want Off", res)
+	}
+	r = record(2)
+	if _, res := s.Append(&r); res != Off {
+		t.Errorf("Append after = %v, want Off", res)
+	}
+	rep.Wait(time.Second)
+	if strings.Count(out.String(), "\n") != 1 || !strings.Contains(out.String(), "writing a segment") {
+		t.Errorf("report %q: want one line", out.String())
+	}
+}
+
+func TestCloseStopsItsGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, mode := range []SyncMode{SyncInterval, SyncBatch} {
+		s, _, _ := open(t, Config{Dir: t.TempDir(), Sync: mode, SyncInterval: time.Millisecond})
+		appendAll(t, s, 0, 10)
+		if err := s.Sync(); err != nil {
+			t.Errorf("Sync: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines before, %d after Close", before, after)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{
+		{},
+		{Dir: "d", MaxBytes: -1},
+		{Dir: "d", SegmentBytes: 100},
+		{Dir: "d", SyncInterval: -time.Second},
+		{Dir: "d", Sync: 7},
+		{Dir: "d", MaxBytes: minSegmentBytes, SegmentBytes: 2 * minSegmentBytes},
+	} {
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%+v: Validate = %v, want ErrInvalidConfig", c, err)
+		}
+		if _, err := Open(c); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%+v: Open = %v, want ErrInvalidConfig", c, err)
+		}
+	}
+	if err := (Config{Dir: "d"}).Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
 }
