@@ -10,7 +10,9 @@ import (
 )
 
 // createSegmentFile creates path with size bytes allocated on disk and maps it, and with
-// touch writes to each page once. The blocks are allocated now, not when a page is first
+// touch faults each page in for writing: the first write to a page of a file mapping
+// faults, and a fault (on ext4, tens of microseconds) costs more than the rest of an
+// Append, so spares take them ahead of need, off the log calls. The blocks are allocated now, not when a page is first
 // written: writing to a mapped page the file system cannot back raises SIGBUS, so a full
 // disk must show here, as an error.
 func createSegmentFile(path string, size int64, touch bool) (*os.File, []byte, error) {
@@ -31,9 +33,8 @@ func createSegmentFile(path string, size int64, touch bool) (*os.File, []byte, e
 		return fail(err)
 	}
 	if touch {
-		// The first write to a page of a file mapping faults, and on this machine's
-		// ext4 a fault costs more than the rest of an Append: take them here, on the
-		// goroutine that prepares spares, rather than in log calls.
+		// Nobody writes to the segment yet. (MADV_POPULATE_WRITE made the later
+		// writes no cheaper here.)
 		for i := 0; i < len(mem); i += os.Getpagesize() {
 			mem[i] = 0
 		}

@@ -131,6 +131,18 @@ func (s *Spool) open() error {
 	// Write order is seq order: a spare made in the background can get a lower index
 	// than a segment made on the spot and still be used after it.
 	sort.SliceStable(s.segs, func(i, j int) bool { return s.segs[i].first < s.segs[j].first })
+	// The first segment is made here, its pages faulted in: the first records of a
+	// run come in a burst more often than not.
+	if s.bytes+s.cfg.SegmentBytes <= s.cfg.MaxBytes {
+		g, err := s.createSegment(s.nextIndex, true)
+		if err != nil {
+			return err
+		}
+		s.nextIndex++
+		s.bytes += g.size
+		s.spare = g
+		s.newFile = true
+	}
 	return nil
 }
 
