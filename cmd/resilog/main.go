@@ -32,12 +32,17 @@
 //
 //	resilog spool stat DIR
 //	resilog spool cat DIR > records.jsonl
+//	resilog spool replay DIR
 //
-// spool reads a spool directory (RESILOG_SPOOL_DIR) without taking it, so it can be run
-// beside the process that writes it: stat prints, per run, the records, their bytes and
-// the oldest and newest record times, then the totals and the damaged records found;
-// cat writes the records, oldest first, as the fallback's JSON lines, each with its
-// log.record.uid.
+// spool stat and cat read a spool directory (RESILOG_SPOOL_DIR) without taking it, so
+// they can be run beside the process that writes it: stat prints, per run, the records,
+// their bytes and the oldest and newest record times, then the totals and the damaged
+// records found; cat writes the records, oldest first, as the fallback's JSON lines,
+// each with its log.record.uid. spool replay is for a process that will not start
+// again: it takes the directory and exports its records as replay does (OTEL_*
+// variables, each record with its own resource, scope and times, the same accounting
+// line on standard error), then empties the spool if every record was exported or
+// written to the fallback; else it keeps them all. Exit status as for replay.
 package main
 
 import (
@@ -59,13 +64,13 @@ func main() {
 
 const usage = `usage: resilog redact [-off groups] [-strict] < in > out
        resilog replay FILE
-       resilog spool stat|cat DIR
+       resilog spool stat|cat|replay DIR
 
 Commands:
   redact   scrub log lines read on standard input (JSON structurally, other lines as text)
   replay   export an OTLP/JSON lines fallback file (RESILOG_FALLBACK_FORMAT=otlp-json) to the
            collector the OTEL_* variables name
-  spool    stat|cat DIR: what a spool directory (RESILOG_SPOOL_DIR) holds
+  spool    stat|cat DIR: what a spool directory (RESILOG_SPOOL_DIR) holds; replay DIR: export it
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -2,22 +2,31 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/otlpenc"
 	"github.com/resilog/resilog/internal/spool"
 )
 
 const spoolUsage = `usage: resilog spool stat DIR    records, bytes and the oldest record, per run
        resilog spool cat DIR     the records as JSON lines, oldest first
+       resilog spool replay DIR  export the records (OTEL_* variables) and empty the spool
 `
 
-// spoolCmd reads a spool directory (RESILOG_SPOOL_DIR) without taking it: beside a
-// running process, it shows what that process has written so far.
+// spoolCmd runs the spool commands. stat and cat read a spool directory
+// (RESILOG_SPOOL_DIR) without taking it: beside a running process, they show what that
+// process has written so far. replay takes it.
 func spoolCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) != 2 {
 		fmt.Fprint(stderr, spoolUsage)
@@ -36,6 +45,8 @@ func spoolCmd(args []string, stdout, stderr io.Writer) int {
 		return spoolStat(dir, stdout, stderr)
 	case "cat":
 		return spoolCat(dir, stdout, stderr)
+	case "replay":
+		return spoolReplay(dir, stderr)
 	}
 	fmt.Fprintf(stderr, "resilog spool: unknown command %q\n%s", args[0], spoolUsage)
 	return 2
@@ -150,4 +161,91 @@ func spoolCat(dir string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "resilog spool cat: %d damaged record(s) skipped\n", n)
 	}
 	return 0
+}
+
+// spoolReplay exports the records a spool directory holds, for a process that will not
+// start again, the way replay exports a fallback file: through the library, configured
+// by the OTEL_* variables, each record with its own resource, scope and times. It takes
+// the directory (a process still running there makes it fail, naming the process). The
+// records are released, and their segments deleted, when every one of them was
+// exported or written to the fallback; when some were dropped, all stay in the spool
+// (they carry log.record.uid, so a backend can drop those a later replay sends again).
+func spoolReplay(dir string, stderr io.Writer) int {
+	s, err := spool.Open(spool.Config{Dir: dir, Report: accounting.NewReport(stderr)})
+	if err != nil {
+		fmt.Fprintln(stderr, "resilog spool replay:", err)
+		return 1
+	}
+	// The records carry their resource: the variables that would add to it describe the
+	// machine replaying, not the service that logged.
+	os.Unsetenv("OTEL_SERVICE_NAME")
+	os.Unsetenv("OTEL_RESOURCE_ATTRIBUTES")
+
+	ctx := context.Background()
+	r := &replayer{pipelines: map[string]*resilog.Pipeline{}}
+	var seqs []uint64
+	code := 0
+	for seq, rec := range s.Earlier() {
+		if err := r.emit(ctx, []otlpenc.ResourceLogs{resourceLogsOf(&rec)}); err != nil {
+			fmt.Fprintln(stderr, "resilog spool replay:", err)
+			code = 2
+			break
+		}
+		seqs = append(seqs, seq)
+	}
+	var st resilog.Stats
+	st.Dropped = map[string]uint64{}
+	for _, p := range r.pipelines {
+		if err := p.Shutdown(ctx); err != nil {
+			fmt.Fprintln(stderr, "resilog spool replay:", err)
+			code = max(code, 1)
+		}
+		ps := p.Stats()
+		st.Emitted += ps.Emitted
+		st.Exported += ps.Exported
+		st.Fallback += ps.Fallback
+		st.DroppedTotal += ps.DroppedTotal
+		for k, v := range ps.Dropped {
+			st.Dropped[k] += v
+		}
+	}
+	kept := len(seqs)
+	if code == 0 && st.DroppedTotal == 0 && st.Exported+st.Fallback == uint64(len(seqs)) {
+		s.Release(seqs...)
+		kept = 0
+	}
+	corrupt := s.Stats().Corrupt
+	if err := s.Close(); err != nil {
+		fmt.Fprintln(stderr, "resilog spool replay:", err)
+		code = max(code, 1)
+	}
+	fmt.Fprintf(stderr, "resilog spool replay: records=%d corrupt=%d emitted=%d exported=%d fallback=%d dropped=%d%s kept=%d\n",
+		len(seqs), corrupt, st.Emitted, st.Exported, st.Fallback, st.DroppedTotal, reasons(st.Dropped), kept)
+	if st.Emitted != st.Exported && code == 0 {
+		code = 1 // not everything reached the collector
+	}
+	return code
+}
+
+// resourceLogsOf returns r as replay's emitter takes it.
+func resourceLogsOf(r *sdklog.Record) otlpenc.ResourceLogs {
+	var res []attribute.KeyValue
+	schema := ""
+	if rs := r.Resource(); rs != nil {
+		res, schema = rs.Attributes(), rs.SchemaURL()
+	}
+	scope := r.InstrumentationScope()
+	rec := otlpenc.Record{
+		Timestamp: r.Timestamp(), ObservedTimestamp: r.ObservedTimestamp(),
+		Severity: r.Severity(), SeverityText: r.SeverityText(), Body: r.Body(),
+		TraceFlags: r.TraceFlags(), TraceID: r.TraceID(), SpanID: r.SpanID(), EventName: r.EventName(),
+	}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		rec.Attributes = append(rec.Attributes, kv)
+		return true
+	})
+	return otlpenc.ResourceLogs{Resource: res, SchemaURL: schema, Scopes: []otlpenc.ScopeLogs{{
+		Name: scope.Name, Version: scope.Version, SchemaURL: scope.SchemaURL,
+		Attributes: scope.Attributes.ToSlice(), Records: []otlpenc.Record{rec},
+	}}}
 }
