@@ -22,7 +22,7 @@ func (s *Spool) Earlier() iter.Seq2[uint64, sdklog.Record] {
 				continue
 			}
 			for _, f := range frames {
-				r, err := d.decode(f.payload)
+				r, err := d.decode(f.prefix, f.rec)
 				if err != nil {
 					s.corrupt.Add(1)
 					s.Release(f.seq)
@@ -50,8 +50,8 @@ func (s *Spool) earlierSegments() []*segment {
 }
 
 type frameRef struct {
-	seq     uint64
-	payload []byte
+	seq         uint64
+	prefix, rec []byte
 }
 
 // readEarlier reads an earlier run's segment, counts its damage and sets up the release
@@ -71,13 +71,19 @@ func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 		first = h.first
 	}
 	var frames []frameRef
+	dict := frameDict{}
+	orphans := uint64(0)
 	st := scanFrames(data[min(len(data), segHeader):], first, func(seq uint64, payload []byte) bool {
-		if seq >= g.first { // a seq below the segment's first is not this segment's
-			frames = append(frames, frameRef{seq, payload})
+		isRecord, prefix, rec, ok := dict.add(payload)
+		switch {
+		case !ok:
+			orphans++ // its prefix was damaged, or the payload is malformed
+		case isRecord && seq >= g.first: // a seq below the segment's first is not this segment's
+			frames = append(frames, frameRef{seq, prefix, rec})
 		}
 		return true
 	})
-	s.corrupt.Add(st.corrupt + s.tailLoss(g, h, hdrOK, st))
+	s.corrupt.Add(st.corrupt + orphans + s.tailLoss(g, h, hdrOK, st))
 
 	s.mu.Lock()
 	if len(frames) > 0 {

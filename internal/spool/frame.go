@@ -64,7 +64,7 @@ func frameAt(b []byte, off int) (seq uint64, payload []byte, ok bool) {
 
 // scanStats is what reading a segment's frames found.
 type scanStats struct {
-	frames  int    // intact frames
+	frames  int    // intact record frames
 	first   uint64 // seq of the first intact frame
 	last    uint64 // seq of the last intact frame
 	corrupt uint64 // records lost to damage, as far as the sequence numbers tell
@@ -76,11 +76,12 @@ type scanStats struct {
 // scanFrames calls fn for each intact frame of data, in order, and counts the damage
 // between them. A damaged stretch is skipped by looking for the next magic number whose
 // frame checks out; the records it held are counted from the gap in sequence numbers
-// (frames are written in seq order within a segment, from first, 0 when unknown). fn
-// returning false stops the scan.
+// (records are written in seq order within a segment, from first, 0 when unknown;
+// prefix frames have seq 0 and are not counted: the records they leave without a
+// prefix are, by the reader). fn returning false stops the scan.
 func scanFrames(data []byte, first uint64, fn func(seq uint64, payload []byte) bool) scanStats {
 	var st scanStats
-	prev, known := first-1, first > 0 // the seq before the next expected frame
+	prev, known := first-1, first > 0 // the seq before the next expected record
 	off := 0
 	for off < len(data) {
 		seq, payload, ok := frameAt(data, off)
@@ -90,24 +91,20 @@ func scanFrames(data []byte, first uint64, fn func(seq uint64, payload []byte) b
 				st.tail = !allZero(data[off:])
 				return st
 			}
-			// Damage (or a stretch reserved by a writer that died before copying)
-			// between off and next: how many records it held is the seq gap, counted
-			// below; a stretch that was only damaged bytes with no gap counts as one.
-			if seq2, _, _ := frameAt(data, next); (!known || seq2 == prev+1) && !allZero(data[off:next]) {
-				st.corrupt++
-			}
 			off = next
 			continue
 		}
-		if known && seq > prev+1 {
-			st.corrupt += seq - prev - 1
-		}
-		if st.frames == 0 {
-			st.first = seq
-		}
-		st.frames++
-		st.last, prev, known = seq, seq, true
 		off += frameHeader + len(payload)
+		if seq != 0 {
+			if known && seq > prev+1 {
+				st.corrupt += seq - prev - 1
+			}
+			if st.frames == 0 {
+				st.first = seq
+			}
+			st.frames++
+			st.last, prev, known = seq, seq, true
+		}
 		if fn != nil && !fn(seq, payload) {
 			return st
 		}

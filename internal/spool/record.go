@@ -24,15 +24,28 @@ import (
 	"github.com/resilog/resilog/internal/otlpenc"
 )
 
-// A record's payload is its resource, its scope and the record itself, in OTLP protobuf
-// as package otlpenc writes them for an export, so that a replayed record is the record
-// that would have been exported, with its own resource and time:
+// A frame's payload is one of two kinds, told by its first byte:
+//
+//	kindPrefix, uvarint id, prefix      (frame seq 0)
+//	kindRecord, uvarint id, LogRecord   (frame seq: the record's)
+//
+// A prefix is a resource and a scope, in OTLP protobuf as package otlpenc writes them
+// for an export:
 //
 //	uvarint len, Resource message
 //	uvarint len, resource schema URL
 //	uvarint len, InstrumentationScope message
 //	uvarint len, scope schema URL
-//	LogRecord message, up to the end; its last attribute is log.record.uid
+//
+// and a record's LogRecord message ends with its log.record.uid attribute. A segment
+// defines each prefix it uses once, before the first record that uses it: a detected
+// resource is several times the size of a record, and every byte written costs page
+// faults. A segment's prefixes are its own, so that deleting a segment never orphans a
+// record of another.
+const (
+	kindPrefix byte = 1
+	kindRecord byte = 2
+)
 
 // UIDKey is the attribute every spooled record carries (OpenTelemetry semantic
 // conventions): the same on the copy exported from memory and on the copy replayed
@@ -54,37 +67,52 @@ func appendUID(b []byte, run RunID, seq uint64) []byte {
 // uidFieldLen is the length of the uid attribute's encoding, the same for every uid.
 var uidFieldLen = len(otlpenc.AppendRecordAttribute(nil, attribute.String(UIDKey, string(appendUID(nil, RunID{}, 0)))))
 
-// prefixKey identifies a (resource, scope) pair whose encoding is cached.
+// prefixKey identifies a (resource, scope) pair.
 type prefixKey struct {
 	res   *resource.Resource
 	scope instrumentation.Scope
 }
 
-// maxPrefixes bounds the cache of encoded resource-and-scope prefixes (one per logger
-// name, usually); past it, prefixes are encoded for each record.
-const maxPrefixes = 4096
-
-// prefixes caches encoded (resource, scope) prefixes. Safe for concurrent use.
-type prefixes struct {
-	m  sync.Map // prefixKey → []byte
-	n  int      // entries, under mu
-	mu sync.Mutex
+// prefix is a (resource, scope) pair: the id this run gave it, and the payload of the
+// frame that defines it in a segment.
+type prefix struct {
+	id      uint64
+	payload []byte
 }
 
-func (p *prefixes) append(b []byte, r *sdklog.Record) []byte {
+// maxPrefixes bounds the prefixes a run keeps (one per resource and logger name,
+// usually); past it, the table starts over, with new ids.
+const maxPrefixes = 4096
+
+// prefixes gives (resource, scope) pairs their id and encoding. Safe for concurrent use.
+type prefixes struct {
+	m    sync.Map // prefixKey → *prefix
+	mu   sync.Mutex
+	n    int
+	next uint64
+}
+
+func (p *prefixes) lookup(r *sdklog.Record) *prefix {
 	key := prefixKey{r.Resource(), r.InstrumentationScope()}
 	if v, ok := p.m.Load(key); ok {
-		return append(b, v.([]byte)...)
+		return v.(*prefix)
 	}
 	enc := encodePrefix(nil, key.res, key.scope)
 	p.mu.Lock()
-	if p.n < maxPrefixes {
-		if _, loaded := p.m.LoadOrStore(key, enc); !loaded {
-			p.n++
-		}
+	defer p.mu.Unlock()
+	if v, ok := p.m.Load(key); ok {
+		return v.(*prefix)
 	}
-	p.mu.Unlock()
-	return append(b, enc...)
+	if p.n >= maxPrefixes {
+		p.m.Clear()
+		p.n = 0
+	}
+	p.next++
+	pr := &prefix{id: p.next}
+	pr.payload = append(protowire.AppendVarint([]byte{kindPrefix}, pr.id), enc...)
+	p.m.Store(key, pr)
+	p.n++
+	return pr
 }
 
 func encodePrefix(b []byte, res *resource.Resource, scope instrumentation.Scope) []byte {
@@ -100,26 +128,34 @@ func encodePrefix(b []byte, res *resource.Resource, scope instrumentation.Scope)
 
 var errPayload = errors.New("spool: malformed record payload")
 
-// payloadParts splits a payload into its parts.
-func payloadParts(p []byte) (res []byte, resSchema string, scope []byte, scopeSchema string, rec []byte, err error) {
+// parsePayload splits a frame's payload into its kind, its prefix id and the rest.
+func parsePayload(p []byte) (kind byte, id uint64, rest []byte, err error) {
+	if len(p) < 2 || p[0] != kindPrefix && p[0] != kindRecord {
+		return 0, 0, nil, errPayload
+	}
+	id, n := protowire.ConsumeVarint(p[1:])
+	if n < 0 {
+		return 0, 0, nil, errPayload
+	}
+	return p[0], id, p[1+n:], nil
+}
+
+// prefixParts splits an encoded prefix into its parts.
+func prefixParts(p []byte) (res []byte, resSchema string, scope []byte, scopeSchema string, err error) {
 	var parts [4][]byte
 	for i := range parts {
 		v, n := protowire.ConsumeBytes(p)
 		if n < 0 {
-			return nil, "", nil, "", nil, errPayload
+			return nil, "", nil, "", errPayload
 		}
 		parts[i], p = v, p[n:]
 	}
-	return parts[0], string(parts[1]), parts[2], string(parts[3]), p, nil
+	return parts[0], string(parts[1]), parts[2], string(parts[3]), nil
 }
 
-// recordTime returns the record's timestamp (else its observed timestamp) without
+// recordTime returns a LogRecord's timestamp (else its observed timestamp) without
 // decoding the rest of it.
-func recordTime(payload []byte) (time.Time, bool) {
-	_, _, _, _, rec, err := payloadParts(payload)
-	if err != nil {
-		return time.Time{}, false
-	}
+func recordTime(rec []byte) (time.Time, bool) {
 	var observed uint64
 	for len(rec) > 0 {
 		num, typ, n := protowire.ConsumeTag(rec)
@@ -144,6 +180,25 @@ func recordTime(payload []byte) (time.Time, bool) {
 		rec = rec[m:]
 	}
 	return time.Unix(0, int64(observed)), observed != 0
+}
+
+// frameDict resolves the prefixes of one segment's records, as its frames are read in
+// order.
+type frameDict map[uint64][]byte
+
+// add reads one frame: a prefix is kept, a record is returned with its prefix; ok is
+// false for a record whose prefix is missing (damaged) or a malformed payload.
+func (d frameDict) add(payload []byte) (isRecord bool, prefix, rec []byte, ok bool) {
+	kind, id, rest, err := parsePayload(payload)
+	if err != nil {
+		return false, nil, nil, false
+	}
+	if kind == kindPrefix {
+		d[id] = rest
+		return false, nil, nil, true
+	}
+	prefix, ok = d[id]
+	return true, prefix, rest, ok
 }
 
 // decoder turns payloads back into SDK records with their own resource and scope. The
@@ -216,9 +271,9 @@ func (d *decoder) template(resBytes []byte, resSchema string, scopeBytes []byte,
 	return c.last, nil
 }
 
-// decode returns the record a payload holds.
-func (d *decoder) decode(payload []byte) (sdklog.Record, error) {
-	resBytes, resSchema, scopeBytes, scopeSchema, recBytes, err := payloadParts(payload)
+// decode returns the record a LogRecord and its prefix hold.
+func (d *decoder) decode(prefix, recBytes []byte) (sdklog.Record, error) {
+	resBytes, resSchema, scopeBytes, scopeSchema, err := prefixParts(prefix)
 	if err != nil {
 		return sdklog.Record{}, err
 	}

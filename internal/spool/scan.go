@@ -18,19 +18,19 @@ type RunInfo struct {
 
 // Entry is one record read by Scan.
 type Entry struct {
-	Seq     uint64
-	Run     RunInfo
-	Size    int // bytes its frame takes
-	payload []byte
-	dec     *decoder
+	Seq         uint64
+	Run         RunInfo
+	Size        int // bytes its frame takes
+	prefix, rec []byte
+	dec         *decoder
 }
 
 // Time returns the record's timestamp (else its observed timestamp), without decoding
 // the rest of it.
-func (e Entry) Time() (time.Time, bool) { return recordTime(e.payload) }
+func (e Entry) Time() (time.Time, bool) { return recordTime(e.rec) }
 
 // Record decodes the record, with its own resource and scope.
-func (e Entry) Record() (sdklog.Record, error) { return e.dec.decode(e.payload) }
+func (e Entry) Record() (sdklog.Record, error) { return e.dec.decode(e.prefix, e.rec) }
 
 // Scan reads the records in the spool directory dir, oldest first, without taking the
 // directory: beside a running process it sees what that process has written so far.
@@ -53,9 +53,7 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 		first := h.first
 		if !ok { // placed by its first intact frame
 			if data, err := os.ReadFile(f.path); err == nil {
-				if off := nextFrame(data, min(len(data), segHeader)); off >= 0 {
-					first, _, _ = frameAt(data, off)
-				}
+				first = scanFrames(data[min(len(data), segHeader):], 0, nil).first
 			}
 		}
 		segs = append(segs, seg{segFile: f, h: h, ok: ok, first: first})
@@ -69,8 +67,14 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 		}
 		run := RunInfo{ID: g.h.run, PID: g.h.pid, Started: g.h.started, Known: g.ok}
 		stopped := false
+		dict := frameDict{}
 		st := scanFrames(data[min(len(data), segHeader):], g.first, func(seq uint64, payload []byte) bool {
-			if !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), payload: payload, dec: dec}) {
+			isRecord, prefix, rec, ok := dict.add(payload)
+			if !ok {
+				corrupt++
+				return true
+			}
+			if isRecord && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
 				stopped = true
 				return false
 			}

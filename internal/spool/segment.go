@@ -124,11 +124,12 @@ type segment struct {
 	first uint64
 
 	// This run's segments.
-	file    *os.File
-	mem     []byte       // the mapping; nil for an earlier run's segment
-	used    int          // where the next frame goes
-	dirty   atomic.Bool  // written since the last Sync
-	writers atomic.Int32 // appends copying into mem
+	file     *os.File
+	mem      []byte              // the mapping; nil for an earlier run's segment
+	used     int                 // where the next frame goes
+	prefixes map[uint64]struct{} // the prefixes defined in it
+	dirty    atomic.Bool         // written since the last Sync
+	writers  atomic.Int32        // appends copying into mem
 
 	// Release bookkeeping: records counts the seqs first, first+1, … that the segment
 	// holds (or held: damaged ones are released when found); live those not released.
@@ -137,6 +138,14 @@ type segment struct {
 	released []uint64 // bitmap by seq-first
 	known    bool     // records and released are complete (always, for this run's)
 	sealed   bool     // no more records will be added
+}
+
+// prefixNeed returns def when the prefix id is not defined in g yet, else 0.
+func (g *segment) prefixNeed(id uint64, def int) int {
+	if _, ok := g.prefixes[id]; ok {
+		return 0
+	}
+	return def
 }
 
 // release marks seq released and reports whether it was live.

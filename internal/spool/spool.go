@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/resilog/resilog/internal/otlpenc"
 )
@@ -181,7 +182,7 @@ func (s *Spool) lock() error {
 
 // minFrame is the smallest frame a record can take: with it, a segment's size bounds the
 // seqs it can hold.
-var minFrame = frameHeader + 4 + uidFieldLen
+var minFrame = frameHeader + 2 + uidFieldLen
 
 // earlierSegment returns the bookkeeping for an earlier run's segment, and moves the
 // next seq past every seq it can hold. A segment whose header is damaged is scanned now
@@ -287,7 +288,8 @@ func (s *Spool) createSegment(index uint64, touch bool) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &segment{index: index, path: path, size: s.cfg.SegmentBytes, file: f, mem: mem, used: segHeader, known: true}, nil
+	return &segment{index: index, path: path, size: s.cfg.SegmentBytes, file: f, mem: mem, used: segHeader, known: true,
+		prefixes: map[uint64]struct{}{}}, nil
 }
 
 // turnOff stops Append for good and says so, once.
@@ -314,9 +316,11 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		return 0, Off
 	}
 	bp := bufPool.Get().(*[]byte)
-	b := s.prefixes.append((*bp)[:0], r)
+	pr := s.prefixes.lookup(r)
+	b := protowire.AppendVarint(append((*bp)[:0], kindRecord), pr.id)
 	b = otlpenc.AppendRecord(b, r)
 	n := frameHeader + len(b) + uidFieldLen
+	def := frameHeader + len(pr.payload) // the prefix's frame, if the segment lacks it
 
 	s.mu.Lock()
 	if !s.on.Load() {
@@ -326,14 +330,27 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		return 0, Off
 	}
 	g := s.active
-	if g == nil || g.used+n > len(g.mem) {
-		if res := s.rotateLocked(n); res != Spooled {
+	if g == nil || g.used+n+g.prefixNeed(pr.id, def) > len(g.mem) {
+		if res := s.rotateLocked(n + def); res != Spooled {
 			s.mu.Unlock()
 			*bp = b[:0]
 			bufPool.Put(bp)
 			return 0, res
 		}
 		g = s.active
+	}
+	if g.prefixNeed(pr.id, def) > 0 {
+		// Written under the lock: a record that uses the prefix, whoever appends it,
+		// cannot return before its prefix is whole.
+		if !s.write(g.mem[g.used:g.used+def], 0, pr.payload, nil) {
+			s.mu.Unlock()
+			*bp = b[:0]
+			bufPool.Put(bp)
+			return 0, Off
+		}
+		g.used += def
+		g.prefixes[pr.id] = struct{}{}
+		g.dirty.Store(true)
 	}
 	seq = s.next
 	s.next++
@@ -352,7 +369,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 	var uid [uidLen]byte
 	kv := attribute.String(UIDKey, string(appendUID(uid[:0], s.run, seq)))
 	r.AddAttributes(kv)
-	if s.write(frame, b, kv, seq) {
+	if s.write(frame, seq, b, &kv) {
 		g.dirty.Store(true) // after the copy: a Sync that misses it sees the flag
 	} else {
 		s.Release(seq)
@@ -365,10 +382,11 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 	return seq, res
 }
 
-// write copies one frame into the mapping. A fault there (the file truncated under the
+// write copies one frame into the mapping: payload, then uid (a record's) as its last
+// attribute. A fault there (the file truncated under the
 // mapping, an I/O error on a network file system) turns the spool off rather than
 // crash the process.
-func (s *Spool) write(f, payload []byte, uid attribute.KeyValue, seq uint64) (ok bool) {
+func (s *Spool) write(f []byte, seq uint64, payload []byte, uid *attribute.KeyValue) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.turnOff(fmt.Errorf("writing a segment: %v", v))
@@ -377,7 +395,9 @@ func (s *Spool) write(f, payload []byte, uid attribute.KeyValue, seq uint64) (ok
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	copy(f[frameHeader:], payload)
-	otlpenc.AppendRecordAttribute(f[frameHeader+len(payload):frameHeader+len(payload)], uid)
+	if uid != nil {
+		otlpenc.AppendRecordAttribute(f[frameHeader+len(payload):frameHeader+len(payload)], *uid)
+	}
 	sealFrame(f, seq)
 	return true
 }

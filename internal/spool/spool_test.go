@@ -19,6 +19,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/otlpenc"
@@ -262,8 +263,7 @@ func damage(t *testing.T, n int, hurt func(files []segFile)) (bodies []string, s
 	// In write order, which is the first seq's order.
 	firstSeq := func(f segFile) uint64 {
 		data, _ := os.ReadFile(f.path)
-		seq, _, _ := frameAt(data, segHeader)
-		return seq
+		return scanFrames(data[segHeader:], 0, nil).first
 	}
 	sort.Slice(written, func(i, j int) bool { return firstSeq(written[i]) < firstSeq(written[j]) })
 	hurt(written)
@@ -278,7 +278,7 @@ func damage(t *testing.T, n int, hurt func(files []segFile)) (bodies []string, s
 	return bodies, s2.Stats()
 }
 
-// frameOffsets returns where each intact frame of a segment file starts.
+// frameOffsets returns where each intact record frame of a segment file starts.
 func frameOffsets(t *testing.T, path string) []int {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -287,11 +287,13 @@ func frameOffsets(t *testing.T, path string) []int {
 	var offs []int
 	off := segHeader
 	for {
-		_, p, ok := frameAt(data, off)
+		seq, p, ok := frameAt(data, off)
 		if !ok {
 			return offs
 		}
-		offs = append(offs, off)
+		if seq != 0 {
+			offs = append(offs, off)
+		}
 		off += frameHeader + len(p)
 	}
 }
@@ -344,6 +346,37 @@ func TestFlippedBytesLoseOnlyTheirRecord(t *testing.T) {
 	})
 	if m := missing(bodies, 50); fmt.Sprint(m) != "[10 20 30]" || st.Corrupt != 3 {
 		t.Fatalf("missing %v, corrupt %d; want [10 20 30] and 3", m, st.Corrupt)
+	}
+}
+
+func TestDamagedPrefixLosesOnlyItsSegmentsRecordsOfThatScope(t *testing.T) {
+	var inFirst []int // records of scope/1 in the first segment
+	bodies, st := damage(t, 600, func(files []segFile) {
+		path := files[0].path
+		data, _ := os.ReadFile(path)
+		for off := segHeader; ; {
+			seq, p, ok := frameAt(data, off)
+			if !ok {
+				break
+			}
+			if seq == 0 && bytes.Contains(p, []byte("scope/1")) {
+				data[off+frameHeader+len(p)-1] ^= 0xff
+			}
+			off += frameHeader + len(p)
+		}
+		first := scanFrames(data[segHeader:], 0, nil)
+		for i := range int(first.last) { // seqs start at 1: seq i+1 is record i
+			if i%3 == 1 {
+				inFirst = append(inFirst, i)
+			}
+		}
+		os.WriteFile(path, data, 0o600)
+	})
+	if m := missing(bodies, 600); fmt.Sprint(m) != fmt.Sprint(inFirst) || st.Corrupt != uint64(len(inFirst)) {
+		t.Fatalf("missing %v, corrupt %d; want the first segment's scope/1 records %v", m, st.Corrupt, inFirst)
+	}
+	if len(inFirst) == 0 || len(bodies) < 600-len(inFirst) {
+		t.Fatalf("the test damaged nothing (%d records in the first segment)", len(inFirst))
 	}
 }
 
@@ -600,7 +633,8 @@ func BenchmarkAppend(b *testing.B) {
 		r.SetBody(attribute.StringValue("order created"))
 		r.AddAttributes(attribute.Int("order_id", 1042), attribute.Int("user_id", 88), attribute.String("total", "149.99"),
 			attribute.Bool("paid", true), attribute.String("latency", "12ms"))
-	}, sdklog.WithResource(testResource))
+	}, sdklog.WithResource(testResource), // and the provider options of resilog's pipeline
+		sdklog.WithAllowKeyDuplication(), sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
 	b.Run("encode", func(b *testing.B) {
 		var p prefixes
 		buf := make([]byte, 0, 1024)
@@ -608,7 +642,7 @@ func BenchmarkAppend(b *testing.B) {
 		cpu := cpuTime()
 		for b.Loop() {
 			c := r
-			buf = p.append(buf[:0], &c)
+			buf = protowire.AppendVarint(append(buf[:0], kindRecord), p.lookup(&c).id)
 			buf = otlpenc.AppendRecord(buf, &c)
 		}
 		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
