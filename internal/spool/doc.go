@@ -33,14 +33,17 @@
 // acknowledges a batch.
 //
 // Each record is a frame (frame.go): magic, length, seq and a CRC32C over them and the
-// payload. The payload is the record in OTLP protobuf, with its resource and scope
-// (written by package otlpenc, as an export would) and a log.record.uid attribute (the
-// run id and the seq) that Append also adds to the caller's record, so that a backend
-// can drop the copy delivered twice when a crash came between export and release.
+// payload. The payload is the record in OTLP protobuf (written by package otlpenc, as an
+// export would), ending with a log.record.uid attribute (the run id and the seq) that
+// Append also adds to the caller's record, so that a backend can drop the copy
+// delivered twice when a crash came between export and release. Its resource and scope
+// are written once per segment, in a frame of their own that its records refer to
+// (record.go): a detected resource is several times the size of a record.
 //
 // Reading back never fails on damage: a torn or corrupt frame is skipped by looking for
 // the next magic number whose frame checks out, and the records lost are counted from
-// the gap in sequence numbers (Stats().Corrupt).
+// the gap in sequence numbers, or, for a damaged resource-and-scope frame, as the
+// records left without it (Stats().Corrupt).
 //
 // The spool is bounded (Config.MaxBytes, 1 GiB by default): when a new segment would
 // pass the bound, Append reports Full and the caller keeps the record in memory.
