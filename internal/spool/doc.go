@@ -56,7 +56,10 @@
 // The directory holds a lock file (flock, released by the kernel however the holder
 // exits; it names the holder's pid, host and start time) and segment files (segment.go),
 // each allocated whole when created, so that a full disk shows when a segment is made
-// rather than as SIGBUS when a page is first written. Spares are created and their
+// rather than as SIGBUS when a page is first written. A segment kept with some of its
+// records released has a side file saying which (released.go), written every sync
+// interval, on Sync and at Close: after a crash, only the records released since the
+// last sync (the batches in flight) are delivered again. Spares are created and their
 // pages faulted in ahead of need, by one background goroutine that also syncs and lets
 // go of full segments' mappings; Close stops it.
 package spool

@@ -73,21 +73,27 @@ func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 	var frames []frameRef
 	dict := frameDict{}
 	orphans := uint64(0)
+	released := readReleased(g.path)
+	last := uint64(0)
 	st := scanFrames(data[min(len(data), segHeader):], first, func(seq uint64, payload []byte) bool {
 		isRecord, prefix, rec, ok := dict.add(payload)
 		switch {
 		case !ok:
 			orphans++ // its prefix was damaged, or the payload is malformed
-		case isRecord && seq >= g.first: // a seq below the segment's first is not this segment's
+		case !isRecord || seq < g.first: // a seq below the segment's first is not this segment's
+		case released(seq): // delivered by the run that wrote it
+			last = max(last, seq)
+		default:
 			frames = append(frames, frameRef{seq, prefix, rec})
+			last = max(last, seq)
 		}
 		return true
 	})
 	s.corrupt.Add(st.corrupt + orphans + s.tailLoss(g, h, hdrOK, st))
 
 	s.mu.Lock()
-	if len(frames) > 0 {
-		g.records = int(frames[len(frames)-1].seq - g.first + 1)
+	if last >= g.first {
+		g.records = int(last - g.first + 1)
 	}
 	g.released = make([]uint64, (g.records+63)/64)
 	for i := range g.released {

@@ -33,9 +33,9 @@ func (e Entry) Time() (time.Time, bool) { return recordTime(e.rec) }
 func (e Entry) Record() (sdklog.Record, error) { return e.dec.decode(e.prefix, e.rec) }
 
 // Scan reads the records in the spool directory dir, oldest first, without taking the
-// directory: beside a running process it sees what that process has written so far.
-// It calls fn for each intact record, until fn returns false, and returns how many
-// records it found damaged.
+// directory: beside a running process it sees what that process has written so far
+// (and not released as of its last sync). It calls fn for each intact record not
+// released, until fn returns false, and returns how many records it found damaged.
 func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 	files, err := listSegments(dir)
 	if err != nil {
@@ -68,13 +68,14 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 		run := RunInfo{ID: g.h.run, PID: g.h.pid, Started: g.h.started, Known: g.ok}
 		stopped := false
 		dict := frameDict{}
+		released := readReleased(g.path)
 		st := scanFrames(data[min(len(data), segHeader):], g.first, func(seq uint64, payload []byte) bool {
 			isRecord, prefix, rec, ok := dict.add(payload)
 			if !ok {
 				corrupt++
 				return true
 			}
-			if isRecord && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
+			if isRecord && !released(seq) && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
 				stopped = true
 				return false
 			}

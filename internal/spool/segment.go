@@ -136,6 +136,7 @@ type segment struct {
 	records  int
 	live     int
 	released []uint64 // bitmap by seq-first
+	relDirty bool     // released changed since its side file was written
 	known    bool     // records and released are complete (always, for this run's)
 	sealed   bool     // no more records will be added
 }
@@ -163,6 +164,7 @@ func (g *segment) release(seq uint64) bool {
 	}
 	g.released[w] |= bit
 	g.live--
+	g.relDirty = true
 	return true
 }
 

@@ -112,6 +112,7 @@ func (s *Spool) open() error {
 	if err := s.lock(); err != nil {
 		return err
 	}
+	removeOrphanReleased(s.cfg.Dir)
 	files, err := listSegments(s.cfg.Dir)
 	if err != nil {
 		return err
@@ -523,6 +524,7 @@ func (s *Spool) remove(gone []*segment) {
 			g.file.Close()
 		}
 		_ = os.Remove(g.path)
+		_ = os.Remove(relPath(g.path))
 	}
 	// Deleting made room: a spool that was full can take records again.
 	s.requestSpare()
@@ -557,6 +559,7 @@ func (s *Spool) Sync() error {
 		}
 	}
 	s.unmapMu.RUnlock()
+	errs = append(errs, s.saveReleased())
 	if newFile {
 		errs = append(errs, syncDir(s.cfg.Dir))
 	}
