@@ -114,7 +114,12 @@ func newChain(ctx context.Context, o *options, s settings, engine *redact.Redact
 	c.limit = processor.NewLimit(s.limits)
 	c.steps = append(c.steps, c.limit)
 	for _, out := range outs {
-		c.sinks = append(c.sinks, newSink(out.name, out.primary, out.fallback, o.failover, s.batch))
+		k, err := newSink(out, o.failover, s.batch, o.sampling)
+		if err != nil {
+			_ = c.Shutdown(ctx)
+			return nil, err
+		}
+		c.sinks = append(c.sinks, k)
 	}
 	if o.meterProvider != nil && len(c.sinks) > 0 {
 		if c.metrics, err = registerMetrics(o.meterProvider, c.Stats); err != nil {
@@ -129,6 +134,7 @@ func newChain(ctx context.Context, o *options, s settings, engine *redact.Redact
 type output struct {
 	name              string
 	primary, fallback sdklog.Exporter
+	probe             func(context.Context) error // nil: trial batches probe the primary
 }
 
 // buildExporters builds the exporters of the list (or WithSDKExporter's), then those of
@@ -150,7 +156,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 					shutdownOutputs(ctx, outs)
 					return nil, fmt.Errorf("resilog: building %s exporter: %w", name, err)
 				}
-				out = output{name: name, primary: e}
+				out = output{name: name, primary: e, probe: e.Probe}
 			case ExporterConsole:
 				out = output{name: name, primary: exporter.NewJSONLines(os.Stdout)}
 				if s.console == "text" {

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"google.golang.org/grpc"
 
-	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/redact"
 )
@@ -56,7 +55,8 @@ type options struct {
 	batch          processor.BatchConfig
 	limits         processor.LimitConfig
 	overflow       *processor.Overflow
-	failover       exporter.FailoverConfig
+	failover       processor.FailoverConfig
+	sampling       processor.Sampling
 	meterProvider  metric.MeterProvider
 	redaction      redact.Config
 	correlation    processor.CorrelateConfig
@@ -253,13 +253,7 @@ func WithFallbackFormat(format string) Option {
 // WithBatch tunes the batching processor. Non-zero fields of c override the OTEL_BLRP_*
 // variables and the defaults documented on processor.BatchConfig.
 func WithBatch(c processor.BatchConfig) Option {
-	return optionFunc(func(o *options) {
-		sampling := o.batch.Sampling
-		o.batch = c
-		if c.Sampling.First == 0 {
-			o.batch.Sampling = sampling // WithSampling and WithBatch compose
-		}
-	})
+	return optionFunc(func(o *options) { o.batch = c })
 }
 
 // WithAttributeLimits sets how many attributes a record keeps and how long their string
@@ -276,9 +270,10 @@ func WithAttributeLimits(c processor.LimitConfig) Option {
 
 // WithSampling thins out repeated records (off by default): per message and severity, the
 // first N in each interval, then one in M; the rest are dropped with reason sampled.
-// Records at ERROR and above are never sampled.
+// Records at ERROR and above are never sampled. It puts a processor.Sample in front of
+// each exporter's batching processor.
 func WithSampling(s processor.Sampling) Option {
-	return optionFunc(func(o *options) { o.batch.Sampling = s })
+	return optionFunc(func(o *options) { o.sampling = s })
 }
 
 // WithOverflow sets what happens when the queue is full (default
@@ -288,8 +283,8 @@ func WithOverflow(policy processor.Overflow) Option {
 }
 
 // WithFailover tunes retries, the circuit breaker and the fallback's buffer; zero fields
-// keep the defaults documented on exporter.FailoverConfig.
-func WithFailover(c exporter.FailoverConfig) Option {
+// keep the defaults documented on processor.FailoverConfig.
+func WithFailover(c processor.FailoverConfig) Option {
 	return optionFunc(func(o *options) { o.failover = c })
 }
 

@@ -232,7 +232,7 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 		// without calling any processor's Shutdown if ctx ends first, and after it the SDK
 		// discards records before any processor sees them, uncounted. Each exporter's
 		// queue bounds its Shutdown by the export timeout when ctx has no deadline, shuts
-		// its Failover down, and from then on counts every record it is given as dropped
+		// its route down, and from then on counts every record it is given as dropped
 		// (shutdown).
 		p.shutdownErr = p.chain.Shutdown(ctx)
 	})

@@ -1,7 +1,6 @@
 package resilog
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -290,17 +289,8 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 	if o.overflow != nil {
 		c.Overflow = *o.overflow
 	}
-	switch {
-	case c.Overflow < processor.OverflowFallback || c.Overflow > processor.OverflowBlock:
-		return c, fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
-	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.StalledQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
-		return c, fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
-	case c.MaxBatch > processor.MaxBatchLimit:
-		return c, fmt.Errorf("%w: batch size %d exceeds the largest, %d", ErrInvalidConfig, c.MaxBatch, processor.MaxBatchLimit)
-	case c.MaxBatch > cmp.Or(c.MaxQueueRecords, processor.DefaultMaxQueueRecords):
-		return c, fmt.Errorf("%w: batch size %d exceeds queue size %d", ErrInvalidConfig, c.MaxBatch, cmp.Or(c.MaxQueueRecords, processor.DefaultMaxQueueRecords))
-	case c.StalledQueueBytes > 0 && c.MaxQueueBytes > 0 && c.StalledQueueBytes > c.MaxQueueBytes:
-		return c, fmt.Errorf("%w: stalled queue bound %d bytes exceeds the queue bound %d", ErrInvalidConfig, c.StalledQueueBytes, c.MaxQueueBytes)
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return c, nil
 }

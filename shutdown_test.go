@@ -28,7 +28,7 @@ func (hung) Shutdown(context.Context) error   { return nil }
 // TestShutdownDuringAForceFlushShutsTheChainDown: the SDK's LoggerProvider.Shutdown
 // (v1.47.0) first waits for the ForceFlush and log calls under way and, if ctx ends
 // first, returns without calling any processor's Shutdown. Pipeline.Shutdown shuts the
-// Batch and the Failover down itself: with a ForceFlush running against a hung collector,
+// Batch and its route down itself: with a ForceFlush running against a hung collector,
 // Shutdown(500ms) returns with the accounting complete and the pipeline's goroutines end.
 func TestShutdownDuringAForceFlushShutsTheChainDown(t *testing.T) {
 	before := takeGoroutines()

@@ -47,7 +47,7 @@ func stalledFIFO(t *testing.T) (path string, drain func()) {
 
 // TestShutdownKeepsItsDeadlineWithABlockedFileFallback: with the library's own File
 // exporter as the fallback and the file's writes blocked, File.Shutdown (lumberjack's
-// Close) waits for the lock the blocked Write holds; Failover.Shutdown abandons it at the
+// Close) waits for the lock the blocked Write holds; the route's Shutdown abandons it at the
 // deadline, and Shutdown returns in time with the accounting complete.
 func TestShutdownKeepsItsDeadlineWithABlockedFileFallback(t *testing.T) {
 	path, drain := stalledFIFO(t)
@@ -145,7 +145,7 @@ func TestShutdownLeavesOnlyTheWriteBlockedOnStdout(t *testing.T) {
 	_ = p.Shutdown(ctx)
 	checkPipelineBalance(t, p)
 	s := p.Stats()
-	checkLeftBlockedInWrite(t, before, "exporter.(*fallbackQueue).run")
+	checkLeftBlockedInWrite(t, before, "delivery.(*Fallback).run")
 	go func() { _, _ = io.Copy(io.Discard, r) }() // read the pipe again: the write returns
 	checkNothingLeft(t, before)
 	if after := p.Stats(); after.Emitted != s.Emitted || after.Fallback != s.Fallback || after.DroppedTotal != s.DroppedTotal {

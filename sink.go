@@ -2,14 +2,13 @@ package resilog
 
 import (
 	"context"
-	"maps"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
 )
 
@@ -37,49 +36,54 @@ type ExporterStats struct {
 }
 
 // sink is one exporter's delivery unit: the queue that takes records off the log call,
-// then retries, breaker and fallback. Every exporter of the list gets its own, so that a
-// slow or failing exporter never holds up the others, and so that each is accounted
-// for on its own. newSink is the one place a delivery unit is built.
+// then retries, breaker and fallback (processor.Batch and its route), with sampling in
+// front when it is on. Every exporter of the list gets its own, so that a slow or
+// failing exporter never holds up the others, and so that each is accounted for on its
+// own. newSink is the one place a delivery unit is built.
 type sink struct {
-	name     string
-	batch    *processor.Batch
-	failover *exporter.Failover
+	name  string
+	batch *processor.Batch
+	head  sdklog.Processor // batch, or the Sample in front of it
 }
 
-func newSink(name string, primary, fallback sdklog.Exporter, failover exporter.FailoverConfig, batch processor.BatchConfig) *sink {
-	f := exporter.NewFailover(primary, fallback, failover)
-	return &sink{name: name, failover: f, batch: processor.NewBatch(f, batch)}
+func newSink(out output, failover processor.FailoverConfig, batch processor.BatchConfig, sampling processor.Sampling) (*sink, error) {
+	b, err := processor.NewBatch(processor.Route{Primary: out.primary, Probe: out.probe, Fallback: out.fallback}, batch, failover)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	k := &sink{name: out.name, batch: b, head: b}
+	if sampling.First > 0 {
+		if k.head, err = processor.NewSample(b, sampling); err != nil {
+			_ = b.Shutdown(context.Background())
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+	}
+	return k, nil
 }
 
-func (k *sink) OnEmit(ctx context.Context, r *sdklog.Record) error { return k.batch.OnEmit(ctx, r) }
+func (k *sink) OnEmit(ctx context.Context, r *sdklog.Record) error { return k.head.OnEmit(ctx, r) }
 func (k *sink) ForceFlush(ctx context.Context) error               { return k.batch.ForceFlush(ctx) }
 
-// Shutdown shuts the queue down, which shuts the Failover and both exporters down.
+// Shutdown shuts the queue down, which shuts its route and both exporters down.
 func (k *sink) Shutdown(ctx context.Context) error { return k.batch.Shutdown(ctx) }
 
 func (k *sink) stats() ExporterStats {
-	b, f := k.batch.Stats(), k.failover.Stats()
+	b := k.batch.Stats()
 	s := ExporterStats{
 		Name:                k.name,
 		Emitted:             b.Emitted,
-		Exported:            f.Exported,
-		Fallback:            f.Fallback,
-		Dropped:             maps.Clone(b.Dropped),
+		Exported:            b.Exported,
+		Fallback:            b.Fallback,
+		Dropped:             b.Dropped,
 		QueueRecords:        b.QueueRecords,
 		QueueBytes:          b.QueueBytes,
-		FallbackQueued:      f.FallbackQueued,
-		Retries:             f.Retries,
-		Breaker:             f.Breaker,
-		PermanentFailures:   f.Permanent,
-		TransientFailures:   f.Transient,
-		LastExportError:     f.LastError,
-		LastExportErrorTime: f.LastErrorTime,
-	}
-	if s.Dropped == nil {
-		s.Dropped = map[string]uint64{}
-	}
-	for reason, n := range f.Dropped {
-		s.Dropped[reason] += n
+		FallbackQueued:      b.FallbackQueued,
+		Retries:             b.Retries,
+		Breaker:             b.Breaker,
+		PermanentFailures:   b.Permanent,
+		TransientFailures:   b.Transient,
+		LastExportError:     b.LastError,
+		LastExportErrorTime: b.LastErrorTime,
 	}
 	for _, n := range s.Dropped {
 		s.DroppedTotal += n
@@ -88,10 +92,10 @@ func (k *sink) stats() ExporterStats {
 }
 
 // reportLinesLost is the stderr report's count, which is the process's, not a sink's.
-func (k *sink) reportLinesLost() uint64 { return k.failover.Stats().ReportLinesLost }
+func (k *sink) reportLinesLost() uint64 { return k.batch.Stats().ReportLinesLost }
 
 // sharedFallback lets several sinks write to one fallback exporter (WithFallback, or
-// stdout shared by every exporter of the list): each Failover shuts its fallback down,
+// stdout shared by every exporter of the list): each route shuts its fallback down,
 // and the exporter must keep writing until the last of them has.
 type sharedFallback struct {
 	sdklog.Exporter

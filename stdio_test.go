@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/processor"
 )
 
@@ -248,7 +247,7 @@ func runBlockedChild() {
 	res := blockedResult{Base: runtime.NumGoroutine()}
 	p, err := New(context.Background(), WithOverflow(processor.OverflowDropNewest),
 		WithBatch(processor.BatchConfig{MaxQueueRecords: 1000}),
-		WithFailover(exporter.FailoverConfig{FallbackRecords: 500}))
+		WithFailover(processor.FailoverConfig{FallbackRecords: 500}))
 	if err != nil {
 		os.Exit(2)
 	}

@@ -1,9 +1,10 @@
 // Package exporter holds resilog's [sdklog.Exporter] implementations: the end of the data path.
 //
-//	bridge ─► processors (DedupKeys ─► Correlate ─► Redact ─► Limit ─► Batch) ─► Failover ─► exporter
+//	bridge ─► processors (DedupKeys ─► Correlate ─► Redact ─► Limit ─► Batch: queue, retries, breaker) ─► exporter
 //
 // An exporter receives batches of records that were already correlated, redacted and limited. It owns
-// network and file I/O and nothing else: queueing belongs to processor.Batch.
+// network and file I/O and nothing else: queueing, retries, the breaker and the choice between
+// the collector and the fallback belong to processor.Batch and its Route.
 //
 // [NewOTLP] builds the OTLP exporter (HTTP/protobuf, HTTP/JSON or gRPC) from an [OTLPConfig] that the root
 // package resolves from options and OTEL_EXPORTER_OTLP_* variables.

@@ -7,18 +7,6 @@ import (
 	"github.com/resilog/resilog/exporter"
 )
 
-// Failover sends to the collector and, when it cannot, to stdout.
-func ExampleNewFailover() {
-	ctx := context.Background()
-	otlp, err := exporter.NewOTLP(ctx, exporter.OTLPConfig{Endpoint: "http://127.0.0.1:4318/v1/logs"})
-	if err != nil {
-		panic(err)
-	}
-	f := exporter.NewFailover(otlp, exporter.NewJSONLines(os.Stdout), exporter.FailoverConfig{})
-	defer f.Shutdown(ctx)
-	_ = f.Stats() // exported, fallback, dropped by reason, retries, breaker
-}
-
 // A rotating file as the fallback, for hosts where stdout is not collected.
 func ExampleNewFile() {
 	f, err := exporter.NewFile(exporter.FileConfig{Path: "/var/log/orders/fallback.jsonl", MaxSizeMB: 100, MaxBackups: 5, Compress: true})

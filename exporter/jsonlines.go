@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/attrvalue"
 	"github.com/resilog/resilog/internal/stdfd"
 )
@@ -317,16 +318,9 @@ func appendHex(b []byte, p []byte) []byte {
 	return b
 }
 
-// breaksLine reports whether r, though valid in a JSON string, could split or reorder the
-// line for some reader: C1 controls (U+0085 NEL is a line break to Python's splitlines and
-// to Unicode), the line and paragraph separators, the bidirectional overrides, isolates
-// and marks (U+200E, U+200F, U+061C) that make a terminal show text in another order than
-// it is stored, and the invisible U+200B and U+FEFF (the console escapes them too).
-func breaksLine(r rune) bool {
-	return r >= 0x80 && r <= 0x9f || r == '\u2028' || r == '\u2029' ||
-		r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' ||
-		r == '\u200b' || r == '\u200e' || r == '\u200f' || r == '\u061c' || r == '\ufeff'
-}
+// breaksLine is the report's rule for what could split or reorder a line
+// ([accounting.BreaksLine]).
+func breaksLine(r rune) bool { return accounting.BreaksLine(r) }
 
 // appendString appends s as a JSON string. Besides what JSON requires, it escapes DEL and
 // the runes of [breaksLine] as \uXXXX and replaces invalid UTF-8 with U+FFFD, so the

@@ -276,11 +276,11 @@ func shownScheme(scheme string) string {
 
 // OTLP is the OTLP log exporter, with its failures classified: an error from Export is an
 // [*ExportError] that says whether a retry can succeed and how long the server asked the
-// client to wait. It makes one attempt per Export; [Failover] retries, so that one policy
+// client to wait. It makes one attempt per Export; processor.Batch retries, so that one policy
 // (which retries "connection refused", unlike otlploghttp) applies to both protocols.
 // Requests are encoded directly from the records (internal/otlpenc) for every protocol,
 // which costs a fraction of the upstream exporters' generated structs and reflection.
-// OTLP also implements [Prober].
+// [OTLP.Probe] checks the collector is up; give it to processor.Route.
 //
 // Its errors name the endpoint without credentials ([ExportError].Endpoint), and their
 // text never holds the endpoint's userinfo or query, nor a header value: they are written

@@ -140,7 +140,7 @@ func TestHTTPCertificateFile(t *testing.T) {
 		t.Errorf("with the CA file: %v", err)
 	}
 	err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs"}, plainRecords())
-	if kind := failureKind(err); kind != "TLS: certificate signed by an unknown authority" {
+	if kind := FailureKind(err); kind != "TLS: certificate signed by an unknown authority" {
 		t.Errorf("without the CA file: kind %q for %v", kind, err)
 	}
 	if len(b.got) != 1 {
@@ -163,7 +163,7 @@ func TestHTTPClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := exportOnce(t, OTLPConfig{Endpoint: srv.URL + "/v1/logs", CertificateFile: ca}, plainRecords())
-	if kind := failureKind(err); kind != "TLS: refused by the collector" {
+	if kind := FailureKind(err); kind != "TLS: refused by the collector" {
 		t.Errorf("without a client certificate: kind %q for %v", kind, err)
 	}
 	// A self-signed client certificate: RequireAnyClientCert verifies none.

@@ -1,18 +1,18 @@
 package processor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/accounting"
-	"github.com/resilog/resilog/internal/freelist"
+	"github.com/resilog/resilog/internal/delivery"
 	"github.com/resilog/resilog/internal/recordsize"
 	"github.com/resilog/resilog/internal/wake"
 )
@@ -21,7 +21,7 @@ import (
 type Overflow int
 
 const (
-	// OverflowFallback hands the record to the exporter's fallback (see [Spiller]) without
+	// OverflowFallback hands the record to the route's fallback ([Route]) without
 	// waiting; if the exporter has none, the record is dropped with reason queue_full. The
 	// default: nothing is lost silently and the caller never waits.
 	OverflowFallback Overflow = iota
@@ -59,45 +59,12 @@ func ParseOverflow(s string) (Overflow, error) {
 	return 0, fmt.Errorf("unknown overflow policy %q (want fallback, drop_newest, drop_oldest or block)", s)
 }
 
-// Spiller is implemented by exporters that can take records without trying the network
-// (exporter.Failover writes them to its fallback). Spill may wait for room until ctx is
-// done and must not wait at all when ctx is already done: OnEmit passes such a context.
-//
-// A Spiller accounts for every record it is handed, by Spill or by Export: the records of
-// an Export still running at Batch's shutdown deadline are its to count (exporter.Failover
-// counts them as dropped when its own Shutdown gives up on them), not Batch's.
-type Spiller interface {
-	Spill(ctx context.Context, records []sdklog.Record)
-}
-
-// recordSpiller is implemented by Spillers that can take one record by pointer, copying
-// it straight into their buffer: the log call's overflow path then allocates no slice.
-type recordSpiller interface {
-	SpillRecord(r *sdklog.Record)
-}
-
-// Deliverer is implemented by exporters whose Export returns nil also when the records
-// went somewhere else than where they are for (exporter.Failover: to the fallback rather
-// than the collector). Delivering reports whether the last export reached the primary;
-// Batch lets its queue grow past StalledQueueBytes only while it does.
-type Deliverer interface {
-	Delivering() bool
-}
-
-// doneCtx is an already cancelled context: Spill with it never waits.
-var doneCtx = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()
-
 // DefaultMaxQueueRecords is BatchConfig.MaxQueueRecords's default.
 const DefaultMaxQueueRecords = 262144
 
 // MaxBatchLimit is the largest BatchConfig.MaxBatch: a Batch allocates its batch buffers
 // up front (about 600 bytes a record each), and a bigger request exceeds common collector
-// limits (4 MiB for gRPC) anyway. NewBatch lowers a larger MaxBatch to it; resilog.New
-// refuses one.
+// limits (4 MiB for gRPC) anyway. [BatchConfig.Validate] refuses a larger one.
 const MaxBatchLimit = 16384
 
 // BatchConfig tunes a [Batch]. Zero fields take the default written beside them; the
@@ -114,7 +81,7 @@ type BatchConfig struct {
 	MaxQueueBytes int
 	// StalledQueueBytes bounds the queue instead while exports are stalled (16 MiB): no
 	// export has succeeded for a second, or one has been running for more than a second, as
-	// when the collector hangs, or the last one went to the fallback (a [Deliverer] tells).
+	// when the collector hangs, or the last one went to the fallback.
 	// What does not fit goes to the overflow policy; a bigger queue then only made the
 	// garbage collector slow the log call down (p99 16-21 us at 32 MiB, 13-15 us at 16 MiB,
 	// against 8-15 us with a healthy collector).
@@ -137,25 +104,43 @@ type BatchConfig struct {
 	Overflow Overflow
 	// BlockTimeout is how long OverflowBlock waits (100ms).
 	BlockTimeout time.Duration
-	// Sampling thins out repeated records before they are queued (off by default).
-	Sampling Sampling
 }
+
+// Validate reports the first problem in c, wrapping [ErrInvalidConfig]: a negative field,
+// an unknown overflow policy, a batch larger than the queue or than [MaxBatchLimit], or a
+// stalled bound above the queue bound. Zero fields are valid: they take their defaults.
+func (c BatchConfig) Validate() error {
+	switch {
+	case c.Overflow < OverflowFallback || c.Overflow > OverflowBlock:
+		return fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
+	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.StalledQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
+		return fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
+	case c.MaxBatch > MaxBatchLimit:
+		return fmt.Errorf("%w: batch size %d exceeds the largest, %d", ErrInvalidConfig, c.MaxBatch, MaxBatchLimit)
+	case c.MaxBatch > cmp.Or(c.MaxQueueRecords, DefaultMaxQueueRecords):
+		return fmt.Errorf("%w: batch size %d exceeds queue size %d", ErrInvalidConfig, c.MaxBatch, cmp.Or(c.MaxQueueRecords, DefaultMaxQueueRecords))
+	case c.StalledQueueBytes > 0 && c.StalledQueueBytes > cmp.Or(c.MaxQueueBytes, defaultMaxQueueBytes):
+		return fmt.Errorf("%w: stalled queue bound %d bytes exceeds the queue bound %d", ErrInvalidConfig, c.StalledQueueBytes, cmp.Or(c.MaxQueueBytes, defaultMaxQueueBytes))
+	}
+	return nil
+}
+
+// defaultMaxQueueBytes is BatchConfig.MaxQueueBytes's default.
+const defaultMaxQueueBytes = 64 << 20
 
 func (c *BatchConfig) setDefaults() {
 	if c.MaxQueueRecords <= 0 {
 		c.MaxQueueRecords = DefaultMaxQueueRecords
 	}
 	if c.MaxQueueBytes <= 0 {
-		c.MaxQueueBytes = 64 << 20
+		c.MaxQueueBytes = defaultMaxQueueBytes
 	}
-	if c.StalledQueueBytes <= 0 || c.StalledQueueBytes > c.MaxQueueBytes {
-		// Unset, or above MaxQueueBytes (resilog.New rejects that): never above the bound.
+	if c.StalledQueueBytes <= 0 {
 		c.StalledQueueBytes = min(16<<20, c.MaxQueueBytes)
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 1024
+		c.MaxBatch = min(1024, c.MaxQueueRecords)
 	}
-	c.MaxBatch = min(c.MaxBatch, c.MaxQueueRecords, MaxBatchLimit)
 	if c.Interval <= 0 {
 		c.Interval = time.Second
 	}
@@ -173,42 +158,33 @@ func (c *BatchConfig) setDefaults() {
 	}
 }
 
-// Batch is resilog's batching processor: a queue bounded in records and bytes, drained by
-// several concurrent exports.
+// Batch is resilog's batching processor and the head of its delivery core: a queue
+// bounded in records and bytes, drained by several concurrent exports along a [Route]
+// (retries, breaker and probing to the primary; the fallback when it fails).
 //
 // OnEmit never waits on I/O (unless the policy is OverflowBlock): it clones the record
 // into the queue, or applies the overflow policy when the queue is full. A batch is sent
 // when it holds MaxBatch records, when Interval passes, or at once when a record at or
 // above FlushSeverity arrives, so that the context before an error reaches the collector
-// without waiting. Every record is counted: emitted, handed to the exporter, or dropped
-// with a reason ([Batch.Stats]).
+// without waiting. While the breaker is open, records go to the fallback at once, in
+// call order. Every record is counted once, in one ledger: emitted, exported, written to
+// the fallback, or dropped with a reason ([Batch.Stats]).
 type Batch struct {
-	exp     sdklog.Exporter
-	spiller Spiller
-	one     recordSpiller // spiller's single-record form, if it has one
-	deliv   Deliverer     // nil when the exporter does not tell
-	cfg     BatchConfig
-	drops   accounting.Drops
-	sampler *sampler // nil when sampling is off
-
-	emitted, exportedOK atomic.Uint64
+	route  *delivery.Route
+	ledger *delivery.Ledger
+	cfg    BatchConfig
 
 	mu       sync.Mutex
 	work     *sync.Cond // workers wait for sealed batches
 	space    *sync.Cond // OverflowBlock callers wait for room
-	progress *sync.Cond // ForceFlush waits for batches to finish
-	cur      *pending
-	ready    []*pending
-	inflight map[uint64]inflight // by batch seq
-	lastOK   time.Time           // when an export last succeeded
-	records  int
-	bytes    int
-	seq      uint64
+	progress *sync.Cond // ForceFlush and fallback hand-offs wait for batches to finish
+	q        *delivery.Queue
+	inflight map[uint64]context.CancelFunc // the batches being exported, by Seq: aborts each
 	closed   bool
-	// abandoned is set when Shutdown's deadline passed with exports still running and
-	// the exporter is not a Spiller: their records were counted as dropped then, and a
-	// late return must not count them again.
-	abandoned bool
+	// Batches taken while the breaker was open go to the fallback in the order they were
+	// taken: each gets a turn, and handing counts those not yet handed over.
+	nextTurn, turn uint64
+	handing        int
 
 	exportCtx    context.Context
 	cancelExport context.CancelFunc
@@ -216,47 +192,38 @@ type Batch struct {
 	stopTicker   chan struct{}
 	shutdownOnce sync.Once
 	shutdownErr  error
-	// free keeps exported batch buffers for reuse (a fixed list, unlike a sync.Pool,
-	// survives garbage collections, so steady logging does not allocate them) and makes
-	// the next one off the log call.
-	free *freelist.List[*pending]
-}
-
-// inflight is a batch being exported.
-type inflight struct {
-	records int
-	started time.Time
-	cancel  context.CancelFunc // aborts its export: the exporter then spills it
-}
-
-type pending struct {
-	seq   uint64
-	recs  []sdklog.Record
-	bytes int
 }
 
 var _ sdklog.Processor = (*Batch)(nil)
 
-// NewBatch returns a Batch exporting to exp. If exp implements [Spiller], OverflowFallback
-// and Shutdown hand it what they cannot queue or export.
-func NewBatch(exp sdklog.Exporter, cfg BatchConfig) *Batch {
+// NewBatch returns a Batch exporting along route. It returns an error wrapping
+// [ErrInvalidConfig] if cfg or fcfg does not validate, or route has no primary.
+func NewBatch(route Route, cfg BatchConfig, fcfg FailoverConfig) (*Batch, error) {
+	if err := errors.Join(cfg.Validate(), fcfg.Validate()); err != nil {
+		return nil, err
+	}
+	if route.Primary == nil {
+		return nil, fmt.Errorf("%w: the route has no primary exporter", ErrInvalidConfig)
+	}
 	cfg.setDefaults()
-	b := &Batch{exp: exp, cfg: cfg, inflight: map[uint64]inflight{}, stopTicker: make(chan struct{})}
-	b.spiller, _ = exp.(Spiller)
-	b.one, _ = exp.(recordSpiller)
-	b.deliv, _ = exp.(Deliverer)
-	b.sampler = newSampler(cfg.Sampling)
+	ledger := delivery.NewLedger()
+	b := &Batch{
+		route:  delivery.NewRoute(route.Primary, route.Probe, route.Fallback, fcfg.policy(), ledger),
+		ledger: ledger, cfg: cfg, inflight: map[uint64]context.CancelFunc{}, stopTicker: make(chan struct{}),
+	}
 	b.work = sync.NewCond(&b.mu)
 	b.space = sync.NewCond(&b.mu)
 	b.progress = sync.NewCond(&b.mu)
 	b.exportCtx, b.cancelExport = context.WithCancel(context.Background())
-	b.free = freelist.New(func() *pending { return &pending{recs: freelist.Slice[sdklog.Record](cfg.MaxBatch)} }, cfg.Exporters+2)
+	// Exported batch buffers are kept for reuse (a fixed list, unlike a sync.Pool,
+	// survives garbage collections, so steady logging does not allocate them).
+	b.q = delivery.NewQueue(cfg.MaxBatch, cfg.Exporters+2)
 	for range cfg.Exporters {
 		b.workers.Add(1)
 		go b.runExporter()
 	}
 	go b.tick()
-	return b
+	return b, nil
 }
 
 // Enabled returns true: Batch takes every record.
@@ -264,11 +231,7 @@ func (b *Batch) Enabled(context.Context, sdklog.EnabledParameters) bool { return
 
 // OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
 func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
-	b.emitted.Add(1)
-	if b.sampler != nil && r.Severity() < b.cfg.FlushSeverity && !b.sampler.keep(r, time.Now()) {
-		b.drops.Add(accounting.Sampled, 1)
-		return nil
-	}
+	b.ledger.Emitted(1)
 	size := recordsize.Of(r)
 	b.mu.Lock()
 	var waitUntil time.Time
@@ -277,7 +240,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 		// and taken the queue meanwhile. A record added after that would never leave.
 		if b.closed {
 			b.mu.Unlock()
-			b.drops.Add(accounting.Shutdown, 1)
+			b.ledger.Drop(accounting.Shutdown, 1)
 			return nil
 		}
 		if !b.fullLocked(size) {
@@ -285,7 +248,9 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 		}
 		switch b.cfg.Overflow {
 		case OverflowDropOldest:
-			b.dropOldestLocked()
+			if b.q.DropOldest() {
+				b.ledger.Drop(accounting.QueueFull, 1)
+			}
 			continue
 		case OverflowBlock:
 			if waitUntil.IsZero() {
@@ -302,104 +267,52 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 				continue
 			}
 			b.mu.Unlock()
-			b.drops.Add(accounting.BlockTimeout, 1)
+			b.ledger.Drop(accounting.BlockTimeout, 1)
 			return nil
 		case OverflowDropNewest:
 			b.mu.Unlock()
-			b.drops.Add(accounting.QueueFull, 1)
+			b.ledger.Drop(accounting.QueueFull, 1)
 			return nil
 		default: // OverflowFallback
 			b.mu.Unlock()
-			switch {
-			case b.one != nil:
-				b.one.SpillRecord(r)
-			case b.spiller != nil:
-				b.spiller.Spill(doneCtx, []sdklog.Record{r.Clone()})
-			default:
-				b.drops.Add(accounting.QueueFull, 1)
-			}
+			b.route.SpillRecord(r, accounting.QueueFull)
 			return nil
 		}
 	}
-	if b.cur == nil {
-		b.cur = b.free.Get()
+	// While the breaker is open the record goes to the fallback now, not at the next
+	// batch: straight into its buffer when nothing logged before it is still on its way
+	// there and no trial batch is due (under b.mu, so in call order), else through the
+	// queue, sealed at once.
+	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r) {
+		b.mu.Unlock()
+		return nil
 	}
-	b.cur.recs = append(b.cur.recs, r.Clone())
-	b.cur.bytes += size
-	b.records++
-	b.bytes += size
-	if len(b.cur.recs) >= b.cfg.MaxBatch || r.Severity() >= b.cfg.FlushSeverity {
+	if b.q.Push(r.Clone(), size) || b.route.Open() || r.Severity() >= b.cfg.FlushSeverity {
 		b.sealLocked()
 	}
 	b.mu.Unlock()
 	return nil
 }
 
-// flowWindow is how recently an export must have succeeded, and how long the oldest one
-// under way may have run, for exports to count as flowing.
-const flowWindow = time.Second
-
 // fullLocked reports whether a record of size bytes does not fit in the queue. The bound
-// in bytes is MaxQueueBytes while exports are flowing, StalledQueueBytes otherwise.
+// in bytes is MaxQueueBytes while exports are flowing ([delivery.Route.Flowing]),
+// StalledQueueBytes otherwise.
 func (b *Batch) fullLocked(size int) bool {
+	n, bytes := b.q.Len(), b.q.Bytes()
 	switch {
-	case b.records >= b.cfg.MaxQueueRecords:
+	case n >= b.cfg.MaxQueueRecords:
 		return true
-	case b.records == 0 || b.bytes+size <= b.cfg.StalledQueueBytes:
+	case n == 0 || bytes+size <= b.cfg.StalledQueueBytes:
 		return false
-	case b.bytes+size > b.cfg.MaxQueueBytes:
+	case bytes+size > b.cfg.MaxQueueBytes:
 		return true
 	}
-	return !b.flowingLocked()
+	return !b.route.Flowing()
 }
 
-// flowingLocked reports whether an export succeeded within flowWindow, reaching the
-// primary if the exporter is a [Deliverer], and none under way started before it.
-func (b *Batch) flowingLocked() bool {
-	now := time.Now()
-	if now.Sub(b.lastOK) > flowWindow || (b.deliv != nil && !b.deliv.Delivering()) {
-		return false
-	}
-	for _, f := range b.inflight {
-		if now.Sub(f.started) > flowWindow {
-			return false
-		}
-	}
-	return true
-}
-
-func (b *Batch) dropOldestLocked() {
-	var p *pending
-	if len(b.ready) > 0 {
-		p = b.ready[0]
-	} else {
-		p = b.cur
-	}
-	size := recordsize.Of(&p.recs[0])
-	p.recs[0] = sdklog.Record{}
-	p.recs = p.recs[1:]
-	p.bytes -= size
-	b.records--
-	b.bytes -= size
-	if len(p.recs) == 0 {
-		if len(b.ready) > 0 && b.ready[0] == p {
-			b.ready = b.ready[1:]
-		} else {
-			b.cur = nil
-		}
-	}
-	b.drops.Add(accounting.QueueFull, 1)
-}
-
-// sealLocked moves the filling batch to the ready list and wakes an exporter.
+// sealLocked closes the filling batch, if any, and wakes an exporter.
 func (b *Batch) sealLocked() {
-	if b.cur == nil || len(b.cur.recs) == 0 {
-		return
-	}
-	b.cur.seq = b.seq
-	b.seq++
-	b.ready = append(b.ready, b.cur)
-	b.cur = nil
+	b.q.Seal()
 	b.work.Signal()
 }
 
@@ -422,66 +335,66 @@ func (b *Batch) runExporter() {
 	defer b.workers.Done()
 	for {
 		b.mu.Lock()
-		for len(b.ready) == 0 && !b.closed && b.exportCtx.Err() == nil {
+		var p *delivery.Chunk
+		for {
+			if b.exportCtx.Err() != nil {
+				b.mu.Unlock()
+				return
+			}
+			if p = b.q.Pop(); p != nil {
+				break
+			}
+			if b.closed {
+				b.mu.Unlock()
+				return
+			}
 			b.work.Wait()
 		}
-		if len(b.ready) == 0 || b.exportCtx.Err() != nil {
-			b.mu.Unlock()
-			return
-		}
-		p := b.popReadyLocked()
 		ctx, cancel := context.WithTimeout(b.exportCtx, b.cfg.ExportTimeout)
-		b.inflight[p.seq] = inflight{records: len(p.recs), started: time.Now(), cancel: cancel}
+		b.inflight[p.Seq] = cancel
+		// Taken while the breaker is open: the batch goes to the fallback (or is the
+		// trial batch), in turn.
+		ordered, turn := b.route.Open(), uint64(0)
+		if ordered {
+			turn = b.nextTurn
+			b.nextTurn++
+			b.handing++
+		}
 		b.space.Broadcast()
 		b.mu.Unlock()
 
-		err := b.exp.Export(ctx, p.recs)
+		if ordered {
+			b.handInTurn(ctx, p, turn)
+		} else if b.route.Deliver(ctx, p.Records) {
+			b.route.ToFallback(ctx, p.Records, accounting.ExportFailed)
+		}
 		cancel()
-		b.mu.Lock()
-		abandoned := b.abandoned
-		b.mu.Unlock()
-		handed := 0
-		switch {
-		case abandoned:
-		case err != nil:
-			b.drops.Add(accounting.ExportFailed, len(p.recs))
-		default:
-			handed = len(p.recs)
-		}
 
-		b.recycle(p)
+		b.q.Release(p)
 		b.mu.Lock()
-		if err == nil {
-			b.lastOK = time.Now()
-		}
-		delete(b.inflight, p.seq)
+		delete(b.inflight, p.Seq)
 		b.progress.Broadcast()
 		b.mu.Unlock()
-		// Counted once the queue's bound knows of the success, so that whoever sees the
-		// records handed also sees the exports flowing.
-		b.exportedOK.Add(uint64(handed))
 	}
 }
 
-// popReadyLocked takes the oldest sealed batch out of the queue.
-func (b *Batch) popReadyLocked() *pending {
-	p := b.ready[0]
-	b.ready[0] = nil
-	b.ready = b.ready[1:]
-	b.records -= len(p.recs)
-	b.bytes -= p.bytes
-	return p
-}
-
-// recycle clears an exported or spilled batch and keeps its buffer for reuse, unless
-// drop-oldest shortened it.
-func (b *Batch) recycle(p *pending) {
-	if cap(p.recs) != b.cfg.MaxBatch {
-		return
+// handInTurn delivers p after the batches taken before it while the breaker was open:
+// with the breaker open, Deliver returns at once (but for a trial batch, one attempt)
+// and the batches reach the fallback in the order they were logged.
+func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) {
+	b.mu.Lock()
+	for b.turn != turn {
+		b.progress.Wait() // each earlier turn is bounded by FallbackWait and one attempt
 	}
-	clear(p.recs) // release the attribute values to the GC
-	p.recs, p.bytes = p.recs[:0], 0
-	b.free.Put(p)
+	b.mu.Unlock()
+	if b.route.Deliver(ctx, p.Records) {
+		b.route.ToFallback(ctx, p.Records, accounting.ExportFailed)
+	}
+	b.mu.Lock()
+	b.turn++
+	b.handing--
+	b.progress.Broadcast()
+	b.mu.Unlock()
 }
 
 // stopWaitingAt returns a context that ends at 80% of the time ctx has left: when
@@ -497,23 +410,19 @@ func stopWaitingAt(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // ForceFlush exports every record queued before the call. If ctx has a deadline and the
 // exports are not done at 80% of the time left, it stops waiting for the collector, as
-// Shutdown does: the batches still queued go to the exporter's Spiller, the exports under
-// way are aborted (exporter.Failover then writes their records to its fallback), and the
-// exporter's own ForceFlush gets the rest of the time to write them. It returns nil when
-// every record queued before the call has left the queue that way, else ctx's error.
-// A ctx without a deadline is given one of ExportTimeout.
+// Shutdown does: the batches still queued go to the fallback, the exports under way are
+// aborted (their records then go to the fallback), and the route's own ForceFlush gets
+// the rest of the time to write them. It returns nil when every record queued before the
+// call has left the queue that way, else ctx's error. A ctx without a deadline is given
+// one of ExportTimeout.
 func (b *Batch) ForceFlush(ctx context.Context) error {
 	ctx, cancelDefault := wake.WithDefaultTimeout(ctx, b.cfg.ExportTimeout)
 	defer cancelDefault()
-	giveUp := ctx // when to stop waiting for the collector
-	if b.spiller != nil {
-		var cancel context.CancelFunc
-		giveUp, cancel = stopWaitingAt(ctx)
-		defer cancel()
-	}
+	giveUp, cancel := stopWaitingAt(ctx) // when to stop waiting for the collector
+	defer cancel()
 	b.mu.Lock()
 	b.sealLocked()
-	target := b.seq
+	target := b.q.NextSeq()
 	defer wake.WhenDone(giveUp, b.progress)()
 	defer wake.WhenDone(ctx, b.progress)()
 	abandoned := false
@@ -530,34 +439,34 @@ func (b *Batch) ForceFlush(ctx context.Context) error {
 		return ctx.Err()
 	}
 	b.mu.Unlock()
-	return b.exp.ForceFlush(ctx)
+	return b.route.ForceFlush(ctx)
 }
 
 // abandonLocked stops waiting for the collector for the batches before target: queued
 // ones are spilled, exports under way are aborted. It unlocks b.mu while spilling.
 func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
-	var spill []*pending
-	for len(b.ready) > 0 && b.ready[0].seq < target {
-		spill = append(spill, b.popReadyLocked())
+	var spill []*delivery.Chunk
+	for seq, ok := b.q.OldestSealed(); ok && seq < target; seq, ok = b.q.OldestSealed() {
+		spill = append(spill, b.q.Pop())
 	}
-	for seq, f := range b.inflight {
+	for seq, cancel := range b.inflight {
 		if seq < target {
-			f.cancel()
+			cancel()
 		}
 	}
 	b.space.Broadcast()
 	b.mu.Unlock()
 	for _, p := range spill {
-		b.spiller.Spill(ctx, p.recs)
-		b.recycle(p)
+		b.route.Spill(ctx, p.Records, accounting.Shutdown)
+		b.q.Release(p)
 	}
 	b.mu.Lock()
 }
 
 func (b *Batch) lowestUnfinishedLocked() uint64 {
-	low := ^uint64(0)
-	if len(b.ready) > 0 {
-		low = b.ready[0].seq
+	low, ok := b.q.OldestSealed()
+	if !ok {
+		low = ^uint64(0)
 	}
 	for seq := range b.inflight {
 		low = min(low, seq)
@@ -565,11 +474,11 @@ func (b *Batch) lowestUnfinishedLocked() uint64 {
 	return low
 }
 
-// Shutdown exports what it can, then shuts the exporter down. If ctx has a deadline, the
-// exports stop at 80% of the time left and the rest goes to the exporter's Spiller, so
-// that the fallback has time to write it before the deadline. A ctx without a deadline is
-// given one of ExportTimeout: a blocked fallback or a hung exporter never makes Shutdown
-// wait for ever. Later calls return the first call's result.
+// Shutdown exports what it can, then shuts the route down. If ctx has a deadline, the
+// exports stop at 80% of the time left and the rest goes to the fallback, so that it has
+// time to write it before the deadline. A ctx without a deadline is given one of
+// ExportTimeout: a blocked fallback or a hung exporter never makes Shutdown wait for
+// ever. Later calls return the first call's result.
 func (b *Batch) Shutdown(ctx context.Context) error {
 	b.shutdownOnce.Do(func() {
 		ctx, cancel := wake.WithDefaultTimeout(ctx, b.cfg.ExportTimeout)
@@ -587,7 +496,6 @@ func (b *Batch) shutdown(ctx context.Context) error {
 	b.space.Broadcast()
 	b.mu.Unlock()
 	close(b.stopTicker)
-	b.free.Close()
 
 	exportCtx, cancel := stopWaitingAt(ctx)
 	defer cancel()
@@ -597,8 +505,8 @@ func (b *Batch) shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-exportCtx.Done():
-		// Abort the exports under way: exporter.Failover then writes their records to the
-		// fallback. Workers stop taking new batches.
+		// Abort the exports under way: their records then go to the fallback. Workers
+		// stop taking new batches.
 		b.mu.Lock()
 		b.cancelExport()
 		b.work.Broadcast()
@@ -606,60 +514,63 @@ func (b *Batch) shutdown(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-ctx.Done():
-			// An exporter that ignores its context. A Spiller counts what it holds when
-			// its Shutdown, below, gives up on it; any other exporter's records are
-			// counted here, so that the accounting is complete when Shutdown returns.
-			if b.spiller == nil {
-				b.mu.Lock()
-				b.abandoned = true
-				held := 0
-				for _, f := range b.inflight {
-					held += f.records
-				}
-				b.mu.Unlock()
-				b.drops.Add(accounting.Shutdown, held)
-			}
+			// An exporter that ignores its context: the route counts the records it
+			// holds when its Shutdown, below, gives up on them.
 			err = fmt.Errorf("processor: exports did not return before the shutdown deadline: %w", ctx.Err())
 		}
 	}
-	b.cancelExport()
-
 	b.mu.Lock()
-	left := b.ready
-	b.ready = nil
-	b.records, b.bytes = 0, 0
+	b.cancelExport()
+	var left []*delivery.Chunk
+	for p := b.q.Pop(); p != nil; p = b.q.Pop() {
+		left = append(left, p)
+	}
 	b.mu.Unlock()
 	for _, p := range left {
-		if b.spiller != nil {
-			b.spiller.Spill(ctx, p.recs)
-		} else {
-			b.drops.Add(accounting.Shutdown, len(p.recs))
-		}
+		b.route.Spill(ctx, p.Records, accounting.Shutdown)
 	}
-	err = errors.Join(err, b.exp.Shutdown(ctx))
-	b.drops.FlushWithin(50 * time.Millisecond)
+	err = errors.Join(err, b.route.Shutdown(ctx))
+	b.q.Close()
 	return err
 }
 
-// BatchStats is what a Batch did with the records it was given.
+// BatchStats is what a Batch and its route did with the records they were given: one
+// ledger, so that after Shutdown Emitted == Exported + Fallback + the sum of Dropped.
 type BatchStats struct {
-	Emitted      uint64            // records given to OnEmit
-	Handed       uint64            // records the exporter accepted (Export returned nil)
-	Dropped      map[string]uint64 // by reason
-	QueueRecords int               // waiting in the queue now
-	QueueBytes   int               // their estimated memory
+	Emitted        uint64            // records given to OnEmit (or to Sample before it)
+	Exported       uint64            // accepted by the primary
+	Fallback       uint64            // written by the fallback
+	Dropped        map[string]uint64 // by reason
+	QueueRecords   int               // waiting in the queue now
+	QueueBytes     int               // their estimated memory
+	FallbackQueued int               // waiting in the fallback's buffer or being written
+	Retries        uint64            // export attempts beyond the first
+	Permanent      uint64            // batches the primary rejected for good (HTTP 4xx, gRPC InvalidArgument…)
+	Transient      uint64            // export attempts that failed in a way a retry can fix (unreachable, 503…)
+	Breaker        string            // BreakerClosed or BreakerOpen
+	// LastError is the primary's last failure (an export or a probe), without credentials;
+	// "" if it never failed. LastErrorTime is when it happened.
+	LastError     string
+	LastErrorTime time.Time
+	// ReportLinesLost counts the lines of the stderr report (drops, export failures) lost
+	// because stderr was blocked. The stderr report is the process's: so is this count.
+	ReportLinesLost uint64
 }
 
 // Stats returns the counters so far.
 func (b *Batch) Stats() BatchStats {
 	b.mu.Lock()
-	records, bytes := b.records, b.bytes
+	records, bytes := b.q.Len(), b.q.Bytes()
 	b.mu.Unlock()
-	return BatchStats{
-		Emitted:      b.emitted.Load(),
-		Handed:       b.exportedOK.Load(),
-		Dropped:      b.drops.Snapshot(),
-		QueueRecords: records,
-		QueueBytes:   bytes,
+	c := b.ledger.Counts()
+	s := BatchStats{
+		Emitted: c.Emitted, Exported: c.Exported, Fallback: c.Fallback, Dropped: c.Dropped,
+		QueueRecords: records, QueueBytes: bytes, FallbackQueued: b.route.FallbackQueued(),
+		Retries: c.Retries, Permanent: c.Permanent, Transient: c.Transient, Breaker: BreakerClosed,
+		LastError: c.LastError, LastErrorTime: c.LastErrorTime, ReportLinesLost: c.ReportLinesLost,
 	}
+	if c.BreakerOpen {
+		s.Breaker = BreakerOpen
+	}
+	return s
 }

@@ -1,7 +1,7 @@
 // Package processor holds resilog's [sdklog.Processor] implementations: the middle of the
 // data path, between the bridge and the exporter.
 //
-//	bridge ─► DedupKeys ─► Correlate ─► Redact ─► Limit ─► Batch ─► exporter
+//	bridge ─► DedupKeys ─► Correlate ─► Redact ─► Limit ─► [Sample ─►] Batch ─► Route: primary exporter, or fallback
 //
 // Processors run in registration order on the same record, each seeing the previous one's
 // changes. DedupKeys makes keys unique more cheaply than the SDK does; Correlate adds what
@@ -9,10 +9,13 @@
 // redacted too and no later stage, and no exporter, ever holds an unredacted record. Limit
 // applies the attribute limits after Redact, so that a value is never cut before redaction
 // has seen it whole. Processors never do network I/O; Batch hands records to an exporter on its own
-// goroutines so that a log call never waits on the network.
+// goroutines so that a log call never waits on the network. Batch is the head of the
+// delivery core: one bounded queue, one ledger of every record's fate, and the [Route] it
+// is given (retries, breaker and probing to the primary; the fallback when it fails).
 //
 //	engine, err := redact.New(redact.Config{Off: []redact.Group{redact.GroupContact}})
-//	batch := processor.NewBatch(exporter.NewFailover(otlp, exporter.NewJSONLines(os.Stdout), exporter.FailoverConfig{}), processor.BatchConfig{})
+//	route := processor.Route{Primary: otlp, Probe: otlp.Probe, Fallback: exporter.NewJSONLines(os.Stdout)}
+//	batch, err := processor.NewBatch(route, processor.BatchConfig{}, processor.FailoverConfig{})
 //	provider := sdklog.NewLoggerProvider(sdklog.WithAllowKeyDuplication(),
 //		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), // Limit applies them
 //		sdklog.WithProcessor(processor.NewDedupKeys()), sdklog.WithProcessor(processor.NewCorrelate(processor.CorrelateConfig{})),

@@ -12,9 +12,6 @@ import (
 	"github.com/resilog/resilog/redact"
 )
 
-// The default pipeline's exporter tells Batch where its exports went.
-var _ processor.Deliverer = (*exporter.Failover)(nil)
-
 // The processors in resilog's order, assembled by hand (resilog.New does this for you).
 func ExampleNewBatch() {
 	ctx := context.Background()
@@ -22,8 +19,17 @@ func ExampleNewBatch() {
 	if err != nil {
 		panic(err)
 	}
-	failover := exporter.NewFailover(otlp, exporter.NewJSONLines(os.Stdout), exporter.FailoverConfig{})
-	batch := processor.NewBatch(failover, processor.BatchConfig{Overflow: processor.OverflowFallback})
+	// The route is explicit: the collector, how to probe it, and stdout when it fails.
+	route := processor.Route{Primary: otlp, Probe: otlp.Probe, Fallback: exporter.NewJSONLines(os.Stdout)}
+	batch, err := processor.NewBatch(route, processor.BatchConfig{Overflow: processor.OverflowFallback}, processor.FailoverConfig{})
+	if err != nil {
+		panic(err)
+	}
+	// Sampling, when wanted, wraps the Batch and is registered in its place.
+	sampled, err := processor.NewSample(batch, processor.Sampling{First: 100, Thereafter: 10})
+	if err != nil {
+		panic(err)
+	}
 	engine, err := redact.New(redact.Config{})
 	if err != nil {
 		panic(err)
@@ -33,7 +39,7 @@ func ExampleNewBatch() {
 		sdklog.WithProcessor(processor.NewDedupKeys()),
 		sdklog.WithProcessor(processor.NewCorrelate(processor.CorrelateConfig{Baggage: []string{"tenant"}})),
 		sdklog.WithProcessor(processor.NewRedact(engine)),
-		sdklog.WithProcessor(batch),
+		sdklog.WithProcessor(sampled),
 	)
 	defer provider.Shutdown(ctx)
 	fmt.Println(batch.Stats().Emitted)

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -19,24 +20,36 @@ func msgRec(msg string, sev log.Severity) *sdklog.Record {
 
 func TestSamplingKeepsFirstThenOneInM(t *testing.T) {
 	exp := new(recordtest.Exporter)
-	b := NewBatch(exp, BatchConfig{Sampling: Sampling{First: 3, Thereafter: 10, Interval: time.Hour}})
+	b := newBatch(t, exp, nil, BatchConfig{})
+	sample, err := NewSample(b, Sampling{First: 3, Thereafter: 10, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range 53 {
-		_ = b.OnEmit(context.Background(), msgRec("cache miss", log.SeverityInfo))
+		_ = sample.OnEmit(context.Background(), msgRec("cache miss", log.SeverityInfo))
 	}
 	for range 5 {
-		_ = b.OnEmit(context.Background(), msgRec("other message", log.SeverityInfo))
-		_ = b.OnEmit(context.Background(), msgRec("cache miss", log.SeverityError)) // never sampled
+		_ = sample.OnEmit(context.Background(), msgRec("other message", log.SeverityInfo))
+		_ = sample.OnEmit(context.Background(), msgRec("cache miss", log.SeverityError)) // never sampled
 	}
-	_ = b.Shutdown(context.Background())
+	_ = sample.Shutdown(context.Background())
 	// cache miss: 3 first + one in 10 of the next 50 = 8; other: 3; errors: 5.
 	if n := len(exp.Records()); n != 16 {
 		t.Fatalf("kept %d, want 16", n)
 	}
 	s := b.Stats()
-	if s.Dropped["sampled"] != 47 {
-		t.Fatalf("stats %+v, want 47 sampled", s)
+	if s.Dropped["sampled"] != 47 || s.Emitted != 63 {
+		t.Fatalf("stats %+v, want 63 emitted, 47 sampled", s)
 	}
-	balance(t, b, 0)
+	balance(t, b)
+}
+
+func TestSamplingValidates(t *testing.T) {
+	b := newBatch(t, new(recordtest.Exporter), nil, BatchConfig{})
+	defer b.Shutdown(context.Background())
+	if _, err := NewSample(b, Sampling{First: 1, Thereafter: -1}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("NewSample with a negative Thereafter = %v, want ErrInvalidConfig", err)
+	}
 }
 
 func TestSamplingWindowResets(t *testing.T) {

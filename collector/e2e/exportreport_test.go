@@ -125,7 +125,7 @@ func TestExportFailureReportedThenResumed(t *testing.T) {
 		resilog.WithEndpoint(c.HTTPEndpoint()),
 		resilog.WithFallback(exporter.NewJSONLines(io.Discard)),
 		resilog.WithBatch(processor.BatchConfig{Interval: 20 * time.Millisecond}),
-		resilog.WithFailover(exporter.FailoverConfig{ProbeInterval: 50 * time.Millisecond}))
+		resilog.WithFailover(processor.FailoverConfig{ProbeInterval: 50 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}

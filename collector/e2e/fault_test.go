@@ -355,7 +355,7 @@ func TestFaultCollectorDownAndStdoutBlocked(t *testing.T) {
 			stdout := newBlockedWriter(t) // blocked until the harness has checked the goroutines
 			l := newLoad(t, proto, endpointFor(c, proto),
 				resilog.WithFallback(exporter.NewJSONLines(stdout)),
-				resilog.WithFailover(exporter.FailoverConfig{FallbackRecords: 1000}))
+				resilog.WithFailover(processor.FailoverConfig{FallbackRecords: 1000}))
 			w := emitWatched(t, l, 20000)
 			took := l.shutdown(500 * time.Millisecond)
 			o := l.account(nil)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/processor"
 )
 
 // TestHarnessSeesTheWriterLeftBlockedOnStdout: stdout stays blocked until after the
@@ -18,7 +19,7 @@ func TestHarnessSeesTheWriterLeftBlockedOnStdout(t *testing.T) {
 	stdout := newBlockedWriter(t)
 	l := newLoad(t, exporter.ProtocolHTTP, "http://127.0.0.1:1", // nothing listens: the collector is down
 		resilog.WithFallback(exporter.NewJSONLines(stdout)),
-		resilog.WithFailover(exporter.FailoverConfig{FallbackRecords: 1000}))
+		resilog.WithFailover(processor.FailoverConfig{FallbackRecords: 1000}))
 	l.emit(2000, 0, nil)
 	l.shutdown(500 * time.Millisecond)
 	l.account(nil)

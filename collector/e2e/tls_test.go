@@ -181,7 +181,7 @@ func TestMTLSCollector(t *testing.T) {
 func fastFailure() []resilog.Option {
 	return []resilog.Option{
 		resilog.WithBatch(processor.BatchConfig{Interval: 20 * time.Millisecond}),
-		resilog.WithFailover(exporter.FailoverConfig{ProbeInterval: 50 * time.Millisecond}),
+		resilog.WithFailover(processor.FailoverConfig{ProbeInterval: 50 * time.Millisecond}),
 	}
 }
 

@@ -1,4 +1,4 @@
-package exporter
+package delivery
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
@@ -16,22 +15,22 @@ import (
 // many chunks, reach the fallback once each and in order, while the writer runs.
 func TestFallbackQueueKeepsOrderAcrossChunks(t *testing.T) {
 	out := new(recordtest.Exporter)
-	var drops accounting.Drops
-	q := newFallbackQueue(out, 10000, 64<<20, &drops)
+	ledger := NewLedger()
+	q := NewFallback(out, 10000, 64<<20, ledger)
 	recs := records(3000)
 	for i := range 1000 {
-		q.enqueueOne(&recs[i])
+		q.EnqueueOne(&recs[i])
 	}
-	q.enqueue(context.Background(), recs[1000:2000])
+	q.Enqueue(context.Background(), recs[1000:2000])
 	for i := 2000; i < 3000; i++ {
-		q.enqueueOne(&recs[i])
+		q.EnqueueOne(&recs[i])
 	}
-	if err := q.shutdown(context.Background()); err != nil {
+	if err := q.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	got := out.Records()
-	if len(got) != 3000 || q.written.Load() != 3000 || len(drops.Snapshot()) != 0 {
-		t.Fatalf("written %d (counted %d), dropped %v; want 3000 and none", len(got), q.written.Load(), drops.Snapshot())
+	if c := ledger.Counts(); len(got) != 3000 || c.Fallback != 3000 || len(c.Dropped) != 0 {
+		t.Fatalf("written %d (counted %d), dropped %v; want 3000 and none", len(got), c.Fallback, c.Dropped)
 	}
 	for i, r := range got {
 		if s := seqOf(r); s != int64(i) {
@@ -43,21 +42,20 @@ func TestFallbackQueueKeepsOrderAcrossChunks(t *testing.T) {
 // TestFallbackQueueReusesChunks: with the writer keeping up, the spill path takes its
 // chunks from the free list; it does not allocate one per chunk's worth of records.
 func TestFallbackQueueReusesChunks(t *testing.T) {
-	var drops accounting.Drops
-	q := newFallbackQueue(new(recordtest.Exporter), 10000, 64<<20, &drops)
-	defer func() { _ = q.shutdown(context.Background()) }()
-	recs := records(chunkRecords)
+	q := NewFallback(new(recordtest.Exporter), 10000, 64<<20, NewLedger())
+	defer func() { _ = q.Shutdown(context.Background()) }()
+	recs := records(fallbackChunk)
 	for round := range 50 {
 		for i := range recs {
-			q.enqueueOne(&recs[i])
+			q.EnqueueOne(&recs[i])
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := q.drain(ctx); err != nil {
+		if err := q.Drain(ctx); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		cancel()
 	}
-	if n := q.free.Made(); n > maxFreeChunks+2 {
+	if n := q.q.Made(); n > maxFreeChunks+2 {
 		t.Fatalf("50 rounds of a chunk each allocated %d chunks; want them reused", n)
 	}
 }

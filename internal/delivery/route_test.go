@@ -1,4 +1,4 @@
-package exporter
+package delivery
 
 import (
 	"context"
@@ -13,8 +13,49 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/recordtest"
 )
+
+// failover drives a Route as the batcher does: deliver, else hand to the fallback.
+type failover struct{ *Route }
+
+func newFailover(primary, fallback sdklog.Exporter, p Policy) failover {
+	var probe func(context.Context) error
+	if pr, ok := primary.(interface{ Probe(context.Context) error }); ok {
+		probe = pr.Probe
+	}
+	return failover{NewRoute(primary, probe, fallback, p.WithDefaults(), NewLedger())}
+}
+
+func (f failover) Export(ctx context.Context, records []sdklog.Record) error {
+	if f.Deliver(ctx, records) {
+		f.ToFallback(ctx, records, accounting.ExportFailed)
+	}
+	return nil
+}
+
+const (
+	BreakerClosed = "closed"
+	BreakerOpen   = "open"
+)
+
+type stats struct {
+	Counts
+	FallbackQueued int
+	Breaker        string
+}
+
+func (f failover) Stats() stats {
+	s := stats{Counts: f.ledger.Counts(), FallbackQueued: f.FallbackQueued(), Breaker: BreakerClosed}
+	if s.BreakerOpen {
+		s.Breaker = BreakerOpen
+	}
+	return s
+}
+
+func (f failover) Delivering() bool { return f.delivering.Load() }
 
 // scripted is a primary whose answers the test decides.
 type scripted struct {
@@ -70,8 +111,8 @@ func (p probing) Probe(context.Context) error {
 }
 
 var (
-	errTransient = &ExportError{Err: errors.New("connection refused")}
-	errPermanent = &ExportError{Err: errors.New("400 Bad Request"), Permanent: true}
+	errTransient = &exporter.ExportError{Err: errors.New("connection refused")}
+	errPermanent = &exporter.ExportError{Err: errors.New("400 Bad Request"), Permanent: true}
 )
 
 func records(n int) []sdklog.Record {
@@ -85,11 +126,11 @@ func records(n int) []sdklog.Record {
 	return out
 }
 
-func fastConfig() FailoverConfig {
-	return FailoverConfig{RetryInitial: time.Millisecond, RetryMax: 4 * time.Millisecond, ProbeInterval: 10 * time.Millisecond}
+func fastConfig() Policy {
+	return Policy{RetryInitial: time.Millisecond, RetryMax: 4 * time.Millisecond, ProbeInterval: 10 * time.Millisecond}
 }
 
-func checkBalance(t *testing.T, f *Failover, given int) {
+func checkBalance(t *testing.T, f failover, given int) {
 	t.Helper()
 	s := f.Stats()
 	var dropped uint64
@@ -104,7 +145,7 @@ func checkBalance(t *testing.T, f *Failover, given int) {
 func TestFailoverRetriesTransientThenDelivers(t *testing.T) {
 	p := &scripted{answers: []error{errTransient, errTransient}}
 	fb := new(recordtest.Exporter)
-	f := NewFailover(p, fb, fastConfig())
+	f := newFailover(p, fb, fastConfig())
 	if err := f.Export(context.Background(), records(10)); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +162,7 @@ func TestFailoverRetriesTransientThenDelivers(t *testing.T) {
 func TestFailoverPermanentErrorIsNotRetried(t *testing.T) {
 	p := &scripted{answers: []error{errPermanent}}
 	fb := new(recordtest.Exporter)
-	f := NewFailover(p, fb, fastConfig())
+	f := newFailover(p, fb, fastConfig())
 	_ = f.Export(context.Background(), records(7))
 	if err := f.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -139,9 +180,9 @@ func TestFailoverPermanentErrorIsNotRetried(t *testing.T) {
 }
 
 func TestFailoverHonoursRetryAfter(t *testing.T) {
-	ra := &ExportError{Err: errors.New("503"), RetryAfter: 150 * time.Millisecond}
+	ra := &exporter.ExportError{Err: errors.New("503"), RetryAfter: 150 * time.Millisecond}
 	p := &scripted{answers: []error{ra, ra}}
-	f := NewFailover(p, new(recordtest.Exporter), fastConfig())
+	f := newFailover(p, new(recordtest.Exporter), fastConfig())
 	_ = f.Export(context.Background(), records(1))
 	_ = f.Shutdown(context.Background())
 	at := p.attemptTimes()
@@ -162,7 +203,7 @@ func TestFailoverBreakerOpensAndProbesBack(t *testing.T) {
 	fb := new(recordtest.Exporter)
 	cfg := fastConfig()
 	cfg.RetryMaxElapsed = time.Hour
-	f := NewFailover(p, fb, cfg)
+	f := newFailover(p, fb, cfg)
 
 	// Three failed attempts open the breaker; the batch goes to the fallback.
 	_ = f.Export(context.Background(), records(5))
@@ -211,7 +252,7 @@ func TestFailoverBreakerOpensAndProbesBack(t *testing.T) {
 
 func TestFailoverWithoutProberUsesTrialBatch(t *testing.T) {
 	p := &scripted{next: errTransient}
-	f := NewFailover(p, new(recordtest.Exporter), fastConfig())
+	f := newFailover(p, new(recordtest.Exporter), fastConfig())
 	_ = f.Export(context.Background(), records(1))
 	if f.Stats().Breaker != BreakerOpen {
 		t.Fatal("breaker did not open")
@@ -248,7 +289,7 @@ func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
 	cfg := fastConfig()
 	cfg.FallbackRecords = 100
 	cfg.FallbackWait = 10 * time.Millisecond
-	f := NewFailover(p, fb, cfg)
+	f := newFailover(p, fb, cfg)
 	start := time.Now()
 	for range 50 {
 		_ = f.Export(context.Background(), records(10))
@@ -261,7 +302,7 @@ func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	start = time.Now()
-	f.Spill(done, records(10))
+	f.Spill(done, records(10), accounting.Shutdown)
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("Spill with a done context took %v", d)
 	}
@@ -275,34 +316,15 @@ func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
 	checkBalance(t, f, 510)
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 5, 7, 14, 0, 0, 0, time.UTC)
-	cases := map[string]time.Duration{
-		"":                              0,
-		"3":                             3 * time.Second,
-		"0":                             0,
-		"-5":                            0,
-		"soon":                          0,
-		"99999":                         time.Hour,
-		"Thu, 07 May 2026 14:00:10 GMT": 10 * time.Second,
-		"Thu, 07 May 2026 13:00:00 GMT": 0,
-	}
-	for in, want := range cases {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestSpillRecordNeverWaits(t *testing.T) {
 	fb := blockingExporter{release: make(chan struct{})}
 	cfg := fastConfig()
 	cfg.FallbackRecords = 3
-	f := NewFailover(&scripted{}, fb, cfg)
+	f := newFailover(&scripted{}, fb, cfg)
 	recs := records(10)
 	start := time.Now()
 	for i := range recs {
-		f.SpillRecord(&recs[i])
+		f.SpillRecord(&recs[i], accounting.QueueFull)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("10 spills took %v with the fallback blocked", d)
@@ -325,7 +347,7 @@ func TestFailoverShutdownWaitsForExportsThenCountsThemOnce(t *testing.T) {
 	for _, stuck := range []bool{false, true} {
 		primary := blockingExporter{release: make(chan struct{})}
 		fb := new(recordtest.Exporter)
-		f := NewFailover(primary, fb, fastConfig())
+		f := newFailover(primary, fb, fastConfig())
 		returned := make(chan struct{})
 		go func() {
 			defer close(returned)
@@ -357,8 +379,8 @@ func TestFailoverShutdownWaitsForExportsThenCountsThemOnce(t *testing.T) {
 	}
 }
 
-// running returns the number of Exports under way.
-func (f *Failover) running() int {
+// running returns the number of deliveries under way.
+func (f failover) running() int {
 	f.callMu.Lock()
 	defer f.callMu.Unlock()
 	return len(f.calls)
@@ -386,7 +408,7 @@ func TestFailoverShutdownEndsAProbeUnderWay(t *testing.T) {
 	primary := hungProbe{scripted: &scripted{next: errTransient}, probing: make(chan struct{}, 1)}
 	cfg := fastConfig()
 	cfg.ProbeTimeout = time.Hour
-	f := NewFailover(primary, new(recordtest.Exporter), cfg)
+	f := newFailover(primary, new(recordtest.Exporter), cfg)
 	_ = f.Export(context.Background(), records(5)) // three transient failures open the breaker
 	<-primary.probing
 	done := make(chan struct{})
