@@ -120,6 +120,9 @@ func resolve(o *options) (settings, error) {
 	if s.batch, err = resolveBatch(o, first); err != nil {
 		return s, err
 	}
+	if err = validateDelivery(o); err != nil {
+		return s, err
+	}
 	if s.limits, err = resolveLimits(o, first); err != nil {
 		return s, err
 	}
@@ -293,6 +296,15 @@ func resolveBatch(o *options, first func(...string) (string, string, bool)) (pro
 		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return c, nil
+}
+
+// validateDelivery checks the options of the delivery core that no variable sets: retries,
+// breaker and fallback buffer (WithFailover), and sampling (WithSampling).
+func validateDelivery(o *options) error {
+	if err := errors.Join(o.failover.Validate(), o.sampling.Validate()); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return nil
 }
 
 func resolveOTLP(o *options, first func(...string) (string, string, bool)) (exporter.OTLPConfig, error) {

@@ -464,3 +464,35 @@ func handedToFallback(b *Batch) int {
 	s := b.Stats()
 	return int(s.Fallback) + s.FallbackQueued
 }
+
+// TestNewBatchValidates (issue 14, item 11): NewBatch refuses what it used to clamp or
+// ignore silently (a batch above MaxBatchLimit or the queue, an unvalidated
+// FailoverConfig), with an error wrapping ErrInvalidConfig.
+func TestNewBatchValidates(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		route Route
+		cfg   BatchConfig
+		fcfg  FailoverConfig
+	}{
+		{"batch above the largest", Route{Primary: new(recordtest.Exporter)}, BatchConfig{MaxBatch: MaxBatchLimit + 1}, FailoverConfig{}},
+		{"batch above the queue", Route{Primary: new(recordtest.Exporter)}, BatchConfig{MaxBatch: 100, MaxQueueRecords: 10}, FailoverConfig{}},
+		{"stalled bound above the default queue bound", Route{Primary: new(recordtest.Exporter)}, BatchConfig{StalledQueueBytes: 1 << 30}, FailoverConfig{}},
+		{"unknown overflow", Route{Primary: new(recordtest.Exporter)}, BatchConfig{Overflow: OverflowBlock + 1}, FailoverConfig{}},
+		{"negative probe interval", Route{Primary: new(recordtest.Exporter)}, BatchConfig{}, FailoverConfig{ProbeInterval: -time.Second}},
+		{"no primary", Route{Fallback: new(recordtest.Exporter)}, BatchConfig{}, FailoverConfig{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := NewBatch(c.route, c.cfg, c.fcfg)
+			if b != nil || !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("NewBatch = %v, %v; want nil and ErrInvalidConfig", b, err)
+			}
+		})
+	}
+	if err := (BatchConfig{}).Validate(); err != nil {
+		t.Fatalf("the zero BatchConfig (all defaults) = %v", err)
+	}
+	if err := (FailoverConfig{}).Validate(); err != nil {
+		t.Fatalf("the zero FailoverConfig (all defaults) = %v", err)
+	}
+}
