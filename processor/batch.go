@@ -281,13 +281,15 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	// While the breaker is open the record goes to the fallback now, not at the next
 	// batch: straight into its buffer when nothing logged before it is still on its way
-	// there and no trial batch is due (under b.mu, so in call order), else through the
-	// queue, sealed at once.
+	// there and no trial batch is due (under b.mu, so in call order); else through the
+	// queue, sealed at once unless a hand-off to the fallback is under way (then it
+	// seals what gathered meanwhile when it ends: a full fallback gets batches, not a
+	// batch per record).
 	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r) {
 		b.mu.Unlock()
 		return nil
 	}
-	if b.q.Push(r.Clone(), size) || b.route.Open() || r.Severity() >= b.cfg.FlushSeverity {
+	if b.q.Push(r.Clone(), size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.route.Open() {
 		b.sealLocked()
 	}
 	b.mu.Unlock()
@@ -393,6 +395,9 @@ func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) 
 	b.mu.Lock()
 	b.turn++
 	b.handing--
+	if b.handing == 0 && b.route.Open() {
+		b.sealLocked() // the records logged during the hand-off
+	}
 	b.progress.Broadcast()
 	b.mu.Unlock()
 }
