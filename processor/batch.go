@@ -417,14 +417,19 @@ func stopWaitingAt(ctx context.Context) (context.Context, context.CancelFunc) {
 // exports are not done at 80% of the time left, it stops waiting for the collector, as
 // Shutdown does: the batches still queued go to the fallback, the exports under way are
 // aborted (their records then go to the fallback), and the route's own ForceFlush gets
-// the rest of the time to write them. It returns nil when every record queued before the
-// call has left the queue that way, else ctx's error. A ctx without a deadline is given
-// one of ExportTimeout.
+// the rest of the time to write them (a route without a fallback waits for the exports
+// until ctx ends). It returns nil when every record queued before the call has left the
+// queue that way, else ctx's error. A ctx without a deadline is given one of
+// ExportTimeout.
 func (b *Batch) ForceFlush(ctx context.Context) error {
 	ctx, cancelDefault := wake.WithDefaultTimeout(ctx, b.cfg.ExportTimeout)
 	defer cancelDefault()
-	giveUp, cancel := stopWaitingAt(ctx) // when to stop waiting for the collector
-	defer cancel()
+	giveUp := ctx // when to stop waiting for the collector: with nowhere else to go, never
+	if b.route.HasFallback() {
+		var cancel context.CancelFunc
+		giveUp, cancel = stopWaitingAt(ctx)
+		defer cancel()
+	}
 	b.mu.Lock()
 	b.sealLocked()
 	target := b.q.NextSeq()

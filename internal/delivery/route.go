@@ -266,6 +266,9 @@ func (r *Route) TrySpillRecord(rec *sdklog.Record) bool {
 	return r.fb != nil && r.fb.TryEnqueueOne(rec)
 }
 
+// HasFallback reports whether the route has a fallback.
+func (r *Route) HasFallback() bool { return r.fb != nil }
+
 // FallbackQueued returns the records waiting in the fallback's buffer or being written.
 func (r *Route) FallbackQueued() int {
 	if r.fb == nil {
