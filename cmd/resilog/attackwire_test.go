@@ -231,3 +231,24 @@ func TestAttackReplayPipelinePerResourceUnbounded(t *testing.T) {
 		t.Errorf("replaying %d resources ran %d goroutines at once (%d before): one pipeline per resource, all open until the end", n, m-base, base)
 	}
 }
+
+// TestAttackReplayIgnoresTrailingDataOnALine shows that DecodeRequestJSON reads the first
+// JSON value of a line and ignores whatever follows it (json.Decoder.Decode, never checked
+// for the end of the input): a line holding two requests — two lines joined where a
+// newline was lost — replays the first record, silently drops the second, and replay exits
+// 0 with skipped=0, though the file is then deleted as "all replayed". The same holds for
+// any garbage after a valid request.
+// Correct: a line with anything but whitespace after its request is reported with its
+// number and skipped (or every request on it replayed); never exit 0 with a record unread.
+func TestAttackReplayIgnoresTrailingDataOnALine(t *testing.T) {
+	sink := newOTLPSink(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.srv.URL)
+	res := `{"key":"service.name","value":{"stringValue":"orders"}}`
+	joined := strings.TrimSuffix(otlpLine(res, "first"), "\n") + otlpLine(res, "second")
+	path := writeFile(t, joined)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"replay", path}, nil, &stdout, &stderr)
+	if got := sink.count(); code == 0 && got != 2 {
+		t.Errorf("exit 0 with %d of the line's 2 records exported, nothing reported: %s", got, strings.TrimSpace(stderr.String()))
+	}
+}
