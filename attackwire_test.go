@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 )
 
-// TestAttackResourceSchemaURLIsNotRedacted (adversary attackwire) shows that the resource's
+// TestResourceSchemaURLIsRedacted guards against what adversary attackwire found (fixed): the resource's
 // schema URL leaves the process as given, unredacted, while the scope's schema URL is
 // redacted (redactedScopes) and so is every resource attribute (buildResource): a schema
 // URL with credentials, "https://admin:hunter2-S3cret@schemas.example.com/1.26.0" (a
@@ -16,7 +16,7 @@ import (
 // WithResource(resource.NewWithAttributes(the file's schemaUrl, ...)): a replayed file's
 // resource schema URL is exported unredacted the same way.
 // Correct: the resource's schema URL goes through the engine like the scope's.
-func TestAttackResourceSchemaURLIsNotRedacted(t *testing.T) {
+func TestResourceSchemaURLIsRedacted(t *testing.T) {
 	const secret = "hunter2-S3cret"
 	p, w := attackPipeline(t, WithResource(resource.NewWithAttributes(
 		"https://admin:"+secret+"@schemas.example.com/1.26.0", attribute.String("service.name", "orders"))))

@@ -132,10 +132,12 @@ func buildResource(ctx context.Context, o *options, s settings, engine *redact.R
 			redacted = append(redacted, out)
 		}
 	}
-	if !changed {
+	// The schema URL leaves with every batch too (ResourceLogs.schema_url), like the scope's.
+	schemaURL := engine.String(res.SchemaURL())
+	if !changed && schemaURL == res.SchemaURL() {
 		return res, nil
 	}
-	return resource.NewWithAttributes(res.SchemaURL(), redacted...), nil
+	return resource.NewWithAttributes(schemaURL, redacted...), nil
 }
 
 func hasServiceName(base *resource.Resource, attrs []attribute.KeyValue) bool {

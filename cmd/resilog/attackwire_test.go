@@ -70,7 +70,7 @@ func writeFile(t *testing.T, content string) string {
 	return path
 }
 
-// TestAttackReplayExitZeroWhenNothingExported shows that `resilog replay` exits 0 — "Exit
+// TestReplayExitsNonZeroWhenNothingIsExported guards against what adversary attackwire found (fixed): `resilog replay` exits 0 — "Exit
 // status 0 only when every record was exported" — after reading a valid record it exported
 // nowhere, when the environment it inherits from the service switches export off
 // (OTEL_LOGS_EXPORTER=none, OTEL_SDK_DISABLED=true): its accounting line says records=1
@@ -78,7 +78,7 @@ func writeFile(t *testing.T, content string) string {
 // operator (or a script: `resilog replay f && rm f`) deletes the file, and the records
 // that survived the outage are gone.
 // Correct: exit status non-zero unless every record read was exported (records == exported).
-func TestAttackReplayExitZeroWhenNothingExported(t *testing.T) {
+func TestReplayExitsNonZeroWhenNothingIsExported(t *testing.T) {
 	for _, env := range [][2]string{{"OTEL_LOGS_EXPORTER", "none"}, {"OTEL_SDK_DISABLED", "true"}} {
 		t.Run(env[0], func(t *testing.T) {
 			t.Setenv(env[0], env[1])
@@ -91,7 +91,7 @@ func TestAttackReplayExitZeroWhenNothingExported(t *testing.T) {
 	}
 }
 
-// TestAttackReplayHugeLineStopsTheRest shows that one line longer than maxReplayLine (64
+// TestReplaySkipsAHugeLineAndReplaysTheRest guards against what adversary attackwire found (fixed): one line longer than maxReplayLine (64
 // MiB: a record with a large body, or garbage where a crash tore the file) ends the
 // replay: readLine's error makes read return, so every valid line after it is never read,
 // the long line is neither reported with its number nor counted as skipped (lines=1
@@ -99,7 +99,7 @@ func TestAttackReplayExitZeroWhenNothingExported(t *testing.T) {
 // its number and skipped" in the README and main's doc ("the others still replayed").
 // Correct: the long line is discarded up to its newline, reported with its number and
 // counted as skipped, and the lines after it are replayed.
-func TestAttackReplayHugeLineStopsTheRest(t *testing.T) {
+func TestReplaySkipsAHugeLineAndReplaysTheRest(t *testing.T) {
 	sink := newOTLPSink(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.srv.URL)
 	res := `{"key":"service.name","value":{"stringValue":"orders"}}`
@@ -117,16 +117,16 @@ func TestAttackReplayHugeLineStopsTheRest(t *testing.T) {
 
 const replayHelperEnv = "RESILOG_ATTACKWIRE_REPLAY_HELPER"
 
-// TestAttackReplayHelperProcess is `resilog replay` run as a process by
-// TestAttackReplayLoopsIntoTheFileItReads.
-func TestAttackReplayHelperProcess(t *testing.T) {
+// TestReplayHelperProcess is `resilog replay` run as a process by
+// TestReplayStopsAtTheSizeTheFileHadWhenOpened.
+func TestReplayHelperProcess(t *testing.T) {
 	if os.Getenv(replayHelperEnv) == "" {
-		t.Skip("run by TestAttackReplayLoopsIntoTheFileItReads")
+		t.Skip("run by TestReplayStopsAtTheSizeTheFileHadWhenOpened")
 	}
 	os.Exit(run([]string{"replay", os.Getenv(replayHelperEnv)}, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// TestAttackReplayLoopsIntoTheFileItReads shows that `resilog replay FILE` with the
+// TestReplayStopsAtTheSizeTheFileHadWhenOpened guards against what adversary attackwire found (fixed): `resilog replay FILE` with the
 // collector down and its stdout (the fallback, otlp-json as the service's environment
 // sets it) appended to FILE — `resilog replay fallback.jsonl >> fallback.jsonl`, or a
 // replay run where the service's stdout goes — reads back the records its own fallback
@@ -136,7 +136,7 @@ func TestAttackReplayHelperProcess(t *testing.T) {
 // it was opened.
 // Correct: each record of the file is read once (the file ends with at most the 3000 lines
 // plus the 3000 written back), or replay refuses to run with its fallback on its input.
-func TestAttackReplayLoopsIntoTheFileItReads(t *testing.T) {
+func TestReplayStopsAtTheSizeTheFileHadWhenOpened(t *testing.T) {
 	const n = 3000
 	var file strings.Builder
 	for i := range n {
@@ -148,7 +148,7 @@ func TestAttackReplayLoopsIntoTheFileItReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAttackReplayHelperProcess$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReplayHelperProcess$")
 	cmd.Env = append(os.Environ(), replayHelperEnv+"="+path, "RESILOG_FALLBACK_FORMAT=otlp-json",
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1", // nothing listens: the collector is down
 		"OTEL_BLRP_MAX_QUEUE_SIZE=256", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=128")
@@ -186,7 +186,7 @@ func TestAttackReplayLoopsIntoTheFileItReads(t *testing.T) {
 	}
 }
 
-// TestAttackReplayPipelinePerResourceUnbounded shows that `resilog replay` keeps one whole
+// TestReplayBoundsTheOpenPipelines guards against what adversary attackwire found (fixed): `resilog replay` keeps one whole
 // pipeline (batcher, exporter goroutines, its own HTTP transport and connection) open for
 // every distinct resource in the file until the end of the file: the goroutines and open
 // connections grow with the file. A fallback file spanning many process runs has one
@@ -197,7 +197,7 @@ func TestAttackReplayLoopsIntoTheFileItReads(t *testing.T) {
 // bounded" does not hold for the command.
 // Correct: the number of pipelines (goroutines, connections) alive at once is bounded
 // whatever the number of resources in the file.
-func TestAttackReplayPipelinePerResourceUnbounded(t *testing.T) {
+func TestReplayBoundsTheOpenPipelines(t *testing.T) {
 	sink := newOTLPSink(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.srv.URL)
 	const n = 400
@@ -232,7 +232,7 @@ func TestAttackReplayPipelinePerResourceUnbounded(t *testing.T) {
 	}
 }
 
-// TestAttackReplayIgnoresTrailingDataOnALine shows that DecodeRequestJSON reads the first
+// TestReplaySkipsALineWithTrailingData guards against what adversary attackwire found (fixed): DecodeRequestJSON reads the first
 // JSON value of a line and ignores whatever follows it (json.Decoder.Decode, never checked
 // for the end of the input): a line holding two requests — two lines joined where a
 // newline was lost — replays the first record, silently drops the second, and replay exits
@@ -240,7 +240,7 @@ func TestAttackReplayPipelinePerResourceUnbounded(t *testing.T) {
 // any garbage after a valid request.
 // Correct: a line with anything but whitespace after its request is reported with its
 // number and skipped (or every request on it replayed); never exit 0 with a record unread.
-func TestAttackReplayIgnoresTrailingDataOnALine(t *testing.T) {
+func TestReplaySkipsALineWithTrailingData(t *testing.T) {
 	sink := newOTLPSink(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.srv.URL)
 	res := `{"key":"service.name","value":{"stringValue":"orders"}}`

@@ -20,10 +20,11 @@
 // with its own timestamps, resource, scope, trace context and typed attributes. The file's
 // resource replaces OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. Records the collector
 // does not take go to the fallback, standard output; the accounting line (records read,
-// exported, written to the fallback, dropped by reason) goes to standard error. Exit
-// status 0 when every record was exported; 1 when some were not, or a line was not an
-// OTLP/JSON request (reported with its number, the others still replayed); 2 on a usage
-// or configuration error.
+// exported, written to the fallback, dropped by reason) goes to standard error. A file is
+// read up to the size it had when opened. Exit status 0 when every record read was
+// exported; 1 when some were not, or a line was not one OTLP/JSON request (reported with
+// its number, the others still replayed); 2 on a usage or configuration error, and with
+// OTEL_SDK_DISABLED=true (nothing would be exported).
 //
 // Exit status of redact: 0 on success; 1 when the input cannot be read or the output written; 2
 // on a usage error; 3 with -strict when a value had to be replaced whole, unread (too

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,13 @@ func replayCmd(args []string, stdin io.Reader, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: resilog replay FILE   (FILE - reads standard input)\n")
 		return 2
 	}
+	if v, ok := os.LookupEnv("OTEL_SDK_DISABLED"); ok {
+		if off, _ := strconv.ParseBool(strings.TrimSpace(v)); off {
+			// The records would go to the console exporter alone, counted as exported.
+			fmt.Fprintln(stderr, "resilog replay: OTEL_SDK_DISABLED=true: replaying would export nothing; unset it to replay")
+			return 2
+		}
+	}
 	in := stdin
 	if args[0] != "-" {
 		f, err := os.Open(args[0])
@@ -48,6 +56,12 @@ func replayCmd(args []string, stdin io.Reader, stderr io.Writer) int {
 		}
 		defer f.Close()
 		in = f
+		// Stop at the size the file has now: what is appended while it is replayed (the
+		// fallback of this very command, `resilog replay f >> f`, or the service still
+		// writing) is read by the next replay, and never read back in a loop.
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			in = io.LimitReader(f, fi.Size())
+		}
 	}
 	// The file carries each record's resource: the variables that would add to it or
 	// replace its service.name describe the machine replaying, not the service that logged.
@@ -55,30 +69,25 @@ func replayCmd(args []string, stdin io.Reader, stderr io.Writer) int {
 	os.Unsetenv("OTEL_RESOURCE_ATTRIBUTES")
 
 	ctx := context.Background()
-	r := &replayer{pipelines: map[string]*resilog.Pipeline{}}
+	r := &replayer{stderr: stderr}
+	r.st.Dropped = map[string]uint64{}
 	code := r.read(ctx, in, stderr)
-	var st resilog.Stats
-	st.Dropped = map[string]uint64{}
-	for _, p := range r.pipelines {
-		if err := p.Shutdown(ctx); err != nil {
-			fmt.Fprintln(stderr, "resilog replay:", err)
-			code = 1
-		}
-		s := p.Stats()
-		st.Emitted += s.Emitted
-		st.Exported += s.Exported
-		st.Fallback += s.Fallback
-		st.DroppedTotal += s.DroppedTotal
-		for k, v := range s.Dropped {
-			st.Dropped[k] += v
-		}
+	for len(r.open) > 0 {
+		r.shutdownOldest(ctx)
 	}
+	if r.shutdownFailed && code == 0 {
+		code = 1
+	}
+	st := r.st
 	// On stderr: stdout is the default fallback, where the records the collector did not
 	// take are written (in OTLP/JSON again with RESILOG_FALLBACK_FORMAT=otlp-json).
 	fmt.Fprintf(stderr, "resilog replay: lines=%d skipped=%d records=%d emitted=%d exported=%d fallback=%d dropped=%d%s\n",
 		r.lines, r.skipped, r.records, st.Emitted, st.Exported, st.Fallback, st.DroppedTotal, reasons(st.Dropped))
-	if st.Emitted != st.Exported && code == 0 {
-		code = 1 // not everything reached the collector: the file is still needed
+	if st.Exported != uint64(r.records) && code == 0 {
+		// Not every record read reached the collector (the fallback took some, or the
+		// environment switched export off: OTEL_LOGS_EXPORTER=none, OTEL_SDK_DISABLED):
+		// the file is still needed.
+		code = 1
 	}
 	return code
 }
@@ -97,10 +106,42 @@ func reasons(dropped map[string]uint64) string {
 	return " (" + strings.Join(parts, " ") + ")"
 }
 
-// replayer emits the records of each resource through a pipeline built for that resource.
+// maxOpenPipelines bounds the pipelines open at once (each has its goroutines and its
+// connection): a file spanning many process runs has a resource per run.
+const maxOpenPipelines = 4
+
+// replayer emits the records of each resource through a pipeline built for that resource;
+// the least recently used one is shut down (its records flushed, its counts kept) when
+// another resource needs one and maxOpenPipelines are open.
 type replayer struct {
-	pipelines               map[string]*resilog.Pipeline // by resource
+	open                    []openPipeline // least recently used first
+	st                      resilog.Stats  // of the pipelines shut down
+	shutdownFailed          bool
+	stderr                  io.Writer
 	lines, skipped, records int
+}
+
+type openPipeline struct {
+	key string // resourceKey
+	p   *resilog.Pipeline
+}
+
+// shutdownOldest shuts the least recently used pipeline down and adds its counts.
+func (r *replayer) shutdownOldest(ctx context.Context) {
+	p := r.open[0].p
+	r.open = r.open[1:]
+	if err := p.Shutdown(ctx); err != nil {
+		fmt.Fprintln(r.stderr, "resilog replay:", err)
+		r.shutdownFailed = true
+	}
+	s := p.Stats()
+	r.st.Emitted += s.Emitted
+	r.st.Exported += s.Exported
+	r.st.Fallback += s.Fallback
+	r.st.DroppedTotal += s.DroppedTotal
+	for k, v := range s.Dropped {
+		r.st.Dropped[k] += v
+	}
 }
 
 func (r *replayer) read(ctx context.Context, in io.Reader, stderr io.Writer) int {
@@ -108,6 +149,13 @@ func (r *replayer) read(ctx context.Context, in io.Reader, stderr io.Writer) int
 	code := 0
 	for n := 1; ; n++ {
 		line, err := readLine(br)
+		if errors.Is(err, errLongLine) {
+			r.lines++
+			r.skipped++
+			fmt.Fprintf(stderr, "resilog replay: line %d skipped: %v\n", n, err)
+			code = 1
+			continue
+		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			r.lines++
 			rls, derr := otlpenc.DecodeRequestJSON(line)
@@ -135,18 +183,29 @@ func (r *replayer) read(ctx context.Context, in io.Reader, stderr io.Writer) int
 	}
 }
 
-// readLine returns the next line without its ending; a line longer than maxReplayLine
-// is an error.
+// errLongLine is readLine's error for a line longer than maxReplayLine.
+var errLongLine = fmt.Errorf("longer than %d bytes", maxReplayLine)
+
+// readLine returns the next line without its ending. A line longer than maxReplayLine is
+// read up to its end without being kept, and returned as errLongLine (or as the reading
+// error, if one ends it first).
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte
+	long := false
 	for {
 		chunk, err := br.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > maxReplayLine {
-			return nil, fmt.Errorf("a line is longer than %d bytes", maxReplayLine)
+		if !long {
+			line = append(line, chunk...)
+			if len(line) > maxReplayLine {
+				long, line = true, nil
+			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
+		}
+		if long && (err == nil || errors.Is(err, io.EOF)) {
+			// The next read returns EOF again (an empty line) when the long line was the last.
+			return nil, errLongLine
 		}
 		return bytes.TrimRight(line, "\r\n"), err
 	}
@@ -192,8 +251,14 @@ func (r *replayer) emit(ctx context.Context, rls []otlpenc.ResourceLogs) error {
 // environment with that resource as it is.
 func (r *replayer) pipeline(ctx context.Context, rl otlpenc.ResourceLogs) (*resilog.Pipeline, error) {
 	key := resourceKey(rl)
-	if p, ok := r.pipelines[key]; ok {
-		return p, nil
+	for i, o := range r.open {
+		if o.key == key {
+			r.open = append(append(r.open[:i:i], r.open[i+1:]...), o)
+			return o.p, nil
+		}
+	}
+	if len(r.open) == maxOpenPipelines {
+		r.shutdownOldest(ctx)
 	}
 	// A file is read faster than any collector takes it: a full queue makes the reading
 	// wait (the queue drains to the collector, or to the fallback while it is down)
@@ -206,7 +271,7 @@ func (r *replayer) pipeline(ctx context.Context, rl otlpenc.ResourceLogs) (*resi
 	if err != nil {
 		return nil, err
 	}
-	r.pipelines[key] = p
+	r.open = append(r.open, openPipeline{key, p})
 	return p, nil
 }
 

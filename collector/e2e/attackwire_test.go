@@ -42,7 +42,7 @@ func wireRecords(t *testing.T, proto string, log func(l *slog.Logger)) (map[stri
 	return out, s
 }
 
-// TestAttackHTTPJSONInvalidUTF8DiffersFromProtobuf shows that a string holding a run of
+// TestHTTPJSONDeliversInvalidUTF8AsProtobufDoes guards against what adversary attackwire found (fixed): a string holding a run of
 // invalid UTF-8 bytes reaches the real collector differently over http/json than over
 // http/protobuf: the protobuf encoding replaces each run with one U+FFFD
 // (strings.ToValidUTF8), the JSON encoding (appendJSONString) writes one \ufffd per invalid
@@ -53,7 +53,7 @@ func wireRecords(t *testing.T, proto string, log func(l *slog.Logger)) (map[stri
 // or a query by key finds one protocol's records only), and a record replayed from the
 // otlp-json fallback differs from the same record exported before the outage.
 // Correct: the two encodings deliver the same strings.
-func TestAttackHTTPJSONInvalidUTF8DiffersFromProtobuf(t *testing.T) {
+func TestHTTPJSONDeliversInvalidUTF8AsProtobufDoes(t *testing.T) {
 	log := func(l *slog.Logger) {
 		l.Info("a\xff\xfeb", "case", "run", "k\xff\xfe", "v\xed\xa0\x80w")
 	}
@@ -67,7 +67,7 @@ func TestAttackHTTPJSONInvalidUTF8DiffersFromProtobuf(t *testing.T) {
 	}
 }
 
-// TestAttackHTTPJSONHugeSeverityRejectsBatch shows that over http/json one record logged
+// TestHugeSeverityDeliversTheBatchOverBothProtocols guards against what adversary attackwire found (fixed): over http/json one record logged
 // at a level whose severity does not fit OTLP's int32 (slog.Level(math.MaxInt32): severity
 // 2^31+8) makes the real collector reject the whole request (400 "ReadInt32: overflow"),
 // so every record of its batch goes to the fallback instead of the collector, while over
@@ -77,7 +77,7 @@ func TestAttackHTTPJSONInvalidUTF8DiffersFromProtobuf(t *testing.T) {
 // replay` cannot decode either (int32): the record is never replayed.
 // Correct: the JSON encoding writes the severity the protobuf encoding delivers (an int32),
 // and every record of the batch reaches the collector over both protocols.
-func TestAttackHTTPJSONHugeSeverityRejectsBatch(t *testing.T) {
+func TestHugeSeverityDeliversTheBatchOverBothProtocols(t *testing.T) {
 	const n = 10
 	log := func(l *slog.Logger) {
 		for i := range n {

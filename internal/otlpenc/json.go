@@ -112,7 +112,7 @@ func appendRecordJSON(b []byte, r *sdklog.Record) []byte {
 	}
 	if s := r.Severity(); s != 0 {
 		o.key("severityNumber")
-		o.b = strconv.AppendInt(o.b, int64(s), 10)
+		o.b = strconv.AppendInt(o.b, int64(severityNumber(s)), 10)
 	}
 	if s := r.SeverityText(); s != "" {
 		o.key("severityText")
@@ -253,8 +253,9 @@ func appendHexString(b []byte, p []byte) []byte {
 
 // appendJSONString appends s as a JSON string on one line: besides what JSON requires, it
 // escapes DEL, C1 controls and U+2028/U+2029 (line breaks to some readers), and replaces
-// invalid UTF-8 with U+FFFD, as the protobuf encoding does.
+// invalid UTF-8 as the protobuf encoding does (utf8Valid: one U+FFFD per invalid run).
 func appendJSONString(b []byte, s string) []byte {
+	s = utf8Valid(s)
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -283,9 +284,6 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
 		case r >= 0x80 && r <= 0x9f || r == '\u2028' || r == '\u2029':
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])

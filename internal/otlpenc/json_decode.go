@@ -133,13 +133,18 @@ func (d *jsonDouble) UnmarshalJSON(b []byte) error {
 }
 
 // DecodeRequestJSON decodes one ExportLogsServiceRequest in the OTLP/JSON encoding, the
-// inverse of AppendRequestJSON. Unknown fields are ignored, as the specification asks.
+// inverse of AppendRequestJSON. Unknown fields are ignored, as the specification asks;
+// anything but white space after the request is an error (two requests joined where a
+// newline was lost would otherwise lose the second silently).
 func DecodeRequestJSON(data []byte) ([]ResourceLogs, error) {
 	var req jsonRequest
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	if err := d.Decode(&req); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJSON, err)
+	}
+	if rest := bytes.TrimSpace(data[d.InputOffset():]); len(rest) > 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the request", ErrJSON, len(rest))
 	}
 	out := make([]ResourceLogs, 0, len(req.ResourceLogs))
 	for _, rl := range req.ResourceLogs {

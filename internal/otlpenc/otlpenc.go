@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -80,6 +81,14 @@ func utf8Valid(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// severityNumber returns s as OTLP's int32 severity_number, clamped to int32's range: a
+// severity beyond it (slog.Level(math.MaxInt32) through the bridge) would otherwise wrap
+// to a negative number over protobuf and be rejected over JSON (the collector reads an
+// int32), taking its whole request with it. Both encodings write this value.
+func severityNumber(s log.Severity) int32 {
+	return int32(min(max(int64(s), math.MinInt32), math.MaxInt32))
 }
 
 func appendStringField(b []byte, field int, s string) []byte {
@@ -170,7 +179,7 @@ func appendRecord(b []byte, r *sdklog.Record) []byte {
 		b = binary.LittleEndian.AppendUint64(append(b, tag(1, wire64)), uint64(t.UnixNano()))
 	}
 	if s := r.Severity(); s != 0 {
-		b = appendVarint(append(b, tag(2, wireVarint)), uint64(s))
+		b = appendVarint(append(b, tag(2, wireVarint)), uint64(severityNumber(s)))
 	}
 	if s := r.SeverityText(); s != "" {
 		b = appendStringField(b, 3, s)
