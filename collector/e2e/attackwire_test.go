@@ -96,7 +96,7 @@ func TestHugeSeverityDeliversTheBatchOverBothProtocols(t *testing.T) {
 	}
 }
 
-// TestAttackDatadogConfigPassesCardInDDTraceID shows that config/datadog.yaml's
+// TestDatadogConfigMasksACardInDDTraceID guards against what adversary attackwire found (fixed): config/datadog.yaml's
 // `ignored_keys: [dd.trace_id, dd.span_id]` exempts those keys whatever they hold: a card
 // number sent under dd.trace_id (by any client of the gateway: a service not built on
 // resilog, or one whose record has no span, or another span) reaches the Datadog Agent
@@ -108,7 +108,7 @@ func TestHugeSeverityDeliversTheBatchOverBothProtocols(t *testing.T) {
 // like any other attribute (for example by a transform/filter on the key's value that
 // keeps only the record's own ID, or by not ignoring the keys and masking card numbers
 // with patterns that cannot match inside a longer run of digits).
-func TestAttackDatadogConfigPassesCardInDDTraceID(t *testing.T) {
+func TestDatadogConfigMasksACardInDDTraceID(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the collector as a process")
 	}
@@ -128,7 +128,7 @@ func TestAttackDatadogConfigPassesCardInDDTraceID(t *testing.T) {
 		`"scopeLogs":[{"scope":{"name":"billing"},"logRecords":[{"severityNumber":9,"body":{"stringValue":"charged"},"attributes":[` +
 		`{"key":"dd.trace_id","value":{"stringValue":"` + card + `"}},` +
 		`{"key":"dd.span_id","value":{"stringValue":"5500000000000004"}},` +
-		`{"key":"note","value":{"stringValue":"` + card + `"}}]}]}]}]}`
+		`{"key":"note","value":{"stringValue":"cards ` + card + ` ` + card + `,` + card + `"}}]}]}]}]}`
 	resp, err := http.Post("http://"+httpAddr+"/v1/logs", "application/json", bytes.NewReader([]byte(body)))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestAttackDatadogConfigPassesCardInDDTraceID(t *testing.T) {
 	}
 	r := agent.WaitForLogs(t, 1, 20*time.Second)[0]
 	if note := fmt.Sprint(r.Attributes["note"]); strings.Contains(note, card) {
-		t.Fatalf("the config did not mask the card under an ordinary key (%q): the test proves nothing", note)
+		t.Fatalf("the config did not mask each card under an ordinary key (%q)", note)
 	}
 	for _, k := range []string{"dd.trace_id", "dd.span_id"} {
 		if v := fmt.Sprint(r.Attributes[k]); strings.Contains(v, "4111111111111111") || strings.Contains(v, "5500000000000004") {
