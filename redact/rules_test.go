@@ -146,3 +146,25 @@ func TestEveryRule(t *testing.T) {
 		})
 	}
 }
+
+// TestLongTokenPrefixAfterHyphen: a key joined to a name or path by a hyphen
+// (/srv/deploy-sk-proj-…/app) is found as at a word start when its prefix is long enough
+// not to be the end of a hyphenated word; a short prefix after a hyphen is not a token.
+func TestLongTokenPrefixAfterHyphen(t *testing.T) {
+	r := newTestRedact(t, Config{})
+	const key = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9o"
+	for in, want := range map[string]string{
+		"/srv/deploy-" + key + "/app": "/srv/deploy-[REDACTED:openai_key]/app",
+		"cfg=/etc/x-sk-ant-api03-Zy9xW8vU7tS6rQ5pO4nM3lK2jI1hG0fE9dC8bA7zY6xW5vU4tS3rQ2p": "cfg=/etc/x-[REDACTED:anthropic_key]",
+		// "sk-" and "key-" after a hyphen are the end of a word, not a key's start.
+		"team-sk-staging-frontend-deployment-config-v2-blue-green-canary": "team-sk-staging-frontend-deployment-config-v2-blue-green-canary",
+		"cache-key-0123456789abcdef0123456789abcdef0123":                  "cache-key-0123456789abcdef0123456789abcdef0123",
+	} {
+		if got := r.String(in); got != want {
+			t.Errorf("%q\n got %q\nwant %q", in, got, want)
+		}
+		if got, want := mayContain(in), scanFlags(in)&worthScanning != 0; got != want {
+			t.Errorf("mayContain(%q) = %v, scanFlags says %v", in, got, want)
+		}
+	}
+}

@@ -41,6 +41,33 @@ func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 // boundaryBefore reports whether position i starts a word.
 func boundaryBefore(s string, i int) bool { return i == 0 || !isTokenChar(s[i-1]) }
 
+// minPrefixAfterHyphen is the shortest token prefix that starts a token after a '-' too,
+// not only at a word start: a key joined to a name or path by a hyphen
+// (/srv/deploy-sk-proj-…/app). Prefixes this long (sk-proj-, sk-ant-, sk_live_…) are not
+// the end of a hyphenated word; shorter ones (key-, hf_, SK) could be.
+const minPrefixAfterHyphen = 7
+
+// afterHyphen reports whether position i follows a '-' (and so starts only the tokens of
+// a prefix of minPrefixAfterHyphen or more).
+func afterHyphen(s string, i int) bool { return i > 0 && s[i-1] == '-' }
+
+// prefixStartsAt reports whether a word of prefixesByFirst starts at i: at a word start,
+// or a token prefix of minPrefixAfterHyphen or more after a '-'.
+func prefixStartsAt(s string, i int) bool {
+	if boundaryBefore(s, i) {
+		return prefixAt(s, i)
+	}
+	if !afterHyphen(s, i) {
+		return false
+	}
+	for _, p := range prefixesByFirst[s[i]] {
+		if !p.fold && len(p.word) >= minPrefixAfterHyphen && strings.HasPrefix(s[i:], p.word) {
+			return true
+		}
+	}
+	return false
+}
+
 // What a string holds, as far as the detectors care (the Needs of the rules); findSpans
 // runs only the detectors that can match.
 const (
@@ -74,7 +101,7 @@ func mayContain(s string) bool {
 		case clsTrigger:
 			return true
 		case clsPrefix:
-			if boundaryBefore(s, i) && prefixAt(s, i) {
+			if prefixStartsAt(s, i) {
 				return true
 			}
 		case clsI:
@@ -112,7 +139,7 @@ func scanFlags(s string) (f Needs) {
 				f |= hasSep
 			}
 		case clsPrefix:
-			if f&hasPrefix == 0 && boundaryBefore(s, i) && prefixAt(s, i) {
+			if f&hasPrefix == 0 && prefixStartsAt(s, i) {
 				f |= hasPrefix
 			}
 		}
@@ -204,15 +231,20 @@ func (r *Redactor) findSpans(s string, f Needs, out []Span) []Span {
 	return out[:n0+len(merged)]
 }
 
-// findTokens finds the rules' fixed-prefix tokens, the longest matching prefix first.
+// findTokens finds the rules' fixed-prefix tokens, the longest matching prefix first: at
+// a word start, or after a '-' for a prefix of minPrefixAfterHyphen or more.
 func (r *Redactor) findTokens(s string, out []Span) []Span {
 	for i := 0; i < len(s); i++ {
-		if charClass[s[i]] != clsPrefix || !boundaryBefore(s, i) {
+		if charClass[s[i]] != clsPrefix {
+			continue
+		}
+		atWord := boundaryBefore(s, i)
+		if !atWord && !afterHyphen(s, i) {
 			continue
 		}
 		rest := s[i:]
 		for _, t := range tokensByFirst[s[i]] {
-			if !strings.HasPrefix(rest, t.Prefix) {
+			if !strings.HasPrefix(rest, t.Prefix) || !atWord && len(t.Prefix) < minPrefixAfterHyphen {
 				continue
 			}
 			if !r.on[t.kind.Group()] {
