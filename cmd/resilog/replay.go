@@ -69,16 +69,12 @@ func replayCmd(args []string, stdin io.Reader, stderr io.Writer) int {
 	os.Unsetenv("OTEL_RESOURCE_ATTRIBUTES")
 
 	ctx := context.Background()
-	r := &replayer{stderr: stderr}
-	r.st.Dropped = map[string]uint64{}
+	r := newReplayer("resilog replay", stderr)
 	code := r.read(ctx, in, stderr)
-	for len(r.open) > 0 {
-		r.shutdownOldest(ctx)
-	}
-	if r.shutdownFailed && code == 0 {
+	st, ok := r.shutdown(ctx)
+	if !ok && code == 0 {
 		code = 1
 	}
-	st := r.st
 	// On stderr: stdout is the default fallback, where the records the collector did not
 	// take are written (in OTLP/JSON again with RESILOG_FALLBACK_FORMAT=otlp-json).
 	fmt.Fprintf(stderr, "resilog replay: lines=%d skipped=%d records=%d emitted=%d exported=%d fallback=%d dropped=%d%s\n",
@@ -117,8 +113,22 @@ type replayer struct {
 	open                    []openPipeline // least recently used first
 	st                      resilog.Stats  // of the pipelines shut down
 	shutdownFailed          bool
+	name                    string // the command, in its error messages
 	stderr                  io.Writer
 	lines, skipped, records int
+}
+
+func newReplayer(name string, stderr io.Writer) *replayer {
+	return &replayer{name: name, stderr: stderr, st: resilog.Stats{Dropped: map[string]uint64{}}}
+}
+
+// shutdown shuts the open pipelines down and returns the counts of all of them, and
+// whether every shutdown succeeded (each failure is reported).
+func (r *replayer) shutdown(ctx context.Context) (resilog.Stats, bool) {
+	for len(r.open) > 0 {
+		r.shutdownOldest(ctx)
+	}
+	return r.st, !r.shutdownFailed
 }
 
 type openPipeline struct {
@@ -131,7 +141,7 @@ func (r *replayer) shutdownOldest(ctx context.Context) {
 	p := r.open[0].p
 	r.open = r.open[1:]
 	if err := p.Shutdown(ctx); err != nil {
-		fmt.Fprintln(r.stderr, "resilog replay:", err)
+		fmt.Fprintf(r.stderr, "%s: %v\n", r.name, err)
 		r.shutdownFailed = true
 	}
 	s := p.Stats()

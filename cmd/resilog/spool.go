@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/otlpenc"
@@ -182,7 +181,7 @@ func spoolReplay(dir string, stderr io.Writer) int {
 	os.Unsetenv("OTEL_RESOURCE_ATTRIBUTES")
 
 	ctx := context.Background()
-	r := &replayer{pipelines: map[string]*resilog.Pipeline{}}
+	r := newReplayer("resilog spool replay", stderr)
 	var seqs []uint64
 	code := 0
 	for seq, rec := range s.Earlier() {
@@ -193,21 +192,9 @@ func spoolReplay(dir string, stderr io.Writer) int {
 		}
 		seqs = append(seqs, seq)
 	}
-	var st resilog.Stats
-	st.Dropped = map[string]uint64{}
-	for _, p := range r.pipelines {
-		if err := p.Shutdown(ctx); err != nil {
-			fmt.Fprintln(stderr, "resilog spool replay:", err)
-			code = max(code, 1)
-		}
-		ps := p.Stats()
-		st.Emitted += ps.Emitted
-		st.Exported += ps.Exported
-		st.Fallback += ps.Fallback
-		st.DroppedTotal += ps.DroppedTotal
-		for k, v := range ps.Dropped {
-			st.Dropped[k] += v
-		}
+	st, ok := r.shutdown(ctx)
+	if !ok {
+		code = max(code, 1)
 	}
 	kept := len(seqs)
 	if code == 0 && st.DroppedTotal == 0 && st.Exported+st.Fallback == uint64(len(seqs)) {
