@@ -108,7 +108,9 @@ func TestAttackCertificateFileReadWithoutBound(t *testing.T) {
 		written <- n
 	}()
 	done := make(chan error, 1)
-	go func() { done <- OTLPConfig{Endpoint: "https://collector:4318/v1/logs", CertificateFile: fifo}.Validate() }()
+	go func() {
+		done <- OTLPConfig{Endpoint: "https://collector:4318/v1/logs", CertificateFile: fifo}.Validate()
+	}()
 	var n int64
 	select {
 	case n = <-written:
