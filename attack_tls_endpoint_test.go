@@ -57,3 +57,15 @@ func TestAttackGRPCEndpointHintBypassLeaksPassword(t *testing.T) {
 		t.Errorf("the gRPC endpoint %q was accepted (no hint) and its export failure names endpoint %q (error %q): the password is printed", "https//user:"+pw+"@collector:4317", ee.Endpoint, err)
 	}
 }
+
+// Attack (attacktls): the headers variable accepts a value with a control character
+// other than CR, LF or NUL ("%01" percent-decoded), which net/http refuses to send: New
+// succeeds and every export then fails, retried as transient (see
+// exporter.TestAttackValidatePassesHeaderHTTPCannotSend). Correct: a configuration error
+// naming the entry, as for CR/LF.
+func TestAttackHeadersVariableControlCharacterAccepted(t *testing.T) {
+	_, err := resolveWith(t, map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "api-key=k-live%01-7f3a9c"})
+	if err == nil {
+		t.Error("OTEL_EXPORTER_OTLP_HEADERS with a \\x01 in a value was accepted; net/http cannot send it")
+	}
+}
