@@ -16,13 +16,22 @@ import (
 // the same bound).
 const zstdWindow = 512 << 10
 
+// zstdMaxWindow bounds the window the registered gRPC decompressor accepts: 8 MiB is
+// the bound RFC 8878 recommends encoders stay within for interoperability, and what
+// klauspost's default encoder uses; the Collector's gRPC server answers with a 512 KiB
+// window. The registry is process-wide, so this decompressor also decodes requests to
+// every other gRPC server in the process: unbounded, a 12-byte frame announcing a
+// 512 MiB window made it allocate 512 MiB. A frame asking for more is refused.
+const zstdMaxWindow = 8 << 20
+
 // zstdEncoder is the one encoder for OTLP/HTTP bodies; EncodeAll is safe for concurrent
 // use.
 var zstdEncoder = sync.OnceValues(func() (*zstd.Encoder, error) {
 	return zstd.NewWriter(nil, zstd.WithWindowSize(zstdWindow))
 })
 
-// zstdCompressor is gRPC's "zstd" encoding, with pooled encoders and decoders.
+// zstdCompressor is gRPC's "zstd" encoding, with pooled encoders and decoders. Its
+// decoders accept windows of at most zstdMaxWindow.
 type zstdCompressor struct {
 	encoders, decoders sync.Pool
 }
@@ -69,7 +78,7 @@ func (z *zstdCompressor) Decompress(r io.Reader) (io.Reader, error) {
 	dec, _ := z.decoders.Get().(*zstd.Decoder)
 	if dec == nil {
 		var err error
-		if dec, err = zstd.NewReader(r, zstd.WithDecoderConcurrency(1)); err != nil {
+		if dec, err = zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderMaxMemory(zstdMaxWindow)); err != nil {
 			return nil, err
 		}
 	} else if err := dec.Reset(r); err != nil {
