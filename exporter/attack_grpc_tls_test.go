@@ -40,7 +40,7 @@ func serverCert(t *testing.T) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// Attack (attacktls): the gRPC exporter keeps the last TLS handshake failure and wraps
+// Found by attacktls: the gRPC exporter keeps the last TLS handshake failure and wraps
 // every later Unavailable in it, until a handshake succeeds. After a certificate
 // problem, a collector that then goes down (connection refused, no handshake at all) is
 // still reported as "TLS: certificate signed by an unknown authority": the failure kind
@@ -49,7 +49,7 @@ func serverCert(t *testing.T) tls.Certificate {
 // (connection refused) is classified by its own cause — the handshake error is cleared
 // when a connection attempt fails before the handshake, or only attached when the call's
 // own status carries the handshake error.
-func TestAttackGRPCStaleHandshakeCause(t *testing.T) {
+func TestGRPCHandshakeCauseNotKeptForLaterFailure(t *testing.T) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

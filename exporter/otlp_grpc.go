@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,7 +163,9 @@ func (g *grpcLogs) Export(ctx context.Context, records []sdklog.Record) error {
 	st, _ := status.FromError(err)
 	e := &ExportError{Err: err}
 	if st.Code() == codes.Unavailable && g.handshakes != nil {
-		if hs := g.handshakes.last.Load(); hs != nil {
+		// The last handshake failure is this call's cause only if the call says so: after
+		// it, a collector that went down fails before any handshake, and is an outage.
+		if hs := g.handshakes.last.Load(); hs != nil && strings.Contains(st.Message(), (*hs).Error()) {
 			e.Err = &handshakeFailure{call: err, handshake: *hs}
 		}
 	}
