@@ -155,6 +155,8 @@ func WithCompression(c string) Option {
 // verify the collector, and a client certificate for mTLS. It replaces the certificate
 // files of OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and
 // OTEL_EXPORTER_OTLP_CLIENT_KEY (and their _LOGS_ forms); cfg is cloned when New runs.
+// With an http:// endpoint (the default one included) New returns a configuration error
+// rather than send in cleartext.
 func WithTLSConfig(cfg *tls.Config) Option {
 	return optionFunc(func(o *options) { o.tlsConfig = cfg })
 }

@@ -2,16 +2,19 @@ package exporter
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
 
-// Attack (attacktls): certificate settings with an http:// endpoint are silently
+// Found by attacktls: certificate settings with an http:// endpoint are silently
 // ignored: a service configured for mutual TLS (CA file, client certificate and key —
 // OTEL_EXPORTER_OTLP_CERTIFICATE / _CLIENT_CERTIFICATE / _CLIENT_KEY) whose endpoint
 // says http:// by mistake passes Validate, builds, and sends every record and its
@@ -21,7 +24,7 @@ import (
 // wire. Correct: Validate (and so New) rejects TLS settings with an http:// endpoint,
 // saying to use https:// (the same for gRPC, where OTEL_EXPORTER_OTLP_INSECURE=true with
 // certificate files is equally contradictory).
-func TestAttackTLSSettingsWithHTTPEndpointSendPlaintext(t *testing.T) {
+func TestTLSSettingsWithHTTPEndpointRefused(t *testing.T) {
 	var mu sync.Mutex
 	var gotKey []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +48,9 @@ func TestAttackTLSSettingsWithHTTPEndpointSendPlaintext(t *testing.T) {
 		CertificateFile: ca, ClientCertificateFile: cert, ClientKeyFile: key,
 	}
 	if err := c.Validate(); err != nil {
+		if !errors.Is(err, ErrInvalidOTLPConfig) || !strings.Contains(err.Error(), "https://") {
+			t.Errorf("Validate = %v, want an ErrInvalidOTLPConfig that says to use https://", err)
+		}
 		return // rejected: the correct behaviour
 	}
 	o, err := NewOTLP(context.Background(), c)
@@ -57,5 +63,21 @@ func TestAttackTLSSettingsWithHTTPEndpointSendPlaintext(t *testing.T) {
 	defer mu.Unlock()
 	if len(gotKey) > 0 {
 		t.Errorf("with a CA file and a client certificate configured, Validate and NewOTLP accepted an http:// endpoint and the export went out in cleartext (Export = %v), API key %q readable on the wire", exportErr, gotKey[0])
+	}
+}
+
+// The same for a TLS configuration given in code, and for the default endpoint, which is
+// http://.
+func TestTLSConfigWithDefaultPlaintextEndpointRefused(t *testing.T) {
+	for _, c := range []OTLPConfig{
+		{TLS: &tls.Config{MinVersion: tls.VersionTLS12}},
+		{Protocol: ProtocolGRPC, Endpoint: "http://collector:4317", TLS: &tls.Config{MinVersion: tls.VersionTLS12}},
+	} {
+		if err := c.Validate(); !errors.Is(err, ErrInvalidOTLPConfig) {
+			t.Errorf("Validate(%s, %q) = %v, want an ErrInvalidOTLPConfig", c.Protocol, c.Endpoint, err)
+		}
+	}
+	if err := (OTLPConfig{Endpoint: "https://collector:4318/v1/logs", TLS: &tls.Config{MinVersion: tls.VersionTLS12}}).Validate(); err != nil {
+		t.Errorf("a TLS configuration with an https:// endpoint: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,12 +15,12 @@ import (
 	"google.golang.org/grpc"
 )
 
-// Attack (attacktls): readPEMFile promises that a certificate-file error "never quotes
+// Found by attacktls: readPEMFile promises that a certificate-file error "never quotes
 // path", because a path may hold a credential (a mount named after a token, a vault
 // lease ID…). The CA-file branch that finds no PEM in the file quotes the path anyway:
 // "CA certificate file /run/secrets/tok-… holds no PEM certificate". Correct: the error
 // says the CA certificate file holds no PEM certificate, without the path.
-func TestAttackCAFilePathQuotedWhenNotPEM(t *testing.T) {
+func TestCAFileWithoutPEMErrorOmitsPath(t *testing.T) {
 	const token = "ghp_R2d2C3poL1ke5ecretT0ken9876"
 	dir := filepath.Join(t.TempDir(), "lease-"+token)
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -38,12 +39,12 @@ func TestAttackCAFilePathQuotedWhenNotPEM(t *testing.T) {
 	}
 }
 
-// Attack (attacktls): the certificate files are read with os.ReadFile, with no bound on
+// Found by attacktls: the certificate files are read with os.ReadFile, with no bound on
 // time and no regard for ctx. A certificate setting that names a FIFO (or a socket, a
 // /proc or /dev file a typo lands on) makes NewOTLP — and so resilog.New at service
 // start — block forever, whatever the context's deadline. Correct: refuse anything but a
 // regular file (or bound the read by ctx) and return a configuration error.
-func TestAttackCertificateFIFOBlocksNew(t *testing.T) {
+func TestCertificateFIFORefusedWithoutBlocking(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "ca.pem")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no FIFOs here:", err)
@@ -74,62 +75,41 @@ func TestAttackCertificateFIFOBlocksNew(t *testing.T) {
 	}
 }
 
-// Attack (attacktls): the certificate files are read whole, with no size bound: a
-// setting naming /dev/zero, /dev/urandom or a huge file makes New allocate until the
-// process dies. Shown without killing the test process: a FIFO fed 64 MiB of junk is
-// read to its end (a CA bundle is a few hundred KiB; the system's whole bundle is ~200
-// KiB). Correct: stop after a bound (say 1 MiB) with a configuration error.
-func TestAttackCertificateFileReadWithoutBound(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "ca.pem")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skip("no FIFOs here:", err)
+// Found by attacktls: the certificate files were read whole, with no size bound: a
+// setting naming a huge file made New allocate until the process died. (The attack fed
+// a FIFO; FIFOs are now refused before they are opened, which left its writer blocked,
+// so the bound is shown with a 64 MiB sparse regular file, which costs no disk.) A CA
+// bundle is a few hundred KiB; reading stops after 1 MiB with a configuration error.
+func TestCertificateFileReadIsBounded(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	f, err := os.Create(ca)
+	if err != nil {
+		t.Fatal(err)
 	}
 	const total = 64 << 20
-	written := make(chan int64, 1)
-	go func() {
-		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-		if err != nil {
-			written <- -1
-			return
-		}
-		defer f.Close()
-		chunk := make([]byte, 1<<20)
-		for i := range chunk {
-			chunk[i] = 'A'
-		}
-		var n int64
-		for n < total {
-			m, err := f.Write(chunk)
-			n += int64(m)
-			if err != nil { // EPIPE: the reader stopped
-				break
-			}
-		}
-		written <- n
-	}()
-	done := make(chan error, 1)
-	go func() {
-		done <- OTLPConfig{Endpoint: "https://collector:4318/v1/logs", CertificateFile: fifo}.Validate()
-	}()
-	var n int64
-	select {
-	case n = <-written:
-	case <-time.After(20 * time.Second):
-		t.Fatal("writer did not finish in 20s")
+	if err := f.Truncate(total); err != nil {
+		t.Fatal(err)
 	}
-	<-done
-	if n >= total {
-		t.Errorf("Validate read all %d MiB of the CA 'file' into memory: no bound on a certificate file's size", n>>20)
+	f.Close()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	err = OTLPConfig{Endpoint: "https://collector:4318/v1/logs", CertificateFile: ca}.Validate()
+	runtime.ReadMemStats(&m1)
+	if !errors.Is(err, ErrInvalidOTLPConfig) {
+		t.Errorf("Validate with a 64 MiB CA file = %v, want an ErrInvalidOTLPConfig", err)
+	}
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("Validate allocated %d MiB reading a %d MiB CA file: no bound on a certificate file's size", alloc>>20, total>>20)
 	}
 }
 
-// Attack (attacktls): WithGRPCDialOptions / OTLPConfig.DialOptions with a nil option
+// Found by attacktls: WithGRPCDialOptions / OTLPConfig.DialOptions with a nil option
 // (a conditional option left unset: `var extra grpc.DialOption; if tls {extra = …}`)
 // passes Validate and then panics inside NewOTLP (grpc.NewClient calls opt.apply on
 // it), so resilog.New panics. The invariants want a clear error for a bad input, and
 // Validate to reject what NewOTLP cannot build. Correct: skip nil options, or return an
 // ErrInvalidOTLPConfig error from both.
-func TestAttackNilDialOptionPanicsNew(t *testing.T) {
+func TestNilDialOptionRefused(t *testing.T) {
 	c := OTLPConfig{Protocol: ProtocolGRPC, Endpoint: "http://127.0.0.1:4317", DialOptions: []grpc.DialOption{nil}}
 	verr := c.Validate()
 	var p any
@@ -146,20 +126,26 @@ func TestAttackNilDialOptionPanicsNew(t *testing.T) {
 	if p != nil {
 		t.Errorf("NewOTLP panicked on a nil dial option (Validate said %v): %v", verr, p)
 	}
+	if !errors.Is(verr, ErrInvalidOTLPConfig) {
+		t.Errorf("Validate with a nil dial option = %v, want an ErrInvalidOTLPConfig", verr)
+	}
 }
 
-// Attack (attacktls): an http.Client whose Transport is a typed nil
+// Found by attacktls: an http.Client whose Transport is a typed nil
 // ((*http.Transport)(nil), e.g. a transport variable never assigned) passes Validate and
 // NewOTLP, then panics inside Export — on the batcher's goroutine, where nothing
 // recovers, so the host process dies at its first log flush — and again in Shutdown
 // (CloseIdleConnections on the nil transport). Correct: NewOTLP rejects a nil Transport
 // value with a configuration error (or Export and Shutdown turn it into errors).
-func TestAttackTypedNilTransportPanicsExport(t *testing.T) {
+func TestTypedNilTransportRefused(t *testing.T) {
 	var tr *http.Transport
 	c := OTLPConfig{Endpoint: "http://127.0.0.1:1/v1/logs", HTTPClient: &http.Client{Transport: tr}}
+	if err := c.Validate(); !errors.Is(err, ErrInvalidOTLPConfig) {
+		t.Errorf("Validate with a typed-nil Transport = %v, want an ErrInvalidOTLPConfig", err)
+	}
 	o, err := NewOTLP(context.Background(), c)
 	if err != nil {
-		return // rejected up front: fine
+		return // rejected up front: correct
 	}
 	catch := func(f func()) (p any) {
 		defer func() { p = recover() }()
@@ -173,5 +159,42 @@ func TestAttackTypedNilTransportPanicsExport(t *testing.T) {
 	}
 	if p := catch(func() { o.Shutdown(context.Background()) }); p != nil {
 		t.Errorf("Shutdown panicked with a typed-nil Transport: %v", p)
+	}
+}
+
+// panicTransport is a user's RoundTripper with a bug.
+type panicTransport struct{}
+
+func (panicTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	panic("bug in a user's transport")
+}
+
+// A panic under Export (here a user's RoundTripper, which Validate cannot see into) is
+// returned as a permanent export failure: Export runs on the batcher's goroutine, where a
+// panic would end the host process.
+func TestPanicUnderExportIsAPermanentFailure(t *testing.T) {
+	o, err := NewOTLP(context.Background(), OTLPConfig{Endpoint: "http://127.0.0.1:1/v1/logs", HTTPClient: &http.Client{Transport: panicTransport{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Shutdown(context.Background())
+	var p any
+	func() {
+		defer func() { p = recover() }()
+		err = o.Export(context.Background(), plainRecords())
+	}()
+	if p != nil {
+		t.Fatalf("Export panicked: %v", p)
+	}
+	var ee *ExportError
+	if !errors.As(err, &ee) || !ee.Permanent || !errors.Is(err, errExportPanicked) {
+		t.Errorf("Export = %v, want a permanent ExportError for the panic", err)
+	}
+	if strings.Contains(err.Error(), "bug in a user") {
+		t.Errorf("the error quotes the panic's value, which may hold anything: %v", err)
+	}
+	err = o.Probe(context.Background())
+	if !errors.Is(err, errExportPanicked) {
+		t.Errorf("Probe = %v, want the panic as an error", err)
 	}
 }

@@ -6,15 +6,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"golang.org/x/net/http/httpguts"
 	"google.golang.org/grpc"
 )
 
@@ -53,7 +56,8 @@ type OTLPConfig struct {
 	// (default http://localhost:4318/v1/logs); for gRPC the path is ignored (default
 	// http://localhost:4317). An http scheme means plaintext, https means TLS.
 	Endpoint string
-	// Headers are sent with every export request.
+	// Headers are sent with every export request. Names and values must be ones HTTP can
+	// carry (no control characters; names are HTTP tokens).
 	Headers map[string]string
 	// Timeout bounds one export (default 10s).
 	Timeout time.Duration
@@ -62,10 +66,14 @@ type OTLPConfig struct {
 
 	// TLS is the client TLS configuration for an https endpoint (nil: the system's
 	// roots). It is cloned, never modified. Set it or the certificate files, not both.
+	// TLS settings (this field or the certificate files) with an http:// endpoint are a
+	// configuration error: records would go out in cleartext.
 	TLS *tls.Config
 	// CertificateFile is a PEM file of the certificate authorities trusted for the
 	// collector's certificate, in place of the system's roots
-	// (OTEL_EXPORTER_OTLP_CERTIFICATE).
+	// (OTEL_EXPORTER_OTLP_CERTIFICATE). Each certificate file must be a regular file of
+	// at most 1 MiB (a CA bundle is a few hundred KiB): a FIFO or a device named by
+	// mistake is refused rather than read.
 	CertificateFile string
 	// ClientCertificateFile and ClientKeyFile are the PEM certificate chain and private
 	// key presented to a collector that requires client certificates (mTLS); set both
@@ -79,11 +87,11 @@ type OTLPConfig struct {
 	// fields above: its Transport carries the TLS settings (TLS and the certificate files
 	// must then be unset). It is copied, and the copy never follows a redirect: a
 	// redirected export is reported as a permanent failure (see [OTLP]). Shutdown closes
-	// its idle connections. Ignored for gRPC.
+	// its idle connections. Ignored for gRPC. A nil pointer as its Transport is refused.
 	HTTPClient *http.Client
 	// DialOptions are added after resilog's own gRPC dial options, so they win over them
 	// (a grpc.WithTransportCredentials here replaces the TLS settings above). Ignored for
-	// OTLP/HTTP.
+	// OTLP/HTTP. A nil option is refused.
 	DialOptions []grpc.DialOption
 }
 
@@ -115,7 +123,33 @@ func (c OTLPConfig) check() (*tls.Config, error) {
 	if c.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative timeout %v", ErrInvalidOTLPConfig, c.Timeout)
 	}
+	// net/http refuses to send what these rules refuse, and every export would then fail
+	// before reaching the collector. Neither the name nor the value is quoted: headers
+	// carry credentials.
+	for k, v := range c.Headers {
+		if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) {
+			return nil, fmt.Errorf("%w: a header name or value holds a character HTTP cannot send (not shown: headers carry credentials)", ErrInvalidOTLPConfig)
+		}
+	}
+	for i, o := range c.DialOptions {
+		if o == nil {
+			return nil, fmt.Errorf("%w: gRPC dial option %d is nil", ErrInvalidOTLPConfig, i+1)
+		}
+	}
+	if c.HTTPClient != nil && isNilPointer(c.HTTPClient.Transport) {
+		return nil, fmt.Errorf("%w: the HTTP client's Transport is a nil %T", ErrInvalidOTLPConfig, c.HTTPClient.Transport)
+	}
 	return c.tlsConfig()
+}
+
+// isNilPointer reports whether v is an interface holding a nil pointer (a typed nil),
+// which compares unequal to nil and panics when used.
+func isNilPointer(v any) bool {
+	if v == nil {
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // tlsConfig checks the TLS fields and builds the configuration they describe.
@@ -129,7 +163,7 @@ func (c OTLPConfig) tlsConfig() (*tls.Config, error) {
 	case (c.ClientCertificateFile == "") != (c.ClientKeyFile == ""):
 		return nil, fmt.Errorf("%w: a client certificate needs both its certificate file and its key file", ErrInvalidOTLPConfig)
 	case c.TLS != nil:
-		return c.TLS.Clone(), nil
+		return c.TLS.Clone(), c.checkTLSEndpoint()
 	case !files:
 		return nil, nil
 	}
@@ -141,7 +175,7 @@ func (c OTLPConfig) tlsConfig() (*tls.Config, error) {
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: CA certificate file %s holds no PEM certificate", ErrInvalidOTLPConfig, c.CertificateFile)
+			return nil, fmt.Errorf("%w: the CA certificate file holds no PEM certificate", ErrInvalidOTLPConfig)
 		}
 	}
 	if c.ClientCertificateFile != "" {
@@ -160,23 +194,64 @@ func (c OTLPConfig) tlsConfig() (*tls.Config, error) {
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
-	return cfg, nil
+	return cfg, c.checkTLSEndpoint()
 }
 
-// readPEMFile reads the file named path. Its errors never quote path: the variable that
+// checkTLSEndpoint refuses TLS settings with an http:// endpoint (the default one
+// included): the user evidently wants TLS, and the records and headers would go out in
+// cleartext without a word. For gRPC, OTEL_EXPORTER_OTLP_INSECURE=true is how a bare
+// host:port gets http://.
+func (c OTLPConfig) checkTLSEndpoint() error {
+	if strings.HasPrefix(strings.ToLower(c.withDefaults().Endpoint), "http:") {
+		return fmt.Errorf("%w: TLS settings (a TLS configuration or certificate files) with a plaintext http:// endpoint: use https:// (for gRPC, unset OTEL_EXPORTER_OTLP_INSECURE)", ErrInvalidOTLPConfig)
+	}
+	return nil
+}
+
+// maxPEMFile bounds the size of a certificate file: a CA bundle is a few hundred KiB (a
+// system's whole bundle about 200 KiB), and a setting that names /dev/zero or a huge file
+// by mistake must not fill the memory.
+const maxPEMFile = 1 << 20
+
+// readPEMFile reads the file named path, which must be a regular file of at most
+// maxPEMFile bytes: opening a FIFO would block (NewOTLP, and so the service's start,
+// forever), and a device has no end. Its errors never quote path: the variable that
 // should name the key file is sometimes given the key itself, which an "open …: no such
-// file" would print in full.
+// file" would print in full, and a path may name a secret's mount.
 func readPEMFile(what, path string) ([]byte, error) {
 	if strings.Contains(path, "-----BEGIN") || strings.ContainsAny(path, "\r\n") {
 		return nil, fmt.Errorf("%w: %s: the setting holds PEM content; give the path of a file that holds it", ErrInvalidOTLPConfig, what)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	fail := func(err error) ([]byte, error) {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // "no such file or directory", "permission denied"…
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidOTLPConfig, what, err)
+	}
+	notRegular := fmt.Errorf("%w: %s is not a regular file", ErrInvalidOTLPConfig, what)
+	// Stat first: opening a FIFO blocks until a writer comes.
+	if fi, err := os.Stat(path); err != nil {
+		return fail(err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, notRegular
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return fail(err)
+	} else if !fi.Mode().IsRegular() { // replaced between the two looks
+		return nil, notRegular
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(b) > maxPEMFile {
+		return nil, fmt.Errorf("%w: %s is larger than %d MiB", ErrInvalidOTLPConfig, what, maxPEMFile>>20)
 	}
 	return b, nil
 }
@@ -313,13 +388,31 @@ func NewOTLP(ctx context.Context, c OTLPConfig) (*OTLP, error) {
 	return o, err
 }
 
-// Export sends records once. A failure is returned as an *ExportError.
-func (o *OTLP) Export(ctx context.Context, records []sdklog.Record) error {
+// Export sends records once. A failure is returned as an *ExportError. A panic below it
+// (a user's http.RoundTripper or gRPC dial option) is returned as a permanent failure:
+// Export runs on the batcher's goroutine, where a panic would end the process.
+func (o *OTLP) Export(ctx context.Context, records []sdklog.Record) (err error) {
+	defer recoverExport(&err)
 	return o.creds.describe(o.exp.Export(ctx, records))
 }
 
-// Probe sends an empty export request: it succeeds only if the collector answers it.
-func (o *OTLP) Probe(ctx context.Context) error { return o.creds.describe(o.probe(ctx)) }
+// Probe sends an empty export request: it succeeds only if the collector answers it. A
+// panic is returned as an error, as in Export.
+func (o *OTLP) Probe(ctx context.Context) (err error) {
+	defer recoverExport(&err)
+	return o.creds.describe(o.probe(ctx))
+}
+
+// errExportPanicked is the cause of a failure that was a recovered panic. The panic's
+// value is not kept: it may quote anything, credentials included.
+var errExportPanicked = errors.New("the export panicked")
+
+// recoverExport turns a panic into a permanent *ExportError in *err.
+func recoverExport(err *error) {
+	if p := recover(); p != nil {
+		*err = &ExportError{Err: fmt.Errorf("%w (%T)", errExportPanicked, p), Permanent: true}
+	}
+}
 
 // endpointCreds is what an OTLP exporter must keep out of its error messages.
 type endpointCreds struct {
@@ -357,9 +450,37 @@ func credentialsOf(c OTLPConfig) endpointCreds {
 	for _, v := range c.Headers {
 		cr.secrets = append(cr.secrets, v)
 	}
+	if c.Protocol == ProtocolGRPC {
+		// gRPC ignores the path; whatever it holds (a password, when a scheme lost its
+		// colon) is not shown.
+		if p := strings.Trim(u.Path, "/"); p != "" {
+			cr.secrets = append(cr.secrets, p)
+		}
+		u.Path, u.RawPath = "", ""
+	} else {
+		u.Path, u.RawPath = shownPath(u.Path, &cr.secrets), ""
+	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	cr.endpoint = u.String()
 	return cr
+}
+
+// shownPath returns the path with every segment that may be a credential (anything but a
+// short word or a version such as "v1") replaced by REDACTED, and appends those segments
+// to secrets: some services take an API key in the URL's path.
+func shownPath(path string, secrets *[]string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		word := len(s) <= 32 && strings.IndexFunc(s, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.')
+		}) < 0
+		version := len(s) >= 2 && len(s) <= 4 && s[0] == 'v' && strings.IndexFunc(s[1:], func(r rune) bool { return r < '0' || r > '9' }) < 0
+		if !word && !version {
+			*secrets = append(*secrets, s)
+			segs[i] = "REDACTED"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // describe returns err as an *ExportError that names the endpoint, its text scrubbed of

@@ -82,8 +82,8 @@ func TestValidateTLSSettings(t *testing.T) {
 	}
 	for name, c := range map[string]OTLPConfig{
 		"zstd":                        {Compression: CompressionZstd},
-		"TLS":                         {TLS: &tls.Config{}},
-		"HTTP client and TLS on gRPC": {Protocol: ProtocolGRPC, HTTPClient: &http.Client{}, TLS: &tls.Config{}},
+		"TLS":                         {Endpoint: "https://collector:4318/v1/logs", TLS: &tls.Config{}},
+		"HTTP client and TLS on gRPC": {Protocol: ProtocolGRPC, Endpoint: "https://collector:4317", HTTPClient: &http.Client{}, TLS: &tls.Config{}},
 	} {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
