@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
@@ -351,6 +352,11 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 	}
 	if raw != "" {
 		// gRPC endpoints may be given as host:port; the insecure flag then picks the scheme.
+		// Anything else without "://" is a mistake ("https//user:pw@host" lost its colon),
+		// refused before a scheme is prepended, which would hide it as a path.
+		if grpc && !strings.Contains(raw, "://") && !bareHostPort(raw) {
+			return c, fmt.Errorf("%w: %s: a gRPC endpoint without a scheme must be host:port (no spaces, quotes, path or credentials): write it as https://host:port (http:// for plaintext)", ErrInvalidConfig, source)
+		}
 		if grpc && !strings.Contains(raw, "://") {
 			if insecure {
 				raw = "http://" + raw
@@ -372,12 +378,11 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		c.Endpoint = raw
 	}
 
+	// A name or value that HTTP cannot carry would fail every export: the headers are
+	// checked by OTLPConfig.Validate, here so that the error names where they came from.
 	if o.headers != nil {
-		// A name or value that HTTP cannot carry would fail every export, permanently.
-		for k, v := range o.headers {
-			if !validHeaderName(k) || strings.ContainsAny(v, "\r\n\x00") {
-				return c, fmt.Errorf("%w: WithHeaders: a header name or value holds a line break or an invalid character (not shown: headers carry credentials)", ErrInvalidConfig)
-			}
+		if err := (exporter.OTLPConfig{Headers: o.headers}).Validate(); err != nil {
+			return c, fmt.Errorf("%w: WithHeaders: %w", ErrInvalidConfig, err)
 		}
 		c.Headers = o.headers
 	} else {
@@ -386,6 +391,9 @@ func resolveOTLP(o *options, first func(...string) (string, string, bool)) (expo
 		for _, n := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_LOGS_HEADERS"} {
 			if _, v, ok := first(n); ok {
 				if err := parseHeaders(v, c.Headers); err != nil {
+					return c, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, n, err)
+				}
+				if err := (exporter.OTLPConfig{Headers: c.Headers}).Validate(); err != nil {
 					return c, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, n, err)
 				}
 			}
@@ -455,12 +463,18 @@ func parseHeaders(s string, dst map[string]string) error {
 			return fmt.Errorf("entry %d: invalid name", i+1)
 		}
 		val, err := url.PathUnescape(strings.TrimSpace(v))
-		if err != nil || strings.ContainsAny(val, "\r\n\x00") {
+		if err != nil || !httpguts.ValidHeaderFieldValue(val) { // no control character but tab
 			return fmt.Errorf("entry %d: invalid value", i+1)
 		}
 		dst[key] = val
 	}
 	return nil
+}
+
+// bareHostPort reports whether raw is a plain host or host:port, the form a gRPC endpoint
+// may take without a scheme.
+func bareHostPort(raw string) bool {
+	return raw != "" && !strings.ContainsAny(raw, "/@?#\"' \t\r\n")
 }
 
 // validHeaderName reports whether k can be sent as a header name (or resource key): not

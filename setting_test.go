@@ -363,13 +363,15 @@ func precedences(t *testing.T) map[string]precedence {
 		return s.otlp.CertificateFile + "|" + s.otlp.ClientCertificateFile + "|" + s.otlp.ClientKeyFile
 	}
 	tlsOption := WithTLSConfig(&tls.Config{ServerName: "collector"})
+	// TLS settings need an https:// endpoint: with the default http:// one they are refused.
+	const https = "https://collector:4318"
 	clientPair := func(prefix string) map[string]string {
-		return map[string]string{prefix + "CLIENT_CERTIFICATE": cert, prefix + "CLIENT_KEY": key}
+		return map[string]string{prefix + "CLIENT_CERTIFICATE": cert, prefix + "CLIENT_KEY": key, "OTEL_EXPORTER_OTLP_ENDPOINT": https}
 	}
 	rows := map[string]precedence{
-		"WithTLSConfig/OTEL_EXPORTER_OTLP_CERTIFICATE": {tlsOption, map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": ca},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_CERTIFICATE": {tlsOption, map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": ca, "OTEL_EXPORTER_OTLP_ENDPOINT": https},
 			tlsSource, "||", ca + "||", "option"},
-		"WithTLSConfig/OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": {tlsOption, map[string]string{"OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": ca},
+		"WithTLSConfig/OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": {tlsOption, map[string]string{"OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": ca, "OTEL_EXPORTER_OTLP_ENDPOINT": https},
 			tlsSource, "||", ca + "||", "option"},
 		"WithTLSConfig/OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": {tlsOption, clientPair("OTEL_EXPORTER_OTLP_"),
 			tlsSource, "||", "|" + cert + "|" + key, "option"},
