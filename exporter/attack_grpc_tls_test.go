@@ -69,7 +69,7 @@ func TestGRPCHandshakeCauseNotKeptForLaterFailure(t *testing.T) {
 	}
 	defer o.Shutdown(context.Background())
 	err = o.Export(context.Background(), plainRecords())
-	if kind := failureKind(err); kind != "TLS: certificate signed by an unknown authority" {
+	if kind := FailureKind(err); kind != "TLS: certificate signed by an unknown authority" {
 		t.Fatalf("untrusted collector: kind %q for %v", kind, err)
 	}
 	srv.Stop() // the collector goes down: the port now refuses connections
@@ -85,7 +85,7 @@ func TestGRPCHandshakeCauseNotKeptForLaterFailure(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if kind := failureKind(err); strings.HasPrefix(kind, "TLS") {
+	if kind := FailureKind(err); strings.HasPrefix(kind, "TLS") {
 		t.Errorf("collector down (the call says %q) is reported as kind %q: the cause is the stale handshake failure", err, kind)
 	}
 }
