@@ -282,14 +282,16 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	// While the breaker is open the record goes to the fallback now, not at the next
 	// batch: straight into its buffer when nothing logged before it is still on its way
 	// there and no trial batch is due (under b.mu, so in call order); else through the
-	// queue, sealed at once unless a hand-off to the fallback is under way (then it
-	// seals what gathered meanwhile when it ends: a full fallback gets batches, not a
-	// batch per record).
+	// queue, sealed at once unless a hand-off to the fallback is under way or a sealed
+	// batch waits for one (the hand-off seals what gathered meanwhile when it ends: a
+	// full fallback gets batches, not a batch per record, and the log call never takes a
+	// fresh batch buffer per record, which would outrun the free list and have it
+	// allocate and clear ~600 KB itself).
 	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r) {
 		b.mu.Unlock()
 		return nil
 	}
-	if b.q.Push(r.Clone(), size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.route.Open() {
+	if b.q.Push(r.Clone(), size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.q.Sealed() == 0 && b.route.Open() {
 		b.sealLocked()
 	}
 	b.mu.Unlock()

@@ -129,6 +129,9 @@ func (q *Queue) Release(c *Chunk) {
 // Len returns the records queued (popped chunks excluded).
 func (q *Queue) Len() int { return q.records }
 
+// Sealed returns the number of sealed chunks waiting for Pop.
+func (q *Queue) Sealed() int { return q.sealed }
+
 // Bytes returns the estimated memory of the records queued.
 func (q *Queue) Bytes() int { return q.bytes }
 
