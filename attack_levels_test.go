@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/resilog/resilog/internal/recordtest"
 )
@@ -122,4 +124,23 @@ func TestAttackHandlerHandleBypassesLevels(t *testing.T) {
 	if n := len(exp.Records()); n != 0 {
 		t.Errorf("%d record(s) at DEBUG exported from a logger at ERROR, through Handle", n)
 	}
+}
+
+// TestAttackGRPCCredentialsStillReadCertificateVariable shows that WithGRPCDialOptions(
+// grpc.WithTransportCredentials(...)), which the README says "replaces the TLS settings",
+// does not replace the certificate variables: OTEL_EXPORTER_OTLP_CERTIFICATE is still
+// read, and a file missing in this container (a value inherited from a base image or a
+// sidecar's environment) makes New fail, although the credentials the option gives are
+// the only ones the connection would use. WithTLSConfig and WithHTTPClient both make the
+// variables unread. Correct: with transport credentials given as a dial option, New does
+// not read the certificate files (option > variable), or the README says they still must
+// exist.
+func TestAttackGRPCCredentialsStillReadCertificateVariable(t *testing.T) {
+	p, err := New(context.Background(), envOf(map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent/ca.pem"}),
+		WithProtocol("grpc"), WithEndpoint("https://127.0.0.1:4317"),
+		WithGRPCDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err != nil {
+		t.Fatalf("New with grpc.WithTransportCredentials and OTEL_EXPORTER_OTLP_CERTIFICATE naming a missing file: %v", err)
+	}
+	_ = p.Shutdown(context.Background())
 }
