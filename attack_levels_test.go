@@ -144,3 +144,29 @@ func TestAttackGRPCCredentialsStillReadCertificateVariable(t *testing.T) {
 	}
 	_ = p.Shutdown(context.Background())
 }
+
+// TestAttackDisabledStillFailsOnTelemetryVariables shows that OTEL_SDK_DISABLED=true — the
+// platform's kill switch, typically flipped *because* the telemetry configuration is
+// broken (a CA file gone after a rotation, an endpoint written without its scheme) — does
+// not make New ignore that configuration: the OTLP variables, which the disabled pipeline
+// never uses (it exports to stdout alone), are still validated, the certificate files
+// still read, and New returns ErrInvalidConfig, so the service either refuses to start or
+// runs with no logs at all — the opposite of "telemetry off, the logs on". Correct: with
+// telemetry disabled, New succeeds whatever the OTLP and exporter-list variables hold.
+func TestAttackDisabledStillFailsOnTelemetryVariables(t *testing.T) {
+	for name, v := range map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT":    "collector:4318",
+		"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent/ca.pem",
+		"OTEL_EXPORTER_OTLP_PROTOCOL":    "http",
+		"OTEL_LOGS_EXPORTER":             "otlp2",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := New(context.Background(), envOf(map[string]string{"OTEL_SDK_DISABLED": "true", name: v}))
+			if err != nil {
+				t.Errorf("OTEL_SDK_DISABLED=true, %s=%s: New: %v", name, v, err)
+				return
+			}
+			_ = p.Shutdown(context.Background())
+		})
+	}
+}
