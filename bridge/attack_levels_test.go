@@ -112,3 +112,34 @@ func TestAttackLevelsDuplicateEntryResolvedInconsistently(t *testing.T) {
 		t.Errorf("\"x=debug,x=error\" accepted, x is at %v; a duplicated default is last-wins (ERROR)", got)
 	}
 }
+
+// TestAttackLevelsTypedNilDefaultBricksSet shows that SetDefault with a typed nil leveler
+// ((*slog.LevelVar)(nil), an unset field of a config struct) panics, and that the panic
+// leaves the typed nil recorded as the base: every later Set — a fix typed by the
+// operator, a PUT on the HTTP handler — whose spec has no default entry of its own panics
+// too (store asks the base for its level), until the process restarts. Correct:
+// SetDefault refuses or ignores a typed nil leveler, and Set keeps working whatever
+// SetDefault was given.
+func TestAttackLevelsTypedNilDefaultBricksSet(t *testing.T) {
+	l, err := bridge.ParseLevels("info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		var lv *slog.LevelVar
+		l.SetDefault(lv)
+	}()
+	var setErr error
+	panicked := func() (p any) {
+		defer func() { p = recover() }()
+		setErr = l.Set("github.com/acme=warn") // no default entry of its own: the base is asked
+		return nil
+	}()
+	if panicked != nil {
+		t.Fatalf("Set after SetDefault((*slog.LevelVar)(nil)) panicked: %v", panicked)
+	}
+	if setErr != nil || l.Level("github.com/acme") != slog.LevelWarn {
+		t.Errorf("Set after SetDefault((*slog.LevelVar)(nil)): err %v, github.com/acme at %v", setErr, l.Level("github.com/acme"))
+	}
+}
