@@ -2,6 +2,7 @@ package resilog
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -16,13 +17,15 @@ import (
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
-// TestAttackWithLevelTypedNilPanics shows that New panics when WithLevel is given a typed
+// TestWithLevelTypedNilRefused: New refuses WithLevel with a typed nil leveler with
+// ErrInvalidConfig (chosen over INFO: the caller meant a LevelVar to steer the level, and
+// silently ignoring it would hide that). Found by an attack: it showed that New panics when WithLevel is given a typed
 // nil leveler — `var lv *slog.LevelVar; resilog.WithLevel(lv)`, a LevelVar field left
 // unset in a config struct: resolveLevels hands it to Levels.SetDefault, which calls its
 // Level method. DESIGN: every bad input, typed nils included, gets a clear error or a safe
 // default. Correct: New returns an error wrapping ErrInvalidConfig (or treats the typed nil
 // as unset), never panics.
-func TestAttackWithLevelTypedNilPanics(t *testing.T) {
+func TestWithLevelTypedNilRefused(t *testing.T) {
 	var lv *slog.LevelVar
 	defer func() {
 		if r := recover(); r != nil {
@@ -32,6 +35,9 @@ func TestAttackWithLevelTypedNilPanics(t *testing.T) {
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(new(recordtest.Exporter)), WithLevel(lv))
 	if err == nil {
 		_ = p.Shutdown(context.Background())
+	}
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("New(WithLevel((*slog.LevelVar)(nil))) = %v, want ErrInvalidConfig", err)
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
-// TestAttackServiceNameVariableBeatsOptions shows that OTEL_SERVICE_NAME (a variable)
+// TestServiceNameOptionsBeatVariable: service.name from WithResource or WithResourceAttributes beats OTEL_SERVICE_NAME.
+// Found by an attack: it showed that OTEL_SERVICE_NAME (a variable)
 // beats the options that set service.name other than WithServiceName: the resource given
 // to WithResource ("share the TracerProvider's") and WithResourceAttributes. With
 // WithResource(res) where res says service.name=checkout and OTEL_SERVICE_NAME=env set by
@@ -23,7 +24,7 @@ import (
 // describe the same service. The README: "an option passed to resilog.New beats the
 // standard environment variable". Correct: service.name from an option (WithResource,
 // WithResourceAttributes) wins over OTEL_SERVICE_NAME.
-func TestAttackServiceNameVariableBeatsOptions(t *testing.T) {
+func TestServiceNameOptionsBeatVariable(t *testing.T) {
 	env := envOf(map[string]string{"OTEL_SERVICE_NAME": "from-env"})
 	for name, opt := range map[string]Option{
 		"WithResource":           WithResource(resource.NewSchemaless(semconv.ServiceName("checkout"))),
@@ -42,7 +43,8 @@ func TestAttackServiceNameVariableBeatsOptions(t *testing.T) {
 	}
 }
 
-// TestAttackDisabledTurnsExporterNoneIntoStdout shows that OTEL_SDK_DISABLED=true turns
+// TestDisabledKeepsExporterNone: disabling telemetry keeps exporter none: nothing on stdout.
+// Found by an attack: it showed that OTEL_SDK_DISABLED=true turns
 // records *on* for a service that chose WithExporter("none"): resolve replaces the list
 // with the console exporter whatever it was, so a program whose stdout is its output (a
 // CLI printing JSON, a protocol on stdout) and that asked for no log export starts
@@ -50,7 +52,7 @@ func TestAttackServiceNameVariableBeatsOptions(t *testing.T) {
 // telemetry *off*. The option (none) loses to a variable about something else.
 // Correct: disabling telemetry never adds an output; with exporter none it stays none
 // (the same for OTEL_LOGS_EXPORTER=none).
-func TestAttackDisabledTurnsExporterNoneIntoStdout(t *testing.T) {
+func TestDisabledKeepsExporterNone(t *testing.T) {
 	for name, c := range map[string]struct {
 		env  map[string]string
 		opts []Option
@@ -72,7 +74,8 @@ func TestAttackDisabledTurnsExporterNoneIntoStdout(t *testing.T) {
 	}
 }
 
-// TestAttackReplacedVariableStillFailsNew shows that a variable whose setting an option
+// TestReplacedVariableNotRead: a variable an option replaced is not read, so cannot fail New.
+// Found by an attack: it showed that a variable whose setting an option
 // replaced is still parsed, and its bad value makes New fail: WithSDKExporter "replaces
 // the exporters New would build from configuration", yet OTEL_LOGS_EXPORTER=otlp2 (a typo
 // in a shell, a CI job's value for another service) makes New return ErrInvalidConfig;
@@ -80,7 +83,7 @@ func TestAttackDisabledTurnsExporterNoneIntoStdout(t *testing.T) {
 // WithFallback", fails New when WithFallback is given. WithExporter, by contrast, makes New
 // ignore OTEL_LOGS_EXPORTER entirely. Correct: option > variable: a variable the options
 // made irrelevant is not read (or at least cannot fail New).
-func TestAttackReplacedVariableStillFailsNew(t *testing.T) {
+func TestReplacedVariableNotRead(t *testing.T) {
 	for name, c := range map[string]struct {
 		env map[string]string
 		opt Option
@@ -99,14 +102,15 @@ func TestAttackReplacedVariableStillFailsNew(t *testing.T) {
 	}
 }
 
-// TestAttackHandlerHandleBypassesLevels shows that Pipeline.Handler's handler is built on
+// TestHandlerHandleObeysLevels: Pipeline.Handler's Handle drops a record below the logger's level.
+// Found by an attack: it showed that Pipeline.Handler's handler is built on
 // the ungated provider and gates only in Enabled: a caller that invokes Handle directly —
 // a fan-out or middleware slog.Handler wrapping p.Handler(name), which many do without
 // asking each child's Enabled — exports a DEBUG record from a logger whose level is ERROR.
 // The provider's own loggers drop such a record in Emit ("for bridges that emit without
 // asking"); the handler resilog itself hands out does not. Correct: Handle drops a record
 // below the logger's level, as gatedLogger.Emit does.
-func TestAttackHandlerHandleBypassesLevels(t *testing.T) {
+func TestHandlerHandleObeysLevels(t *testing.T) {
 	exp := new(recordtest.Exporter)
 	p, err := New(context.Background(), envOf(nil), WithSDKExporter(exp), WithLevels("error"))
 	if err != nil {
@@ -126,7 +130,8 @@ func TestAttackHandlerHandleBypassesLevels(t *testing.T) {
 	}
 }
 
-// TestAttackGRPCCredentialsStillReadCertificateVariable shows that WithGRPCDialOptions(
+// TestGRPCCredentialsReplaceCertificateVariables: grpc.WithTransportCredentials makes the certificate variables unread.
+// Found by an attack: it showed that WithGRPCDialOptions(
 // grpc.WithTransportCredentials(...)), which the README says "replaces the TLS settings",
 // does not replace the certificate variables: OTEL_EXPORTER_OTLP_CERTIFICATE is still
 // read, and a file missing in this container (a value inherited from a base image or a
@@ -135,7 +140,7 @@ func TestAttackHandlerHandleBypassesLevels(t *testing.T) {
 // variables unread. Correct: with transport credentials given as a dial option, New does
 // not read the certificate files (option > variable), or the README says they still must
 // exist.
-func TestAttackGRPCCredentialsStillReadCertificateVariable(t *testing.T) {
+func TestGRPCCredentialsReplaceCertificateVariables(t *testing.T) {
 	p, err := New(context.Background(), envOf(map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent/ca.pem"}),
 		WithProtocol("grpc"), WithEndpoint("https://127.0.0.1:4317"),
 		WithGRPCDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials())))
@@ -145,7 +150,8 @@ func TestAttackGRPCCredentialsStillReadCertificateVariable(t *testing.T) {
 	_ = p.Shutdown(context.Background())
 }
 
-// TestAttackDisabledStillFailsOnTelemetryVariables shows that OTEL_SDK_DISABLED=true — the
+// TestDisabledIgnoresTelemetryVariables: with telemetry disabled, the OTLP and exporter-list variables are not read.
+// Found by an attack: it showed that OTEL_SDK_DISABLED=true — the
 // platform's kill switch, typically flipped *because* the telemetry configuration is
 // broken (a CA file gone after a rotation, an endpoint written without its scheme) — does
 // not make New ignore that configuration: the OTLP variables, which the disabled pipeline
@@ -153,7 +159,7 @@ func TestAttackGRPCCredentialsStillReadCertificateVariable(t *testing.T) {
 // still read, and New returns ErrInvalidConfig, so the service either refuses to start or
 // runs with no logs at all — the opposite of "telemetry off, the logs on". Correct: with
 // telemetry disabled, New succeeds whatever the OTLP and exporter-list variables hold.
-func TestAttackDisabledStillFailsOnTelemetryVariables(t *testing.T) {
+func TestDisabledIgnoresTelemetryVariables(t *testing.T) {
 	for name, v := range map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT":    "collector:4318",
 		"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent/ca.pem",
@@ -168,5 +174,21 @@ func TestAttackDisabledStillFailsOnTelemetryVariables(t *testing.T) {
 			}
 			_ = p.Shutdown(context.Background())
 		})
+	}
+}
+
+// TestDisabledVariableParsedPerSpecification: OTEL_SDK_DISABLED is true only for "true" in
+// any case; any other value is false (with a warning on stderr), never an error: the
+// specification's boolean, and a kill switch whose typo must not stop the service.
+func TestDisabledVariableParsedPerSpecification(t *testing.T) {
+	for v, want := range map[string]bool{"true": true, "TRUE": true, " True ": true, "false": false, "FALSE": false, "1": false, "yes": false, "maybe": false, "": false} {
+		s, err := resolveWith(t, map[string]string{"OTEL_SDK_DISABLED": v})
+		if err != nil {
+			t.Errorf("OTEL_SDK_DISABLED=%q: %v", v, err)
+			continue
+		}
+		if s.disabled != want {
+			t.Errorf("OTEL_SDK_DISABLED=%q: disabled = %v, want %v", v, s.disabled, want)
+		}
 	}
 }
