@@ -45,7 +45,10 @@ type globalTwiceResult struct {
 	First, Second int // records each pipeline's exporter received from the library logger
 }
 
-// TestAttackGlobalTwiceLibraryStaysOnFirst shows that with two pipelines installed one
+// TestGlobalTwiceLibraryMovesToSecond: after a second WithGlobal pipeline, a library's
+// logger made before the first reaches the second (WithGlobal installs one forwarding
+// provider per process; chosen over documenting the limit: a reload is common). Found by
+// an attack: it showed that with two pipelines installed one
 // after the other with WithGlobal (a configuration reload, a restart of the logging
 // stack after a failed health check), a library's logger created at package
 // initialisation — `var logger = otelslog.NewLogger("example.com/lib")`, the usual way,
@@ -58,7 +61,7 @@ type globalTwiceResult struct {
 // one stable provider in the global and points it at the current pipeline), or the limit
 // is documented and New refuses a second WithGlobal.
 // It runs in a child process: the global's one-time delegation is per process.
-func TestAttackGlobalTwiceLibraryStaysOnFirst(t *testing.T) {
+func TestGlobalTwiceLibraryMovesToSecond(t *testing.T) {
 	if os.Getenv(childEnv) == "globaltwice" {
 		lib := otel.GetLoggerProvider().Logger("example.com/lib") // package init, before New
 		emit := func() {
