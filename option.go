@@ -189,7 +189,10 @@ func WithDisabled(disabled bool) Option {
 // name (which also routes the standard log package into the pipeline) and
 // otel.SetLoggerProvider. The OpenTelemetry SDK's own error handler is pointed at stderr
 // so that an export failure can never log itself into the pipeline that is failing. Off
-// by default: a library never changes globals unless asked.
+// by default: a library never changes globals unless asked. The provider set in otel is
+// one for the whole process, pointed at the pipeline installed last: after a second New
+// with WithGlobal (a reload), every logger moves to it, those a library obtained from
+// otel before the first New included.
 func WithGlobal() Option {
 	return optionFunc(func(o *options) { o.global = true })
 }

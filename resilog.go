@@ -82,7 +82,7 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	p.source, p.errorStack = o.source, o.errorStack
 	if o.global {
 		otel.SetErrorHandler(stderrErrorHandler{})
-		otel.SetLoggerProvider(p.provider)
+		global.install(p.provider)
 		slog.SetDefault(p.Logger(s.serviceName))
 	}
 	return p, nil

@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"golang.org/x/net/http/httpguts"
+	"google.golang.org/grpc"
 
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/settingenv"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/redact"
@@ -63,26 +67,9 @@ func resolve(o *options) (settings, error) {
 	var s settings
 	var err error
 
-	switch {
-	case o.disabled != nil:
-		s.disabled = *o.disabled
-	default:
-		if n, v, ok := first("OTEL_SDK_DISABLED"); ok {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return s, fmt.Errorf("%w: %s=%s is not a boolean", ErrInvalidConfig, n, shown(v))
-			}
-			s.disabled = b
-		}
-	}
-
-	if s.exporters, err = resolveExporters(o, first); err != nil {
+	s.disabled = resolveDisabled(o, first)
+	if s.exporters, err = resolveExporters(o, s.disabled, first); err != nil {
 		return s, err
-	}
-	if s.disabled {
-		// Telemetry off, the service's own logs on: to stdout, never over OTLP (nor to
-		// WithSDKExporter's or WithAdditionalExporter's exporters, see buildExporters).
-		s.exporters = []string{ExporterConsole}
 	}
 
 	s.console = "json"
@@ -97,7 +84,7 @@ func resolve(o *options) (settings, error) {
 
 	if o.serviceName != nil {
 		s.serviceName = *o.serviceName
-	} else if _, v, ok := first("OTEL_SERVICE_NAME"); ok {
+	} else if _, v, ok := first("OTEL_SERVICE_NAME"); ok && !optionServiceName(o) {
 		s.serviceName = v
 	}
 
@@ -115,8 +102,10 @@ func resolve(o *options) (settings, error) {
 		return s, err
 	}
 
-	if s.otlp, err = resolveOTLP(o, first); err != nil {
-		return s, err
+	if usesOTLP(o, s) {
+		if s.otlp, err = resolveOTLP(o, first); err != nil {
+			return s, err
+		}
 	}
 	if s.batch, err = resolveBatch(o, first); err != nil {
 		return s, err
@@ -148,6 +137,8 @@ func resolveFallbackFormat(o *options, first func(...string) (string, string, bo
 	f := FallbackFormatJSON
 	if o.fallbackFormat != nil {
 		f = *o.fallbackFormat
+	} else if o.fallback != nil {
+		return f, nil // WithFallback's exporter replaces the default fallback: the variable is not read
 	} else if _, v, ok := first("RESILOG_FALLBACK_FORMAT"); ok {
 		f = strings.ToLower(v)
 	}
@@ -162,12 +153,23 @@ const customExporter = "custom"
 
 // resolveExporters reads the exporter list (WithExporter, else OTEL_LOGS_EXPORTER, else
 // otlp). The specification allows a comma-separated list: each record goes to each
-// exporter. "none" stands alone, and a name appears at most once.
-func resolveExporters(o *options, first func(...string) (string, string, bool)) ([]string, error) {
+// exporter. "none" stands alone, and a name appears at most once. WithSDKExporter
+// replaces the list: OTEL_LOGS_EXPORTER is then not read. With telemetry disabled the
+// list is the console exporter alone, or none when it says none: disabling telemetry
+// never adds an output, and the variable is read for "none" only, never refused.
+func resolveExporters(o *options, disabled bool, first func(...string) (string, string, bool)) ([]string, error) {
 	names, source := []string{ExporterOTLP}, "WithExporter"
 	if o.exporters != nil {
 		names = o.exporters
+	} else if o.sdkExporter != nil && !disabled {
+		// WithSDKExporter replaces the list; buildExporters does not look at it.
 	} else if n, v, ok := first("OTEL_LOGS_EXPORTER"); ok {
+		if disabled {
+			if strings.EqualFold(v, ExporterNone) {
+				return []string{}, nil
+			}
+			return []string{ExporterConsole}, nil
+		}
 		names, source = strings.Split(v, ","), n
 	}
 	var list []string
@@ -199,7 +201,55 @@ func resolveExporters(o *options, first func(...string) (string, string, bool)) 
 		}
 		return []string{}, nil
 	}
+	if disabled {
+		// Telemetry off, the service's own logs on: to stdout, never over OTLP (nor to
+		// WithSDKExporter's or WithAdditionalExporter's exporters, see buildExporters).
+		return []string{ExporterConsole}, nil
+	}
 	return list, nil
+}
+
+// resolveDisabled reads WithDisabled, else OTEL_SDK_DISABLED as the specification reads
+// a boolean variable: true only for "true" in any case; any other value is false, and a
+// value other than "false" gets a warning on stderr (not an error: the variable is a
+// kill switch, and a typo in it must not stop the service).
+func resolveDisabled(o *options, first func(...string) (string, string, bool)) bool {
+	if o.disabled != nil {
+		return *o.disabled
+	}
+	n, v, ok := first("OTEL_SDK_DISABLED")
+	switch {
+	case !ok || strings.EqualFold(v, "false"):
+		return false
+	case strings.EqualFold(v, "true"):
+		return true
+	}
+	accounting.Stderr().Print(fmt.Sprintf("resilog: %s=%s is neither true nor false: read as false (telemetry on)", n, shown(v)))
+	return false
+}
+
+// optionServiceName reports whether an option other than WithServiceName sets
+// service.name: WithResourceAttributes, or the resource given to WithResource. Either beats
+// OTEL_SERVICE_NAME (option > variable), as sdktrace.WithResource's resource beats it,
+// so that logs and traces sharing a resource name the same service.
+func optionServiceName(o *options) bool {
+	for _, kv := range o.resourceAttrs {
+		if kv.Key == semconv.ServiceNameKey {
+			return true
+		}
+	}
+	if o.resource != nil {
+		_, ok := o.resource.Set().Value(semconv.ServiceNameKey)
+		return ok
+	}
+	return false
+}
+
+// usesOTLP reports whether the pipeline builds the OTLP exporter, whose settings (and
+// their variables, certificate files included) are read and checked only then: not with
+// telemetry disabled, with WithSDKExporter, nor with a list without otlp.
+func usesOTLP(o *options, s settings) bool {
+	return !s.disabled && o.sdkExporter == nil && slices.Contains(s.exporters, ExporterOTLP)
 }
 
 // resolveLevels builds the levels by logger name. The spec is WithLevels', else
@@ -222,6 +272,9 @@ func resolveLevels(o *options, first func(...string) (string, string, bool)) (*b
 		return nil, fmt.Errorf("%w: levels %s: %w", ErrInvalidConfig, shown(spec), err)
 	}
 	if o.level != nil {
+		if v := reflect.ValueOf(o.level); v.Kind() == reflect.Pointer && v.IsNil() {
+			return nil, fmt.Errorf("%w: WithLevel: a nil %T (an unset *slog.LevelVar?)", ErrInvalidConfig, o.level)
+		}
 		levels.SetDefault(o.level)
 	}
 	return levels, nil
@@ -440,9 +493,28 @@ func resolveOTLPTLS(o *options, first func(...string) (string, string, bool), c 
 	if c.TLS != nil || c.HTTPClient != nil && c.Protocol != exporter.ProtocolGRPC {
 		return
 	}
+	if c.Protocol == exporter.ProtocolGRPC && hasTransportCredentials(c.DialOptions) {
+		return // grpc.WithTransportCredentials replaces the TLS settings, the variables too
+	}
 	_, c.CertificateFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")
 	_, c.ClientCertificateFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
 	_, c.ClientKeyFile, _ = first("OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY")
+}
+
+// hasTransportCredentials reports whether opts give the connection its transport
+// credentials (grpc.WithTransportCredentials, grpc.WithCredentialsBundle). A DialOption
+// cannot be inspected, so it asks grpc: NewClient refuses options without transport
+// security, and connects to nothing until used (this one never is).
+func hasTransportCredentials(opts []grpc.DialOption) bool {
+	if len(opts) == 0 {
+		return false
+	}
+	cc, err := grpc.NewClient("passthrough:///resilog-credentials-check", opts...)
+	if err != nil {
+		return false
+	}
+	_ = cc.Close()
+	return true
 }
 
 // parseHeaders parses the W3C-baggage-like "k1=v1,k2=v2" form of OTEL_EXPORTER_OTLP_HEADERS

@@ -65,7 +65,7 @@ func TestResolvePrecedence(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_LOGS_HEADERS":     "b=3,c=%20x",
 		"OTEL_EXPORTER_OTLP_TIMEOUT":          "2500",
 		"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "GZIP",
-		"OTEL_LOGS_EXPORTER":                  "console",
+		"OTEL_LOGS_EXPORTER":                  "otlp,console",
 		"OTEL_SERVICE_NAME":                   "from-env",
 	}
 	t.Run("env over default", func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestResolvePrecedence(t *testing.T) {
 		if s.otlp.Headers["a"] != "1" || s.otlp.Headers["b"] != "3" || s.otlp.Headers["c"] != " x" {
 			t.Errorf("headers = %v (logs-specific must win per key, values percent-decoded)", s.otlp.Headers)
 		}
-		if s.otlp.Timeout != 2500*time.Millisecond || s.otlp.Compression != "gzip" || !slices.Equal(s.exporters, []string{"console"}) || s.serviceName != "from-env" {
+		if s.otlp.Timeout != 2500*time.Millisecond || s.otlp.Compression != "gzip" || !slices.Equal(s.exporters, []string{"otlp", "console"}) || s.serviceName != "from-env" {
 			t.Errorf("settings = %+v", s)
 		}
 	})
@@ -160,7 +160,6 @@ func TestResolveErrors(t *testing.T) {
 		{"bad timeout", map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, nil},
 		{"zero timeout option", nil, []Option{WithTimeout(0)}},
 		{"bad compression", map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "brotli"}, nil},
-		{"bad disabled", map[string]string{"OTEL_SDK_DISABLED": "maybe"}, nil},
 		{"bad insecure", map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes please"}, nil},
 		{"bad levels", map[string]string{"RESILOG_LOG_LEVELS": "info,github.com/x=loud"}, nil},
 		{"bad console format", map[string]string{"RESILOG_CONSOLE_FORMAT": "xml"}, nil},
@@ -271,7 +270,7 @@ func TestConfigErrorsNeverQuoteCredentials(t *testing.T) {
 	}
 	// A credential put in a variable that never holds one, by mistake.
 	for _, v := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_COMPRESSION",
-		"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_SDK_DISABLED", "OTEL_EXPORTER_OTLP_INSECURE", "OTEL_BLRP_MAX_QUEUE_SIZE",
+		"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_INSECURE", "OTEL_BLRP_MAX_QUEUE_SIZE",
 		"OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "RESILOG_LOG_LEVELS"} {
 		cases = append(cases, tc{v + "/misplaced", map[string]string{v: "Authorization: Bearer " + marker}, nil})
 	}

@@ -61,8 +61,9 @@ func WithLoggerProvider(p log.LoggerProvider) Option {
 	return optionFunc(func(c *config) { c.provider = p })
 }
 
-// WithLevel sets the minimum level; records below it are rejected in Enabled. The default
-// is slog.LevelInfo. Pass a *slog.LevelVar to change it at run time.
+// WithLevel sets the minimum level; records below it are rejected in Enabled, and dropped
+// by Handle for callers that handle without asking. The default is slog.LevelInfo (a nil
+// leveler, typed or not, means it too). Pass a *slog.LevelVar to change it at run time.
 func WithLevel(l slog.Leveler) Option {
 	return optionFunc(func(c *config) { c.level = l })
 }
@@ -98,7 +99,7 @@ func NewHandler(name string, opts ...Option) *Handler {
 	for _, o := range opts {
 		o.apply(&c)
 	}
-	if c.level == nil {
+	if isNil(c.level) {
 		c.level = slog.LevelInfo
 	}
 	if c.provider == nil {
@@ -129,6 +130,9 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 // returns nil: delivery failures are accounted for by the processors and exporters, never
 // pushed back onto the caller.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < h.level.Level() {
+		return nil // a caller that handles without asking Enabled (a fan-out handler)
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

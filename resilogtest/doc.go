@@ -14,5 +14,8 @@
 // batching — with an in-memory exporter at the end, so a test also sees what redaction
 // and correlation do. The Recorder reads no environment variable: OTEL_SDK_DISABLED=true,
 // OTEL_LOGS_EXPORTER, RESILOG_LOG_LEVELS or the OTEL_* limits a shell or CI job exports
-// change nothing a test captures.
+// change nothing a test captures. One limit: the OpenTelemetry SDK's LoggerProvider
+// reads OTEL_RESOURCE_ATTRIBUTES itself, whatever it is told; its attributes never reach
+// the records (they carry the pipeline's own resource), but a malformed value is reported
+// by the SDK through otel's error handler, quoted whole.
 package resilogtest
