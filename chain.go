@@ -13,6 +13,7 @@ import (
 
 	"github.com/resilog/resilog/bridge"
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/spool"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/redact"
 )
@@ -43,7 +44,8 @@ type Processor struct {
 	// steps change the record in place: DedupKeys, Correlate, Redact (unless off), Limit.
 	steps []sdklog.Processor
 	limit *processor.Limit
-	sinks []*sink // one per exporter; none with exporter "none"
+	sinks []*sink      // one per exporter; none with exporter "none"
+	spool *spool.Spool // WithSpool, RESILOG_SPOOL_DIR: the first sink's records; nil without
 
 	gate    bool // NewProcessor: levels apply here; New's provider applies them per logger
 	levels  *bridge.Levels
@@ -120,6 +122,12 @@ func newChain(ctx context.Context, o *options, s settings, engine *redact.Redact
 			return nil, err
 		}
 		c.sinks = append(c.sinks, k)
+	}
+	if len(c.sinks) > 0 {
+		if c.spool, err = openSpool(s.spool, c.sinks[0]); err != nil {
+			_ = c.Shutdown(ctx)
+			return nil, err
+		}
 	}
 	if o.meterProvider != nil && len(c.sinks) > 0 {
 		if c.metrics, err = registerMetrics(o.meterProvider, c.Stats); err != nil {
@@ -260,6 +268,10 @@ func (c *Processor) ForceFlush(ctx context.Context) error {
 func (c *Processor) Shutdown(ctx context.Context) error {
 	c.shutdownOnce.Do(func() {
 		err := c.eachSink(func(k *sink) error { return k.Shutdown(ctx) })
+		if c.spool != nil {
+			// What was not released (a shutdown deadline passed) stays for the next run.
+			err = errors.Join(err, c.spool.Close())
+		}
 		if c.metrics != nil {
 			err = errors.Join(err, c.metrics.Unregister())
 		}

@@ -62,6 +62,9 @@ type options struct {
 	correlation    processor.CorrelateConfig
 	noRedaction    bool
 	lookupEnv      func(string) (string, bool)
+	spoolDir       *string
+	spoolSync      *string
+	spoolMaxBytes  *int64
 }
 
 func ptr[T any](v T) *T { return &v }

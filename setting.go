@@ -20,6 +20,7 @@ import (
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/settingenv"
+	"github.com/resilog/resilog/internal/spool"
 	"github.com/resilog/resilog/processor"
 	"github.com/resilog/resilog/redact"
 )
@@ -46,8 +47,9 @@ type settings struct {
 	levels      *bridge.Levels
 	batch       processor.BatchConfig
 	limits      processor.LimitConfig
-	console     string // "json" or "text"
-	fallback    string // the default fallback's format: FallbackFormatJSON or FallbackFormatOTLPJSON
+	console     string       // "json" or "text"
+	fallback    string       // the default fallback's format: FallbackFormatJSON or FallbackFormatOTLPJSON
+	spool       spool.Config // Dir "" : no spool
 }
 
 func resolve(o *options) (settings, error) {
@@ -117,6 +119,9 @@ func resolve(o *options) (settings, error) {
 		return s, err
 	}
 	if s.fallback, err = resolveFallbackFormat(o, first); err != nil {
+		return s, err
+	}
+	if s.spool, err = resolveSpool(o, first); err != nil {
 		return s, err
 	}
 	return s, nil

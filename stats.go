@@ -28,7 +28,7 @@ type Stats struct {
 	Emitted        uint64            // records that reached the batching processor
 	Exported       uint64            // accepted by the collector (the primary exporter)
 	Fallback       uint64            // written by the fallback (stdout JSON by default)
-	Dropped        map[string]uint64 // by reason: queue_full, block_timeout, fallback_full, fallback_error, shutdown, sampled, export_failed
+	Dropped        map[string]uint64 // by reason: queue_full, block_timeout, fallback_full, fallback_error, shutdown, sampled, export_failed, corrupt (an earlier run's record damaged in the spool)
 	DroppedTotal   uint64
 	QueueRecords   int    // waiting to be exported
 	QueueBytes     int    // their estimated memory
@@ -54,6 +54,15 @@ type Stats struct {
 	// lost because stderr was blocked or failed: the report never waits for stderr. The
 	// stderr report is the process's, so this count is too.
 	ReportLinesLost uint64
+
+	// Replayed counts the records earlier runs left in the spool (WithSpool) that New
+	// queued before any new record; they are part of Emitted. SpoolFull counts records
+	// the full spool could not take: they took the memory path and are counted at their
+	// fate like any other (not a loss). SpoolRecords and SpoolBytes are the spool's
+	// backlog: records not yet delivered, and the disk it takes.
+	Replayed, SpoolFull uint64
+	SpoolRecords        int64
+	SpoolBytes          int64
 
 	// Exporters is the accounting of each exporter, in the order of the list, then
 	// WithAdditionalExporter's; the counts above are their sums.
@@ -98,6 +107,11 @@ func (c *Processor) Stats() Stats {
 	if len(c.sinks) > 0 {
 		s.ReportLinesLost = c.sinks[0].reportLinesLost()
 	}
+	if c.spool != nil {
+		b := c.sinks[0].batch.Stats()
+		sp := c.spool.Stats()
+		s.Replayed, s.SpoolFull, s.SpoolRecords, s.SpoolBytes = b.Replayed, b.SpoolFull, sp.Records, sp.Bytes
+	}
 	if c.limit != nil {
 		l := c.limit.Stats()
 		s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
@@ -127,7 +141,15 @@ func registerMetrics(mp metric.MeterProvider, stats func() Stats) (metric.Regist
 		metric.WithDescription("1 while the circuit breaker sends batches straight to the fallback."))
 	failures, err9 := m.Int64ObservableCounter("resilog.export.failures", metric.WithUnit("{failure}"),
 		metric.WithDescription("Failed exports: permanent (batches rejected for good) or transient (attempts a retry can fix)."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
+	replayed, err10 := m.Int64ObservableCounter("resilog.records.replayed", metric.WithUnit("{record}"),
+		metric.WithDescription("Records earlier runs left in the spool, queued at start."))
+	spoolFull, err11 := m.Int64ObservableCounter("resilog.spool.full", metric.WithUnit("{record}"),
+		metric.WithDescription("Records the full spool could not take (they took the memory path)."))
+	spoolRecords, err12 := m.Int64ObservableGauge("resilog.spool.records", metric.WithUnit("{record}"),
+		metric.WithDescription("Records in the spool not yet delivered."))
+	spoolBytes, err13 := m.Int64ObservableGauge("resilog.spool.bytes", metric.WithUnit("By"),
+		metric.WithDescription("Disk the spool takes."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13); err != nil {
 		return nil, err
 	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
@@ -148,6 +170,10 @@ func registerMetrics(mp metric.MeterProvider, stats func() Stats) (metric.Regist
 		o.ObserveInt64(breaker, open)
 		o.ObserveInt64(failures, int64(s.PermanentFailures), metric.WithAttributes(attribute.String("failure", "permanent")))
 		o.ObserveInt64(failures, int64(s.TransientFailures), metric.WithAttributes(attribute.String("failure", "transient")))
+		o.ObserveInt64(replayed, int64(s.Replayed))
+		o.ObserveInt64(spoolFull, int64(s.SpoolFull))
+		o.ObserveInt64(spoolRecords, s.SpoolRecords)
+		o.ObserveInt64(spoolBytes, s.SpoolBytes)
 		return nil
-	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker, failures)
+	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker, failures, replayed, spoolFull, spoolRecords, spoolBytes)
 }

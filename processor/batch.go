@@ -230,8 +230,12 @@ func NewBatch(route Route, cfg BatchConfig, fcfg FailoverConfig) (*Batch, error)
 func (b *Batch) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
 
 // OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
+//
+// With a spool (resilog.WithSpool), r is appended to it first, which adds its
+// log.record.uid attribute, and released once its fate is counted.
 func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	b.ledger.Emitted(1)
+	seq := b.ledger.Append(r)
 	size := recordsize.Of(r)
 	b.mu.Lock()
 	var waitUntil time.Time
@@ -241,6 +245,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 		if b.closed {
 			b.mu.Unlock()
 			b.ledger.Drop(accounting.Shutdown, 1)
+			b.ledger.Release(seq)
 			return nil
 		}
 		if !b.fullLocked(size) {
@@ -248,8 +253,9 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 		}
 		switch b.cfg.Overflow {
 		case OverflowDropOldest:
-			if b.q.DropOldest() {
+			if old, ok := b.q.DropOldest(); ok {
 				b.ledger.Drop(accounting.QueueFull, 1)
+				b.ledger.Release(old)
 			}
 			continue
 		case OverflowBlock:
@@ -268,14 +274,16 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 			}
 			b.mu.Unlock()
 			b.ledger.Drop(accounting.BlockTimeout, 1)
+			b.ledger.Release(seq)
 			return nil
 		case OverflowDropNewest:
 			b.mu.Unlock()
 			b.ledger.Drop(accounting.QueueFull, 1)
+			b.ledger.Release(seq)
 			return nil
 		default: // OverflowFallback
 			b.mu.Unlock()
-			b.route.SpillRecord(r, accounting.QueueFull)
+			b.route.SpillRecord(r, seq, accounting.QueueFull)
 			return nil
 		}
 	}
@@ -287,11 +295,11 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	// full fallback gets batches, not a batch per record, and the log call never takes a
 	// fresh batch buffer per record, which would outrun the free list and have it
 	// allocate and clear ~600 KB itself).
-	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r) {
+	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r, seq) {
 		b.mu.Unlock()
 		return nil
 	}
-	if b.q.Push(r.Clone(), size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.q.Sealed() == 0 && b.route.Open() {
+	if b.q.Push(r.Clone(), seq, size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.q.Sealed() == 0 && b.route.Open() {
 		b.sealLocked()
 	}
 	b.mu.Unlock()
@@ -367,10 +375,11 @@ func (b *Batch) runExporter() {
 		b.space.Broadcast()
 		b.mu.Unlock()
 
+		b.ledger.SyncForExport()
 		if ordered {
 			b.handInTurn(ctx, p, turn)
-		} else if b.route.Deliver(ctx, p.Records) {
-			b.route.ToFallback(ctx, p.Records, accounting.ExportFailed)
+		} else {
+			b.deliver(ctx, p)
 		}
 		cancel()
 
@@ -391,9 +400,7 @@ func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) 
 		b.progress.Wait() // each earlier turn is bounded by FallbackWait and one attempt
 	}
 	b.mu.Unlock()
-	if b.route.Deliver(ctx, p.Records) {
-		b.route.ToFallback(ctx, p.Records, accounting.ExportFailed)
-	}
+	b.deliver(ctx, p)
 	b.mu.Lock()
 	b.turn++
 	b.handing--
@@ -402,6 +409,17 @@ func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) 
 	}
 	b.progress.Broadcast()
 	b.mu.Unlock()
+}
+
+// deliver sends p along the route: to the primary, else to the fallback. The records
+// the primary took (or a shutdown deadline counted as dropped) are released from the
+// spool; those handed to the fallback take their seqs with them.
+func (b *Batch) deliver(ctx context.Context, p *delivery.Chunk) {
+	if b.route.Deliver(ctx, p.Records) {
+		b.route.ToFallback(ctx, p.Records, p.Seqs, accounting.ExportFailed)
+	} else {
+		b.ledger.Release(p.Seqs...)
+	}
 }
 
 // stopWaitingAt returns a context that ends at 80% of the time ctx has left: when
@@ -469,7 +487,7 @@ func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 	b.space.Broadcast()
 	b.mu.Unlock()
 	for _, p := range spill {
-		b.route.Spill(ctx, p.Records, accounting.Shutdown)
+		b.route.Spill(ctx, p.Records, p.Seqs, accounting.Shutdown)
 		b.q.Release(p)
 	}
 	b.mu.Lock()
@@ -539,7 +557,7 @@ func (b *Batch) shutdown(ctx context.Context) error {
 	}
 	b.mu.Unlock()
 	for _, p := range left {
-		b.route.Spill(ctx, p.Records, accounting.Shutdown)
+		b.route.Spill(ctx, p.Records, p.Seqs, accounting.Shutdown)
 	}
 	err = errors.Join(err, b.route.Shutdown(ctx))
 	b.q.Close()
@@ -567,6 +585,10 @@ type BatchStats struct {
 	// ReportLinesLost counts the lines of the stderr report (drops, export failures) lost
 	// because stderr was blocked. The stderr report is the process's: so is this count.
 	ReportLinesLost uint64
+	// SpoolFull counts records the full spool could not take: they took the memory path
+	// and are counted at their fate like any other (not a loss). Replayed counts earlier
+	// runs' records read back from the spool and queued here (included in Emitted).
+	SpoolFull, Replayed uint64
 }
 
 // Stats returns the counters so far.
@@ -580,6 +602,7 @@ func (b *Batch) Stats() BatchStats {
 		QueueRecords: records, QueueBytes: bytes, FallbackQueued: b.route.FallbackQueued(),
 		Retries: c.Retries, Permanent: c.Permanent, Transient: c.Transient, Breaker: BreakerClosed,
 		LastError: c.LastError, LastErrorTime: c.LastErrorTime, ReportLinesLost: c.ReportLinesLost,
+		SpoolFull: c.SpoolFull, Replayed: c.Replayed,
 	}
 	if c.BreakerOpen {
 		s.Breaker = BreakerOpen

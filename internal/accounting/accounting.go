@@ -28,10 +28,11 @@ const (
 	Shutdown                    // the shutdown deadline passed before the record was written
 	Sampled                     // sampling of repeated records dropped it
 	ExportFailed                // an exporter without a fallback returned an error
+	Corrupt                     // an earlier run's record found damaged in the spool
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"queue_full", "block_timeout", "fallback_full", "fallback_error", "shutdown", "sampled", "export_failed"}
+var reasonNames = [numReasons]string{"queue_full", "block_timeout", "fallback_full", "fallback_error", "shutdown", "sampled", "export_failed", "corrupt"}
 
 // String returns the reason as it appears in Stats and metrics.
 func (r Reason) String() string {

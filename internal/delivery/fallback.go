@@ -69,18 +69,18 @@ func NewFallback(exp sdklog.Exporter, maxRecords, maxBytes int, ledger *Ledger) 
 // addLocked queues r, which the caller has cloned, and wakes the writer for the first
 // record (it then lingers), for each full chunk, and when the buffer becomes half full in
 // bytes.
-func (f *Fallback) addLocked(r sdklog.Record, size int) {
+func (f *Fallback) addLocked(r sdklog.Record, seq uint64, size int) {
 	before := f.q.Bytes() + f.writingBytes
-	full := f.q.Push(r, size)
+	full := f.q.Push(r, seq, size)
 	if f.q.Len() == 1 || full || 2*before < f.maxBytes && 2*(before+size) >= f.maxBytes {
 		f.more.Signal()
 	}
 }
 
-// Enqueue copies records into the buffer. When it is full, Enqueue waits for the writer
-// to make room until ctx is done, then drops what does not fit (reason fallback_full). A
-// done ctx makes it never wait.
-func (f *Fallback) Enqueue(ctx context.Context, records []sdklog.Record) {
+// Enqueue copies records, with their spool seqs (nil: none spooled), into the buffer.
+// When it is full, Enqueue waits for the writer to make room until ctx is done, then
+// drops what does not fit (reason fallback_full). A done ctx makes it never wait.
+func (f *Fallback) Enqueue(ctx context.Context, records []sdklog.Record, seqs []uint64) {
 	if len(records) == 0 {
 		return
 	}
@@ -90,10 +90,17 @@ func (f *Fallback) Enqueue(ctx context.Context, records []sdklog.Record) {
 		defer wake.WhenDone(ctx, f.cond)()
 	}
 	dropped, shutdown := 0, 0
+	var release []uint64 // the seqs of the records dropped
+	drop := func(i int) {
+		if i < len(seqs) && seqs[i] != 0 {
+			release = append(release, seqs[i])
+		}
+	}
 	f.mu.Lock()
 	for i := range records {
 		if f.abandoned {
 			shutdown++
+			drop(i)
 			continue
 		}
 		size := recordsize.Of(&records[i])
@@ -102,48 +109,54 @@ func (f *Fallback) Enqueue(ctx context.Context, records []sdklog.Record) {
 		}
 		if f.abandoned {
 			shutdown++
+			drop(i)
 			continue
 		}
 		if f.full(size) {
 			dropped++
+			drop(i)
 			continue
 		}
-		f.addLocked(records[i], size)
+		f.addLocked(records[i], seqAt(seqs, i), size)
 	}
 	f.mu.Unlock()
 	f.ledger.Drop(accounting.FallbackFull, dropped)
 	f.ledger.Drop(accounting.Shutdown, shutdown)
+	f.ledger.Release(release...)
 }
 
-// TryEnqueueOne clones r into the buffer if there is room and reports whether it did;
-// it never waits and counts nothing when it returns false.
-func (f *Fallback) TryEnqueueOne(r *sdklog.Record) bool {
+// TryEnqueueOne clones r, with its spool seq, into the buffer if there is room and
+// reports whether it did; it never waits and counts nothing when it returns false.
+func (f *Fallback) TryEnqueueOne(r *sdklog.Record, seq uint64) bool {
 	size := recordsize.Of(r)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.abandoned || f.full(size) {
 		return false
 	}
-	f.addLocked(r.Clone(), size)
+	f.addLocked(r.Clone(), seq, size)
 	return true
 }
 
-// EnqueueOne clones r into the buffer if there is room, and counts it as dropped
-// otherwise. It never waits: the log call's overflow path uses it.
-func (f *Fallback) EnqueueOne(r *sdklog.Record) {
+// EnqueueOne clones r, with its spool seq, into the buffer if there is room, and counts
+// it as dropped (and releases it) otherwise. It never waits: the log call's overflow path
+// uses it.
+func (f *Fallback) EnqueueOne(r *sdklog.Record, seq uint64) {
 	size := recordsize.Of(r)
 	f.mu.Lock()
 	switch {
 	case f.abandoned:
 		f.mu.Unlock()
 		f.ledger.Drop(accounting.Shutdown, 1)
+		f.ledger.Release(seq)
 		return
 	case f.full(size):
 		f.mu.Unlock()
 		f.ledger.Drop(accounting.FallbackFull, 1)
+		f.ledger.Release(seq)
 		return
 	}
-	f.addLocked(r.Clone(), size)
+	f.addLocked(r.Clone(), seq, size)
 	f.mu.Unlock()
 }
 
@@ -206,8 +219,11 @@ func (f *Fallback) run() {
 			f.cond.Broadcast()
 			f.mu.Unlock()
 			if abandoned {
-				return // shutdown counted the rest; the exporter may still be blocked
+				// Shutdown counted the rest (dropped, shutdown); the exporter may still
+				// be blocked. Their seqs stay in the spool: the next run delivers them.
+				return
 			}
+			f.ledger.Release(c.Seqs...) // written, or dropped (fallback_error)
 			f.q.Release(c)
 			taken[i] = nil
 		}
@@ -282,4 +298,12 @@ func (f *Fallback) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// seqAt returns seqs[i], or 0 when seqs does not reach i (no spool).
+func seqAt(seqs []uint64, i int) uint64 {
+	if i < len(seqs) {
+		return seqs[i]
+	}
+	return 0
 }

@@ -19,11 +19,11 @@ func TestFallbackQueueKeepsOrderAcrossChunks(t *testing.T) {
 	q := NewFallback(out, 10000, 64<<20, ledger)
 	recs := records(3000)
 	for i := range 1000 {
-		q.EnqueueOne(&recs[i])
+		q.EnqueueOne(&recs[i], 0)
 	}
-	q.Enqueue(context.Background(), recs[1000:2000])
+	q.Enqueue(context.Background(), recs[1000:2000], nil)
 	for i := 2000; i < 3000; i++ {
-		q.EnqueueOne(&recs[i])
+		q.EnqueueOne(&recs[i], 0)
 	}
 	if err := q.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestFallbackQueueReusesChunks(t *testing.T) {
 	recs := records(fallbackChunk)
 	for round := range 50 {
 		for i := range recs {
-			q.EnqueueOne(&recs[i])
+			q.EnqueueOne(&recs[i], 0)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := q.Drain(ctx); err != nil {

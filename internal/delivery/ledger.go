@@ -4,7 +4,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
 	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/spool"
 )
 
 // Ledger owns every count of the delivery core: records emitted, exported, written by the
@@ -19,6 +22,66 @@ type Ledger struct {
 
 	drops    accounting.Drops
 	failures failureReport
+
+	// The spool, if any (set by SetSpool before the first record): the ledger appends a
+	// record when the core accepts it and releases it when its fate is counted.
+	spool               *spool.Spool
+	syncBatch           bool
+	spoolFull, replayed atomic.Uint64
+}
+
+// SetSpool makes the core keep its records in s from acceptance to their final fate;
+// with syncBatch, SyncForExport writes them to stable storage before each export. Call
+// it before the first record.
+func (l *Ledger) SetSpool(s *spool.Spool, syncBatch bool) { l.spool, l.syncBatch = s, syncBatch }
+
+// Spooled reports whether the core has a spool.
+func (l *Ledger) Spooled() bool { return l.spool != nil }
+
+// Append writes r, accepted by the core, to the spool and returns its seq, or 0 when it
+// is not spooled: no spool, the spool off, or full (counted as spool_full, which is not
+// a loss: the record takes the memory path).
+func (l *Ledger) Append(r *sdklog.Record) uint64 {
+	if l.spool == nil {
+		return 0
+	}
+	seq, res := l.spool.Append(r)
+	if res != spool.Spooled {
+		if res == spool.Full {
+			l.spoolFull.Add(1)
+		}
+		return 0
+	}
+	return seq
+}
+
+// Release releases records from the spool: their fate (exported, written to the
+// fallback, dropped) is counted. A seq of 0 (not spooled) is skipped.
+func (l *Ledger) Release(seqs ...uint64) {
+	if l.spool == nil {
+		return
+	}
+	for _, s := range seqs {
+		if s != 0 {
+			l.spool.Release(seqs...)
+			return
+		}
+	}
+}
+
+// Replayed counts a record of an earlier run, read back from the spool, given to the
+// core: it is emitted too, so that the balance holds.
+func (l *Ledger) Replayed() {
+	l.replayed.Add(1)
+	l.emitted.Add(1)
+}
+
+// SyncForExport writes the spool to stable storage before a batch leaves, in the
+// spool's batch sync mode: a record the collector acknowledged was on disk first.
+func (l *Ledger) SyncForExport() {
+	if l.spool != nil && l.syncBatch {
+		_ = l.spool.Sync() // an I/O error turns the spool off and says so
+	}
 }
 
 // NewLedger returns a ledger reporting on the process's stderr report.
@@ -46,6 +109,10 @@ type Counts struct {
 	LastError                     string
 	LastErrorTime                 time.Time
 	ReportLinesLost               uint64
+	// SpoolFull counts records the full spool could not take: they took the memory path
+	// (not a loss: they are counted again at their fate). Replayed counts earlier runs'
+	// records read back from the spool (included in Emitted).
+	SpoolFull, Replayed uint64
 }
 
 // Counts returns the counts so far.
@@ -60,7 +127,15 @@ func (l *Ledger) Counts() Counts {
 		Transient:       l.transient.Load(),
 		BreakerOpen:     l.open.Load(),
 		ReportLinesLost: l.drops.Report().Lost(),
+		SpoolFull:       l.spoolFull.Load(),
+		Replayed:        l.replayed.Load(),
 	}
 	c.LastError, c.LastErrorTime = l.failures.last()
 	return c
 }
+
+// SpoolBatch gives the processor.Batch p the spool s (syncBatch: sync before each
+// export) and returns the functions that queue an earlier run's record read back from
+// it, and count n earlier records lost to damage (emitted and dropped, corrupt). Package
+// processor sets it; the root package calls it, before the first record.
+var SpoolBatch func(p sdklog.Processor, s *spool.Spool, syncBatch bool) (replay func(r sdklog.Record, seq uint64), corrupt func(n uint64))

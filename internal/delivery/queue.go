@@ -35,20 +35,27 @@ type Queue struct {
 type Chunk struct {
 	Seq     uint64          // in sealing order
 	Records []sdklog.Record // cap is the queue's chunk size unless DropOldest shortened it
-	Bytes   int             // estimated memory of Records (recordsize)
+	// Seqs are the records' spool seqs, beside them (0: not spooled): a record's seq
+	// travels with it from the export queue to the fallback's, for the ledger to release
+	// it from the spool at its final fate.
+	Seqs  []uint64
+	Bytes int // estimated memory of Records (recordsize)
 }
 
 // NewQueue returns a Queue of chunks of chunkRecords records, keeping up to keep spare
 // chunks for reuse. Close stops its free list's goroutine.
 func NewQueue(chunkRecords, keep int) *Queue {
 	q := &Queue{chunkRecords: chunkRecords}
-	q.free = freelist.New(func() *Chunk { return &Chunk{Records: freelist.Slice[sdklog.Record](chunkRecords)} }, keep)
+	q.free = freelist.New(func() *Chunk {
+		return &Chunk{Records: freelist.Slice[sdklog.Record](chunkRecords), Seqs: make([]uint64, 0, chunkRecords)}
+	}, keep)
 	return q
 }
 
-// Push queues r, which the caller has cloned (the queue keeps it), of the given size. It
-// reports whether the chunk r went into is now full and sealed.
-func (q *Queue) Push(r sdklog.Record, size int) (sealed bool) {
+// Push queues r, which the caller has cloned (the queue keeps it), of the given size,
+// with its spool seq (0: not spooled). It reports whether the chunk r went into is now
+// full and sealed.
+func (q *Queue) Push(r sdklog.Record, seq uint64, size int) (sealed bool) {
 	var c *Chunk
 	if n := len(q.chunks); n > q.sealed {
 		c = q.chunks[n-1]
@@ -57,6 +64,7 @@ func (q *Queue) Push(r sdklog.Record, size int) (sealed bool) {
 		q.chunks = append(q.chunks, c)
 	}
 	c.Records = append(c.Records, r)
+	c.Seqs = append(c.Seqs, seq)
 	c.Bytes += size
 	q.records++
 	q.bytes += size
@@ -92,16 +100,18 @@ func (q *Queue) Pop() *Chunk {
 	return c
 }
 
-// DropOldest removes the oldest record, which the caller counts as dropped. It reports
-// false when the queue is empty.
-func (q *Queue) DropOldest() bool {
+// DropOldest removes the oldest record, which the caller counts as dropped, and returns
+// its spool seq. It reports false when the queue is empty.
+func (q *Queue) DropOldest() (seq uint64, ok bool) {
 	if len(q.chunks) == 0 {
-		return false
+		return 0, false
 	}
 	c := q.chunks[0]
 	size := recordsize.Of(&c.Records[0])
+	seq = c.Seqs[0]
 	c.Records[0] = sdklog.Record{}
 	c.Records = c.Records[1:]
+	c.Seqs = c.Seqs[1:]
 	c.Bytes -= size
 	q.records--
 	q.bytes -= size
@@ -112,7 +122,7 @@ func (q *Queue) DropOldest() bool {
 			q.sealed--
 		}
 	}
-	return true
+	return seq, true
 }
 
 // Release clears a popped chunk and keeps its buffer for reuse, unless DropOldest
@@ -122,7 +132,7 @@ func (q *Queue) Release(c *Chunk) {
 		return
 	}
 	clear(c.Records) // release the attribute values to the garbage collector
-	c.Records, c.Bytes = c.Records[:0], 0
+	c.Records, c.Seqs, c.Bytes = c.Records[:0], c.Seqs[:0], 0
 	q.free.Put(c)
 }
 

@@ -21,14 +21,14 @@ func TestQueueKeepsOrderAcrossSealsAndDrops(t *testing.T) {
 	q := NewQueue(4, 2)
 	defer q.Close()
 	for i := range 10 {
-		if sealed := q.Push(seqRecord(i), 1); sealed != (i%4 == 3) {
+		if sealed := q.Push(seqRecord(i), 0, 1); sealed != (i%4 == 3) {
 			t.Fatalf("push %d: sealed = %v", i, sealed)
 		}
 	}
 	if q.Len() != 10 || q.Bytes() != 10 {
 		t.Fatalf("len %d, bytes %d; want 10, 10", q.Len(), q.Bytes())
 	}
-	if !q.DropOldest() { // record 0
+	if _, ok := q.DropOldest(); !ok { // record 0
 		t.Fatal("DropOldest on a full queue")
 	}
 	q.Seal() // records 8-9
@@ -77,14 +77,14 @@ func TestQueueBufferIsReadyBeforeTheLogCallNeedsIt(t *testing.T) {
 		if want == nil {
 			t.Fatalf("chunk %d: no spare buffer waiting", chunk)
 		}
-		q.Push(seqRecord(chunk*8), 1)
+		q.Push(seqRecord(chunk*8), 0, 1)
 		if got := q.chunks[len(q.chunks)-1]; got != want {
 			t.Fatalf("chunk %d: the push did not take the spare buffer", chunk)
 		}
 		// The next buffer is made while this one fills, not when it is sealed.
 		want = spare()
 		for i := 1; i < 8; i++ {
-			q.Push(seqRecord(chunk*8+i), 1)
+			q.Push(seqRecord(chunk*8+i), 0, 1)
 		}
 	}
 }

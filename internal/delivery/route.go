@@ -230,40 +230,48 @@ func (r *Route) settleCalls(ctx context.Context) {
 // shutdown deadline — it takes what fits at once and counts the rest as dropped at once,
 // so that the accounting is complete when Shutdown returns. Without a fallback, the
 // records are counted as dropped for reason.
-func (r *Route) ToFallback(ctx context.Context, records []sdklog.Record, reason accounting.Reason) {
+//
+// seqs are the records' spool seqs (nil: none spooled): they travel with the records into
+// the fallback's buffer, and are released with any record dropped.
+func (r *Route) ToFallback(ctx context.Context, records []sdklog.Record, seqs []uint64, reason accounting.Reason) {
 	if r.fb == nil {
 		r.ledger.Drop(reason, len(records))
+		r.ledger.Release(seqs...)
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, r.cfg.FallbackWait)
 	defer cancel()
-	r.fb.Enqueue(wctx, records)
+	r.fb.Enqueue(wctx, records, seqs)
 }
 
 // Spill hands records straight to the fallback, waiting for room until ctx is done (a
 // done ctx: not at all); without a fallback they are dropped for reason.
-func (r *Route) Spill(ctx context.Context, records []sdklog.Record, reason accounting.Reason) {
+// seqs as for ToFallback.
+func (r *Route) Spill(ctx context.Context, records []sdklog.Record, seqs []uint64, reason accounting.Reason) {
 	if r.fb == nil {
 		r.ledger.Drop(reason, len(records))
+		r.ledger.Release(seqs...)
 		return
 	}
-	r.fb.Enqueue(ctx, records)
+	r.fb.Enqueue(ctx, records, seqs)
 }
 
 // SpillRecord clones rec straight into the fallback's buffer, never waiting: if it is
 // full, rec is dropped (fallback_full); without a fallback, it is dropped for reason.
-func (r *Route) SpillRecord(rec *sdklog.Record, reason accounting.Reason) {
+// seq is rec's spool seq (0: not spooled), released if rec is dropped.
+func (r *Route) SpillRecord(rec *sdklog.Record, seq uint64, reason accounting.Reason) {
 	if r.fb == nil {
 		r.ledger.Drop(reason, 1)
+		r.ledger.Release(seq)
 		return
 	}
-	r.fb.EnqueueOne(rec)
+	r.fb.EnqueueOne(rec, seq)
 }
 
 // TrySpillRecord clones rec into the fallback's buffer if it has room, and reports
 // whether it did; it never waits and counts nothing when it returns false.
-func (r *Route) TrySpillRecord(rec *sdklog.Record) bool {
-	return r.fb != nil && r.fb.TryEnqueueOne(rec)
+func (r *Route) TrySpillRecord(rec *sdklog.Record, seq uint64) bool {
+	return r.fb != nil && r.fb.TryEnqueueOne(rec, seq)
 }
 
 // HasFallback reports whether the route has a fallback.

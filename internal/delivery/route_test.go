@@ -31,7 +31,7 @@ func newFailover(primary, fallback sdklog.Exporter, p Policy) failover {
 
 func (f failover) Export(ctx context.Context, records []sdklog.Record) error {
 	if f.Deliver(ctx, records) {
-		f.ToFallback(ctx, records, accounting.ExportFailed)
+		f.ToFallback(ctx, records, nil, accounting.ExportFailed)
 	}
 	return nil
 }
@@ -302,7 +302,7 @@ func TestFailoverBlockedFallbackNeverBlocks(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	start = time.Now()
-	f.Spill(done, records(10), accounting.Shutdown)
+	f.Spill(done, records(10), nil, accounting.Shutdown)
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("Spill with a done context took %v", d)
 	}
@@ -324,7 +324,7 @@ func TestSpillRecordNeverWaits(t *testing.T) {
 	recs := records(10)
 	start := time.Now()
 	for i := range recs {
-		f.SpillRecord(&recs[i], accounting.QueueFull)
+		f.SpillRecord(&recs[i], 0, accounting.QueueFull)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("10 spills took %v with the fallback blocked", d)

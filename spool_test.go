@@ -1,0 +1,174 @@
+//go:build unix
+
+package resilog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/internal/spool"
+)
+
+// hanging is a collector that never answers: every export waits for its context, so
+// that the records a child logs are still in memory (queued or being exported) when it
+// dies.
+type hanging struct{}
+
+func (hanging) Export(ctx context.Context, _ []sdklog.Record) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (hanging) Shutdown(context.Context) error   { return nil }
+func (hanging) ForceFlush(context.Context) error { return nil }
+
+// spoolChildRecords is how many records the crashing child logs.
+const spoolChildRecords = 500
+
+// spoolChild is the child of TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath: it logs
+// spoolChildRecords records with the spool in RESILOG_SPOOL_DIR (the variable, as an
+// operator would set it) and a collector that never answers, says so, and dies as its
+// mode says: SIGKILLed by the parent, os.Exit, or log.Fatal (whose message is a record
+// too: WithGlobal makes the standard logger write through the pipeline).
+func spoolChild(mode string) {
+	p, err := New(context.Background(), WithSDKExporter(hanging{}), WithGlobal(), WithServiceName("child"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	l := p.Logger("child")
+	for i := range spoolChildRecords {
+		l.Info("record", "i", i, "password", "hunter2")
+	}
+	writeResult(p.Stats())
+	switch mode {
+	case "kill":
+		time.Sleep(time.Hour) // the parent kills it
+	case "exit":
+		os.Exit(1)
+	case "fatal":
+		log.Fatal("fatal: the last words")
+	}
+}
+
+// Issue 13, part 2: a record whose log call returned survives the death of the process
+// when the spool is on. A child logs 500 records and dies (SIGKILL, os.Exit, log.Fatal)
+// with the collector never answering; New on the same directory exports them first, with
+// their own resource and timestamps, their log.record.uid, and redacted.
+func TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath(t *testing.T) {
+	if mode := os.Getenv(childEnv); strings.HasPrefix(mode, "spool-") {
+		spoolChild(strings.TrimPrefix(mode, "spool-"))
+		return
+	}
+	for _, mode := range []string{"kill", "exit", "fatal"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			result := filepath.Join(t.TempDir(), "result.json")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath$", "-test.count=1")
+			cmd.Env = append(os.Environ(), childEnv+"=spool-"+mode, childResultEnv+"="+result, "RESILOG_SPOOL_DIR="+dir)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				if _, err := os.Stat(result); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+					t.Fatalf("the child never logged its records; stderr:\n%s", stderr.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			var child Stats
+			readResult(t, result, &child)
+			if child.Emitted != spoolChildRecords || child.Exported != 0 {
+				t.Fatalf("child: %d emitted, %d exported; want %d emitted and none exported", child.Emitted, child.Exported, spoolChildRecords)
+			}
+			want := spoolChildRecords
+			if mode == "kill" {
+				// While the child lives, the directory is its own: New says who holds it.
+				_, err := New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(&recordtest.Exporter{}))
+				if !errors.Is(err, spool.ErrLocked) || !strings.Contains(err.Error(), strconv.Itoa(cmd.Process.Pid)) {
+					t.Errorf("New on a directory the child holds: %v; want an error naming pid %d", err, cmd.Process.Pid)
+				}
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+			}
+			if mode == "fatal" {
+				want++ // the fatal line
+			}
+			_ = cmd.Wait()
+
+			restarted := time.Now()
+			exp := &recordtest.Exporter{}
+			p, err := New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(exp), WithServiceName("parent"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := p.Stats(); s.Replayed != uint64(want) || s.Emitted != uint64(want) {
+				t.Errorf("after New: %d replayed, %d emitted; want %d queued before New returned", s.Replayed, s.Emitted, want)
+			}
+			p.Logger("parent").Info("after the restart")
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			s := p.Stats()
+			if s.Exported != uint64(want+1) || s.Emitted != s.Exported+s.Fallback+s.DroppedTotal || s.SpoolRecords != 0 {
+				t.Errorf("stats %+v; want %d exported, the balance, an empty spool", s, want+1)
+			}
+			seen, uids := map[int64]bool{}, map[string]bool{}
+			fatal := false
+			for _, r := range exp.Records() {
+				m := recordtest.AsMap(r)
+				if r.Body().AsString() == "after the restart" {
+					if _, ok := m[spool.UIDKey]; !ok {
+						t.Errorf("the new record has no %s: %v", spool.UIDKey, m)
+					}
+					continue
+				}
+				if v, _ := r.Resource().Set().Value(semconv.ServiceNameKey); v.AsString() != "child" {
+					t.Errorf("replayed record with service.name %q, want the child's", v.AsString())
+				}
+				if r.Timestamp().IsZero() || !r.Timestamp().Before(restarted) {
+					t.Errorf("replayed record timestamp %v, want the child's (before %v)", r.Timestamp(), restarted)
+				}
+				uid, _ := m[spool.UIDKey].(string)
+				if uid == "" || uids[uid] {
+					t.Errorf("replayed record with uid %q (missing or twice)", uid)
+				}
+				uids[uid] = true
+				if m["password"] != nil && m["password"] == "hunter2" {
+					t.Errorf("a secret reached the spool: %v", m)
+				}
+				if strings.Contains(r.Body().AsString(), "the last words") {
+					fatal = true
+					continue
+				}
+				i, ok := m["i"].(int64)
+				if !ok || seen[i] {
+					t.Errorf("replayed record %v: no i or seen twice", m)
+				}
+				seen[i] = true
+			}
+			if len(seen) != spoolChildRecords || mode == "fatal" && !fatal {
+				t.Errorf("%d of %d records replayed (fatal line: %v)", len(seen), spoolChildRecords, fatal)
+			}
+		})
+	}
+}
