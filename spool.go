@@ -94,7 +94,7 @@ func openSpool(cfg spool.Config, first *sink) (*spool.Spool, error) {
 	}
 	s, err := spool.Open(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("resilog: spool: %w", err)
+		return nil, fmt.Errorf("resilog: %w", err)
 	}
 	replay, corrupt := delivery.SpoolBatch(first.batch, s, cfg.Sync == spool.SyncBatch)
 	for seq, r := range s.Earlier() {

@@ -179,6 +179,9 @@ func spoolReplay(dir string, stderr io.Writer) int {
 	// machine replaying, not the service that logged.
 	os.Unsetenv("OTEL_SERVICE_NAME")
 	os.Unsetenv("OTEL_RESOURCE_ATTRIBUTES")
+	// Its pipelines send what the spool holds: they keep no spool of their own (the
+	// service's RESILOG_SPOOL_DIR may be this very directory, which replay holds).
+	os.Unsetenv("RESILOG_SPOOL_DIR")
 
 	ctx := context.Background()
 	r := newReplayer("resilog spool replay", stderr)

@@ -149,3 +149,17 @@ func TestSpoolUsageErrors(t *testing.T) {
 		t.Errorf("missing directory: exit %d, stderr %q", code, errs)
 	}
 }
+
+// The pipelines replay builds must not take a spool themselves: RESILOG_SPOOL_DIR, set
+// for the service whose spool is replayed (here the very directory), would make them
+// fail on the lock replay holds, or spool what they are sending.
+func TestSpoolReplayIgnoresRESILOG_SPOOL_DIR(t *testing.T) {
+	dir := t.TempDir()
+	fillSpool(t, dir, 3, false)
+	t.Setenv("RESILOG_SPOOL_DIR", dir)
+	t.Setenv("OTEL_LOGS_EXPORTER", "console")
+	code, _, stderr := runSpool("replay", dir)
+	if code != 0 || !strings.Contains(stderr, "records=3 ") || !strings.Contains(stderr, "exported=3 ") {
+		t.Fatalf("replay with RESILOG_SPOOL_DIR set: exit %d, stderr:\n%s", code, stderr)
+	}
+}
