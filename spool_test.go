@@ -16,11 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/internal/spool"
+	"github.com/resilog/resilog/processor"
 )
 
 // hanging is a collector that never answers: every export waits for its context, so
@@ -170,5 +173,126 @@ func TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath(t *testing.T) {
 				t.Errorf("%d of %d records replayed (fatal line: %v)", len(seen), spoolChildRecords, fatal)
 			}
 		})
+	}
+}
+
+// gated is a collector that takes nothing until open is closed.
+type gated struct {
+	open chan struct{}
+	recordtest.Exporter
+}
+
+func (g *gated) Export(ctx context.Context, records []sdklog.Record) error {
+	select {
+	case <-g.open:
+		return g.Exporter.Export(ctx, records)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A record written to the fallback is delivered: it leaves the spool, and the next
+// start replays nothing.
+func TestSpoolReleasesWhatTheFallbackWrote(t *testing.T) {
+	dir := t.TempDir()
+	fb := &recordtest.Exporter{}
+	p, err := New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(refusing{}), WithFallback(fb),
+		WithFailover(processor.FailoverConfig{RetryMaxElapsed: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		p.Logger("t").Info("record", "i", i)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Fallback != 100 || s.SpoolRecords != 0 || len(fb.Records()) != 100 {
+		t.Fatalf("stats %+v, %d written: want the 100 in the fallback and the spool empty", s, len(fb.Records()))
+	}
+	p, err = New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(&recordtest.Exporter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	if s := p.Stats(); s.Replayed != 0 {
+		t.Fatalf("the next start replayed %d records the fallback had written", s.Replayed)
+	}
+}
+
+// A full spool is not a loss: the records it cannot take stay in memory, are counted
+// in SpoolFull, and are delivered like any other.
+func TestSpoolFullTakesTheMemoryPath(t *testing.T) {
+	exp := &gated{open: make(chan struct{})}
+	p, err := New(context.Background(), envOf(nil), WithSpool(t.TempDir()), WithSpoolMaxBytes(128<<10), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000 // about 600 KB of frames: the 128 KiB bound fills
+	for i := range n {
+		p.Logger("t").Info("record", "i", i, "padding", strings.Repeat("x", 100))
+	}
+	s := p.Stats()
+	if s.SpoolFull == 0 || s.SpoolRecords == 0 || s.SpoolRecords+int64(s.SpoolFull) != n {
+		t.Errorf("stats %+v: want the spool full, holding the records it took, the rest counted in SpoolFull", s)
+	}
+	close(exp.open)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s = p.Stats(); s.Exported != n || s.DroppedTotal != 0 || s.SpoolRecords != 0 {
+		t.Errorf("stats %+v: want all %d exported, none dropped, the spool empty", s, n)
+	}
+}
+
+// Damage in an earlier run's segment is counted (dropped, corrupt) and does not keep New
+// from starting or the rest from being delivered; the balance holds.
+func TestSpoolDamageIsCountedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	s, err := spool.Open(spool.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := range n {
+		r := recordtest.Make("t", func(r *otellog.Record) {
+			r.SetTimestamp(time.Now())
+			r.SetBody(attribute.StringValue(fmt.Sprintf("record %d", i)))
+		})
+		if _, res := s.Append(&r); res != spool.Spooled {
+			t.Fatalf("Append: %v", res)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v, want one", segs)
+	}
+	data, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{len(data) / 3, len(data) / 2} {
+		data[at] ^= 0xff
+	}
+	if err := os.WriteFile(segs[0], data[:len(data)-10], 0o600); err != nil { // and a torn tail
+		t.Fatal(err)
+	}
+
+	exp := &recordtest.Exporter{}
+	p, err := New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats()
+	corrupt := st.Dropped["corrupt"]
+	if corrupt == 0 || corrupt > 10 || st.Replayed+corrupt != n || st.Exported != st.Replayed || len(exp.Records()) != int(st.Replayed) ||
+		st.Emitted != st.Exported+st.Fallback+st.DroppedTotal {
+		t.Errorf("stats %+v: want the few damaged records counted as corrupt, the rest exported, the balance", st)
 	}
 }
