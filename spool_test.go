@@ -44,8 +44,9 @@ const spoolChildRecords = 500
 // spoolChild is the child of TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath: it logs
 // spoolChildRecords records with the spool in RESILOG_SPOOL_DIR (the variable, as an
 // operator would set it) and a collector that never answers, says so, and dies as its
-// mode says: SIGKILLed by the parent, os.Exit, or log.Fatal (whose message is a record
-// too: WithGlobal makes the standard logger write through the pipeline).
+// mode says: SIGKILLed by the parent, os.Exit, log.Fatal (whose message is a record
+// too: WithGlobal makes the standard logger write through the pipeline), or a panic in a
+// goroutine.
 func spoolChild(mode string) {
 	p, err := New(context.Background(), WithSDKExporter(hanging{}), WithGlobal(), WithServiceName("child"))
 	if err != nil {
@@ -64,11 +65,14 @@ func spoolChild(mode string) {
 		os.Exit(1)
 	case "fatal":
 		log.Fatal("fatal: the last words")
+	case "panic":
+		go func() { panic("unrecovered, in a goroutine") }()
+		time.Sleep(time.Hour)
 	}
 }
 
 // Issue 13, part 2: a record whose log call returned survives the death of the process
-// when the spool is on. A child logs 500 records and dies (SIGKILL, os.Exit, log.Fatal)
+// when the spool is on. A child logs 500 records and dies (SIGKILL, os.Exit, log.Fatal, panic)
 // with the collector never answering; New on the same directory exports them first, with
 // their own resource and timestamps, their log.record.uid, and redacted.
 func TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath(t *testing.T) {
@@ -76,7 +80,7 @@ func TestSpoolKeepsWhatTheProcessLoggedThroughItsDeath(t *testing.T) {
 		spoolChild(strings.TrimPrefix(mode, "spool-"))
 		return
 	}
-	for _, mode := range []string{"kill", "exit", "fatal"} {
+	for _, mode := range []string{"kill", "exit", "fatal", "panic"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			result := filepath.Join(t.TempDir(), "result.json")

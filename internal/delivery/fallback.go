@@ -200,6 +200,7 @@ func (f *Fallback) run() {
 		}
 		f.mu.Unlock()
 
+		f.ledger.SyncForExport() // the spool's batch mode: on disk before it is written
 		for i, c := range taken {
 			err := f.exp.Export(context.Background(), c.Records)
 			n := len(c.Records)
