@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otellog "go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/resilog/resilog/internal/recordtest"
@@ -228,7 +230,9 @@ func TestSpoolReleasesWhatTheFallbackWrote(t *testing.T) {
 // in SpoolFull, and are delivered like any other.
 func TestSpoolFullTakesTheMemoryPath(t *testing.T) {
 	exp := &gated{open: make(chan struct{})}
-	p, err := New(context.Background(), envOf(nil), WithSpool(t.TempDir()), WithSpoolMaxBytes(128<<10), WithSDKExporter(exp))
+	reader := sdkmetric.NewManualReader()
+	p, err := New(context.Background(), envOf(nil), WithSpool(t.TempDir()), WithSpoolMaxBytes(128<<10), WithSDKExporter(exp),
+		WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +243,25 @@ func TestSpoolFullTakesTheMemoryPath(t *testing.T) {
 	s := p.Stats()
 	if s.SpoolFull == 0 || s.SpoolRecords == 0 || s.SpoolRecords+int64(s.SpoolFull) != n {
 		t.Errorf("stats %+v: want the spool full, holding the records it took, the rest counted in SpoolFull", s)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				got[m.Name] = d.DataPoints[0].Value
+			case metricdata.Gauge[int64]:
+				got[m.Name] = d.DataPoints[0].Value
+			}
+		}
+	}
+	if got["resilog.spool.full"] != int64(s.SpoolFull) || got["resilog.spool.records"] != s.SpoolRecords ||
+		got["resilog.spool.bytes"] != s.SpoolBytes || got["resilog.records.replayed"] != 0 {
+		t.Errorf("metrics %v, want the spool's stats %+v", got, s)
 	}
 	close(exp.open)
 	if err := p.Shutdown(context.Background()); err != nil {
