@@ -323,3 +323,38 @@ func TestSpoolDamageIsCountedAtStart(t *testing.T) {
 		t.Errorf("stats %+v: want the few damaged records counted as corrupt, the rest exported, the balance", st)
 	}
 }
+
+// A record dropped by the overflow policy is counted and leaves the spool: the next
+// start does not deliver what this run counted as dropped.
+func TestSpoolReleasesWhatTheOverflowPolicyDrops(t *testing.T) {
+	for _, policy := range []processor.Overflow{processor.OverflowDropOldest, processor.OverflowDropNewest, processor.OverflowBlock} {
+		t.Run(policy.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			exp := &gated{open: make(chan struct{})}
+			p, err := New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(exp), WithOverflow(policy),
+				WithBatch(processor.BatchConfig{MaxQueueRecords: 10, MaxBatch: 10, Exporters: 1, BlockTimeout: time.Millisecond}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 100 {
+				p.Logger("t").Info("record", "i", i)
+			}
+			close(exp.open)
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			s := p.Stats()
+			if s.DroppedTotal == 0 || s.Exported+s.DroppedTotal != 100 || s.SpoolRecords != 0 {
+				t.Fatalf("stats %+v: want some dropped, the rest exported, the spool empty", s)
+			}
+			p, err = New(context.Background(), envOf(nil), WithSpool(dir), WithSDKExporter(&recordtest.Exporter{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Shutdown(context.Background())
+			if s := p.Stats(); s.Replayed != 0 {
+				t.Fatalf("the next start replayed %d records this run counted as dropped", s.Replayed)
+			}
+		})
+	}
+}
