@@ -229,12 +229,20 @@ func (g *crashRig) check(deaths int) (seen map[int64]int) {
 	if _, ok := s["Replayed"]; !ok {
 		t.Errorf("the last run's Stats have no Replayed: %v", s)
 	}
-	if num("Emitted") != uint64(last.n) {
-		t.Errorf("the last run emitted %d, it logged %d", num("Emitted"), last.n)
+	// Emitted counts the records the run logged, those it replayed and those it found
+	// damaged (dropped{corrupt}); each ends exported, in the fallback or dropped.
+	if got, want := num("Emitted"), uint64(last.n)+num("Replayed")+corrupt; got != want {
+		t.Errorf("the last run emitted %d, want %d logged + %d replayed + %d corrupt", got, last.n, num("Replayed"), corrupt)
 	}
-	if in, out := num("Emitted")+num("Replayed"), num("Exported")+num("Fallback")+num("DroppedTotal"); in != out {
-		t.Errorf("the last run: emitted %d + replayed %d != exported %d + fallback %d + dropped %d",
-			num("Emitted"), num("Replayed"), num("Exported"), num("Fallback"), num("DroppedTotal"))
+	if in, out := num("Emitted"), num("Exported")+num("Fallback")+num("DroppedTotal"); in != out {
+		t.Errorf("the last run: emitted %d != exported %d + fallback %d + dropped %d",
+			in, num("Exported"), num("Fallback"), num("DroppedTotal"))
+	}
+	if deaths > 0 && num("Replayed") == 0 {
+		t.Errorf("the last run replayed nothing after %d deaths", deaths)
+	}
+	if d := num("DroppedTotal"); d != corrupt {
+		t.Errorf("the last run dropped %d records, %d of them corrupt: %v", d, corrupt, s["Dropped"])
 	}
 	t.Logf("%d runs, %d deaths: %d log calls returned, %d distinct records delivered (%d duplicates), %d missing, %d corrupt; last run's stats: emitted=%d replayed=%d exported=%d fallback=%d dropped=%v",
 		len(g.runs), deaths, returned, len(seen), records-len(seen), len(missing), corrupt,
