@@ -83,7 +83,8 @@ type killRun struct {
 }
 
 // runKill runs c.n records through the pipeline in child processes, SIGKILLing each
-// process at a random instant of its run (c.kills times) and starting the next one on
+// process at a random instant within a second of its first returned log call (c.kills
+// times) and starting the next one on
 // the same spool from the first seq whose log call had not returned; the last one logs
 // to the end and shuts down.
 func runKill(c config, dir, endpoint string) (*killRun, error) {
@@ -108,7 +109,8 @@ func runKill(c config, dir, endpoint string) (*killRun, error) {
 		}
 		pw.Close()
 		read := make(chan error, 1)
-		ended := false
+		first := make(chan struct{})
+		ended, returned := false, 0
 		go func() {
 			defer pr.Close()
 			sc := bufio.NewScanner(pr)
@@ -127,6 +129,9 @@ func runKill(c config, dir, endpoint string) (*killRun, error) {
 					read <- fmt.Errorf("-fault kill child: %q", line)
 					return
 				}
+				if returned++; returned == 1 {
+					close(first)
+				}
 				run.returned[seq] = true
 				run.durations = append(run.durations, time.Duration(ns))
 				next = max(next, seq+1)
@@ -137,15 +142,25 @@ func runKill(c config, dir, endpoint string) (*killRun, error) {
 		go func() { waited <- cmd.Wait() }()
 		var werr error
 		killed := false
+		exited := false
 		if proc < c.kills {
+			select { // the instant is in the logging, not in New (which replays the spool)
+			case werr = <-waited:
+				exited = true
+			case <-first:
+			}
+		}
+		switch {
+		case exited:
+		case proc < c.kills:
 			select {
 			case werr = <-waited:
-			case <-time.After(time.Duration(50+rng.IntN(950)) * time.Millisecond):
+			case <-time.After(time.Duration(rng.IntN(1000)) * time.Millisecond):
 				_ = cmd.Process.Signal(syscall.SIGKILL)
 				killed = true
 				werr = <-waited
 			}
-		} else {
+		default:
 			werr = <-waited
 		}
 		if err := <-read; err != nil {

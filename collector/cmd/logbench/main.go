@@ -12,13 +12,14 @@
 // both pipelines, one after the other, over the same fault schedule, one such line each.
 //
 // -spool DIR runs the resilog pipeline with RESILOG_SPOOL_DIR=DIR. -fault kill runs the
-// pipeline in child processes instead: each is SIGKILLed at a random instant 50ms-1s into
-// its run (-kills times), the next starts on the same spool from the first seq whose log
-// call had not returned, and the last one logs to the end and shuts down. There emitted is
-// the records whose log call returned, lost those of them found neither in the collector
-// nor in a fallback (less the ones the last process counted dropped), dropped and the
-// replayed= the line ends with (with the Stats' Replayed) the last process's, peak_rss_mb
-// the largest child's; kills= says how many processes were killed.
+// pipeline in child processes instead: each is SIGKILLed at a random instant within a
+// second of its first returned log call (-kills times), the next starts on the same spool
+// from the first seq whose log call had not returned, and the last one logs to the end and
+// shuts down. There emitted is the records whose log call returned, lost those of them
+// found neither in the collector nor in a fallback (less the ones the last process
+// counted dropped), dropped and the replayed= the line ends with (with the Stats'
+// Replayed) the last process's, peak_rss_mb the largest child's; kills= says how many
+// processes were killed.
 //
 // -timeline FILE.svg draws where the records went over time, per 100 ms bucket (emitted,
 // written by the collector, written to the fallback, dropped, never arrived), with the
@@ -105,7 +106,7 @@ func main() {
 	flag.StringVar(&c.configs, "configs", "", "-topology agent-gateway: directory of agent.yaml and gateway.yaml (default: config or collector/config)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write this process's CPU profile of the run to a file")
 	flag.StringVar(&c.spool, "spool", "", "resilog pipeline: spool directory (RESILOG_SPOOL_DIR); it should be empty, as records an earlier run left there are delivered too")
-	flag.IntVar(&c.kills, "kills", 10, "-fault kill: how many times a process is killed, each 50ms-1s after it started, before the last one runs to the end")
+	flag.IntVar(&c.kills, "kills", 10, "-fault kill: how many times a process is killed, each within 1s of its first returned log call, before the last one runs to the end")
 	flag.StringVar(&c.timeline, "timeline", "", "draw where the records went over time into this SVG file, its numbers into the .csv and its fault windows into the .faults.csv beside it")
 	flag.Parse()
 	var recs []*recording
