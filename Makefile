@@ -73,7 +73,9 @@ logbench: build
 	@for args in "-pipeline stock -queue 2048 -n 200000" "-pipeline stock -queue 200000 -n 200000" \
 	  "-pipeline resilog -n 200000" "-pipeline stock -fault down -n 10000" "-pipeline resilog -fault down -n 10000" \
 	  "-pipeline resilog -fault flap -n 20000 -rate 2000" "-pipeline resilog -fault hang -n 20000 -rate 5000" \
-	  "-pipeline resilog -fault 503 -n 20000 -rate 4000" "-topology agent-gateway -n 200000"; do \
+	  "-pipeline resilog -fault 503 -n 20000 -rate 4000" "-topology agent-gateway -n 200000" \
+	  "-pipeline resilog -spool $(BIN)/spool-burst -n 200000" "-pipeline resilog -fault kill -spool $(BIN)/spool-kill -n 200000"; do \
+	  rm -rf $(BIN)/spool-burst $(BIN)/spool-kill; \
 	  $(BIN)/logbench -collector $(BIN)/resilog-collector $$args 2>/dev/null | tail -1; done
 
 ## timelines: the README's pictures (docs/outage.svg, docs/hang.svg, their CSV and accounting

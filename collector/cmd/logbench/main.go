@@ -11,6 +11,16 @@
 // emit_p99_us is the 99th percentile of the log call's duration. -pipeline stock,resilog runs
 // both pipelines, one after the other, over the same fault schedule, one such line each.
 //
+// -spool DIR runs the resilog pipeline with RESILOG_SPOOL_DIR=DIR. -fault kill runs the
+// pipeline in child processes instead: each is SIGKILLed at a random instant within a
+// second of its first returned log call (-kills times), the next starts on the same spool
+// from the first seq whose log call had not returned, and the last one logs to the end and
+// shuts down. There emitted is the records whose log call returned, lost those of them
+// found neither in the collector nor in a fallback (less the ones the last process
+// counted dropped), dropped and the replayed= the line ends with (with the Stats'
+// Replayed) the last process's, peak_rss_mb the largest child's; kills= says how many
+// processes were killed.
+//
 // -timeline FILE.svg draws where the records went over time, per 100 ms bucket (emitted,
 // written by the collector, written to the fallback, dropped, never arrived), with the
 // fault windows shaded and each run's accounting line as its caption, the pipelines side
@@ -19,6 +29,7 @@
 //
 //	cd collector && go run ./cmd/logbench -pipeline resilog -fault none -n 200000
 //	cd collector && go run ./cmd/logbench -pipeline stock,resilog -fault flap -n 20000 -rate 2000 -timeline flap.svg
+//	cd collector && go run ./cmd/logbench -pipeline resilog -fault kill -spool $(mktemp -d) -n 200000
 package main
 
 import (
@@ -69,12 +80,21 @@ type config struct {
 	keep                                    bool
 	cpuprofile                              string
 	timeline                                string
+	spool                                   string // RESILOG_SPOOL_DIR of the resilog pipeline
+	kills                                   int    // -fault kill: processes killed
 }
 
 func main() {
+	if spec := os.Getenv(killChildEnv); spec != "" {
+		if err := runKillChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "logbench: -fault kill child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var c config
 	flag.StringVar(&c.pipeline, "pipeline", "resilog", "resilog or stock (otelslog + SDK BatchProcessor + OTLP exporter), or both, comma-separated, run one after the other")
-	flag.StringVar(&c.fault, "fault", "none", "none; down (no collector); flap (stopped 1s at 1/4, 1/2, 3/4 of the run); hang (TCP accepted, never answered); 503 (503/Unavailable with a 1s retry delay for the first 3s)")
+	flag.StringVar(&c.fault, "fault", "none", "none; down (no collector); flap (stopped 1s at 1/4, 1/2, 3/4 of the run); hang (TCP accepted, never answered); 503 (503/Unavailable with a 1s retry delay for the first 3s); kill (the pipeline runs in a child process, SIGKILLed -kills times at random instants and restarted on the same -spool)")
 	flag.StringVar(&c.protocol, "protocol", "http", "http or grpc")
 	flag.IntVar(&c.n, "n", 100000, "records to emit")
 	flag.IntVar(&c.rate, "rate", 0, "records per second; 0 = as fast as possible")
@@ -85,6 +105,8 @@ func main() {
 	flag.StringVar(&c.topology, "topology", "direct", "direct (to one collector) or agent-gateway (resilog to config/agent.yaml forwarding to two config/gateway.yaml, beside the direct rate)")
 	flag.StringVar(&c.configs, "configs", "", "-topology agent-gateway: directory of agent.yaml and gateway.yaml (default: config or collector/config)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write this process's CPU profile of the run to a file")
+	flag.StringVar(&c.spool, "spool", "", "resilog pipeline: spool directory (RESILOG_SPOOL_DIR); it should be empty, as records an earlier run left there are delivered too")
+	flag.IntVar(&c.kills, "kills", 10, "-fault kill: how many times a process is killed, each within 1s of its first returned log call, before the last one runs to the end")
 	flag.StringVar(&c.timeline, "timeline", "", "draw where the records went over time into this SVG file, its numbers into the .csv and its fault windows into the .faults.csv beside it")
 	flag.Parse()
 	var recs []*recording
@@ -111,8 +133,10 @@ func run(c config, rec *recording) error {
 	switch {
 	case c.pipeline != "resilog" && c.pipeline != "stock":
 		return fmt.Errorf("-pipeline %q: want resilog or stock", c.pipeline)
-	case !slices.Contains([]string{"none", "down", "flap", "hang", "503"}, c.fault):
-		return fmt.Errorf("-fault %q: want none, down, flap, hang or 503", c.fault)
+	case !slices.Contains([]string{"none", "down", "flap", "hang", "503", "kill"}, c.fault):
+		return fmt.Errorf("-fault %q: want none, down, flap, hang, 503 or kill", c.fault)
+	case c.fault == "kill" && (c.topology == "agent-gateway" || c.timeline != "" || c.kills < 0):
+		return errors.New("-fault kill: not with -topology agent-gateway or -timeline; -kills not negative")
 	case c.protocol != "http" && c.protocol != "grpc":
 		return fmt.Errorf("-protocol %q: want http or grpc", c.protocol)
 	case c.n <= 0 || c.rate < 0 || c.queue <= 0:
@@ -191,6 +215,9 @@ func run(c config, rec *recording) error {
 		}
 	}
 
+	if c.fault == "kill" {
+		return reportKill(c, dir, endpoint, col)
+	}
 	fallbackPath := filepath.Join(dir, "fallback.jsonl")
 	pl, err := newPipeline(c, endpoint, fallbackPath, rec)
 	if err != nil {
@@ -330,6 +357,11 @@ func newPipeline(c config, endpoint, fallbackPath string, rec *recording) (*pipe
 		return nil, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
+	if c.spool != "" {
+		if err := os.Setenv("RESILOG_SPOOL_DIR", c.spool); err != nil {
+			return nil, err
+		}
+	}
 	proto := exporter.ProtocolHTTP
 	if c.protocol == "grpc" {
 		proto = exporter.ProtocolGRPC
