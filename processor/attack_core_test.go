@@ -1,0 +1,294 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordsize"
+	"github.com/resilog/resilog/internal/recordtest"
+)
+
+// attackSeqs returns the seq attributes of recs, in order.
+func attackSeqs(recs []sdklog.Record) []int64 {
+	var out []int64
+	for _, r := range recs {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if kv.Key == "seq" {
+				out = append(out, kv.Value.AsInt64())
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// attackWait polls cond for up to 20s (a bound only a hang reaches).
+func attackWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after 20s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestAttackStatsSnapshotOverCounts: Stats() must never report more records finished
+// (exported + fallback + dropped) than were emitted — every record is counted as emitted
+// before its fate. Ledger.Counts loads Emitted first and the fates after, so a record
+// emitted and dropped between those loads is in the fates but not in Emitted: a snapshot
+// says exported+fallback+dropped > emitted (a negative number still under way, which a
+// metrics dashboard computing emitted - done shows as a wrap-around to 2^64).
+// Correct: load the fates first and Emitted last (or take a consistent snapshot), so that
+// emitted >= exported + fallback + dropped in every snapshot.
+func TestAttackStatsSnapshotOverCounts(t *testing.T) {
+	b := newBatch(t, new(recordtest.Exporter), nil, BatchConfig{MaxBatch: 1, MaxQueueRecords: 1,
+		Exporters: 1, Interval: time.Hour, Overflow: OverflowDropNewest})
+	defer b.Shutdown(context.Background())
+
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rec(0, log.SeverityInfo)
+			for !stop.Load() {
+				_ = b.OnEmit(context.Background(), r) // mostly queue_full: counted at once
+			}
+		}()
+	}
+	defer func() { stop.Store(true); wg.Wait() }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s := b.Stats()
+		var dropped uint64
+		for _, n := range s.Dropped {
+			dropped += n
+		}
+		if s.Exported+s.Fallback+dropped > s.Emitted {
+			t.Fatalf("a Stats snapshot counts more fates than records emitted: exported %d + fallback %d + dropped %d = %d > emitted %d",
+				s.Exported, s.Fallback, dropped, s.Exported+s.Fallback+dropped, s.Emitted)
+		}
+	}
+}
+
+// flaky is a primary whose exports each wait for a verdict from the test (nil: accepted),
+// ignoring their context when stubborn: a collector that accepted the connection and
+// never answers. Each export announces itself on calls with its records and the channel
+// its verdict is to be sent on.
+type flaky struct {
+	recordtest.Exporter
+	calls    chan flakyCall
+	stubborn bool
+}
+
+type flakyCall struct {
+	recs    []sdklog.Record
+	verdict chan error
+}
+
+func newFlaky() *flaky { return &flaky{calls: make(chan flakyCall, 100)} }
+
+func (f *flaky) Export(ctx context.Context, recs []sdklog.Record) error {
+	c := flakyCall{recs: recs, verdict: make(chan error, 1)}
+	f.calls <- c
+	if f.stubborn {
+		if err := <-c.verdict; err != nil {
+			return err
+		}
+		return f.Exporter.Export(ctx, recs)
+	}
+	select {
+	case err := <-c.verdict:
+		if err != nil {
+			return err
+		}
+		return f.Exporter.Export(ctx, recs)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errRefused = errors.New("connection refused")
+
+// TestAttackBreakerOpeningOvertakesInflightBatch: at the moment the breaker opens, a
+// record logged by a goroutine after an earlier record of its own that is still being
+// exported reaches the fallback before it. The breaker opens because another export
+// failed; record A (goroutine G's first) is still in its export attempt; G then logs C,
+// which the open breaker sends straight into the fallback's buffer (the queue is empty,
+// no hand-off is under way); A's attempt then fails too and A is handed to the fallback
+// after C. The fallback (stdout) shows G's records out of call order.
+// Correct: while the breaker is open, each goroutine's records reach the fallback in call
+// order, including the records taken for export before it opened (README: "in the order
+// each goroutine logged them"); C must wait behind A.
+func TestAttackBreakerOpeningOvertakesInflightBatch(t *testing.T) {
+	f := newFlaky()
+	fb := new(recordtest.Exporter)
+	b, err := NewBatch(Route{Primary: f, Fallback: fb},
+		BatchConfig{MaxBatch: 1, Exporters: 2, Interval: time.Hour},
+		FailoverConfig{BreakerFailures: 1, ProbeInterval: time.Hour, RetryInitial: time.Millisecond, RetryMax: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Shutdown(context.Background())
+
+	// Goroutine G (this one) logs A: its export starts and waits.
+	_ = b.OnEmit(context.Background(), rec(1, log.SeverityInfo)) // MaxBatch 1: sealed at once
+	a := <-f.calls
+	// Another goroutine's record X: its export fails, which opens the breaker (1 failure).
+	_ = b.OnEmit(context.Background(), rec(100, log.SeverityInfo))
+	x := <-f.calls
+	x.verdict <- errRefused
+	attackWait(t, "the breaker to open and X to reach the fallback", func() bool {
+		return b.Stats().Breaker == BreakerOpen && len(fb.Records()) == 1
+	})
+	// G logs C while its A is still in the export.
+	_ = b.OnEmit(context.Background(), rec(2, log.SeverityInfo))
+	// A's export fails as well.
+	a.verdict <- errRefused
+	attackWait(t, "A and C to reach the fallback", func() bool { return len(fb.Records()) == 3 })
+
+	var g []int64
+	for _, s := range attackSeqs(fb.Records()) {
+		if s < 100 {
+			g = append(g, s)
+		}
+	}
+	if len(g) != 2 || g[0] != 1 || g[1] != 2 {
+		t.Fatalf("goroutine G logged seq 1 then 2; the fallback got them in the order %v: out of call order while the breaker is open", g)
+	}
+}
+
+// TestAttackShutdownLosesBatchesWaitingTheirTurn: once Shutdown has returned, every
+// record must be counted (README "Guarantees, exactly": Emitted == Exported + Fallback +
+// DroppedTotal; an export still running at the deadline has its records counted as
+// dropped{shutdown}). With the breaker open and no probe, one batch is the trial sent to
+// the primary; the batches taken after it wait for their turn (handInTurn) before they
+// begin a delivery. If the trial export hangs (a collector that accepted the connection
+// and never answers), Shutdown gives up at its deadline and counts the trial's records
+// (settleCalls), but not those of the batches waiting their turn: they are in no queue,
+// no delivery under way, and no count. The balance is short by them after Shutdown, and
+// for ever if the export never returns.
+// Correct: after Shutdown returns, the records of batches waiting their turn are counted
+// (dropped, reason shutdown), and not again if the hung export returns later.
+func TestAttackShutdownLosesBatchesWaitingTheirTurn(t *testing.T) {
+	f := newFlaky()
+	f.stubborn = true
+	fb := new(recordtest.Exporter)
+	b, err := NewBatch(Route{Primary: f, Fallback: fb}, // no Probe: a trial batch probes
+		BatchConfig{MaxBatch: 1, Exporters: 3, Interval: time.Hour},
+		FailoverConfig{BreakerFailures: 1, ProbeInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hung flakyCall
+	defer func() {
+		if hung.verdict != nil {
+			hung.verdict <- nil // let the hung export return at last
+		}
+	}()
+
+	_ = b.OnEmit(context.Background(), rec(0, log.SeverityInfo))
+	(<-f.calls).verdict <- errRefused // the breaker opens
+	attackWait(t, "the breaker to open", func() bool { return b.Stats().Breaker == BreakerOpen })
+	// Records go straight to the fallback until a trial batch is due; the first one after
+	// that is the trial export, which hangs.
+	for i := 1; hung.verdict == nil; i++ {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+		select {
+		case hung = <-f.calls:
+		case <-time.After(5 * time.Millisecond):
+		}
+		if i > 4000 {
+			t.Fatal("no trial batch in 20s")
+		}
+	}
+	// Two more batches (ERROR: sealed at once) are taken by the other two exporters and
+	// wait for their turn behind the trial.
+	before := b.Stats().Emitted
+	_ = b.OnEmit(context.Background(), rec(10001, log.SeverityError))
+	_ = b.OnEmit(context.Background(), rec(10002, log.SeverityError))
+	attackWait(t, "the two batches to leave the queue", func() bool { return b.Stats().QueueRecords == 0 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_ = b.Shutdown(ctx)
+	s := b.Stats()
+	var dropped uint64
+	for _, n := range s.Dropped {
+		dropped += n
+	}
+	if s.Exported+s.Fallback+dropped != s.Emitted {
+		t.Fatalf("after Shutdown: exported %d + fallback %d + dropped %d (%v) != emitted %d: %d records (of the %d logged behind the hung trial) in no count",
+			s.Exported, s.Fallback, dropped, s.Dropped, s.Emitted, s.Emitted-(s.Exported+s.Fallback+dropped), s.Emitted-before)
+	}
+}
+
+// down fails every export, as a collector that is not there.
+type attackDown struct{ recordtest.Exporter }
+
+func (*attackDown) Export(context.Context, []sdklog.Record) error { return errRefused }
+
+// TestAttackOverflowSpillOvertakesQueueWhileOpen: while the breaker is open, a record that
+// overflows the export queue (OverflowFallback, the default) goes straight into the
+// fallback's buffer, ahead of the same goroutine's earlier records still in the queue or
+// in a hand-off waiting for room in the fallback. Here the fallback's writer is blocked
+// (stdout nobody reads, for a while): G's big record 1 does not fit in the fallback's
+// buffer, so it goes through the queue and its hand-off waits for room; record 2 waits in
+// the queue behind it; record 3 finds the queue full and room in the fallback (it is
+// small) and is written before 1 and 2 once stdout drains.
+// Correct: while the breaker is open, each goroutine's records reach the fallback in call
+// order (README: "in the order each goroutine logged them"): an overflowing record must
+// not overtake records of its own goroutine still on their way to the fallback.
+func TestAttackOverflowSpillOvertakesQueueWhileOpen(t *testing.T) {
+	small := recordsize.Of(rec(0, log.SeverityInfo))
+	bigRec := func(seq int) *sdklog.Record {
+		r := recordtest.Make("t", func(r *log.Record) {
+			r.SetSeverity(log.SeverityInfo)
+			r.SetBody(attribute.StringValue("m"))
+			r.AddAttributes(attribute.Int("seq", seq), attribute.String("blob", strings.Repeat("x", 8*small)))
+		})
+		return &r
+	}
+	fb := newGated() // the fallback: its writes block until the gate opens
+	b, err := NewBatch(Route{Primary: new(attackDown), Fallback: fb},
+		BatchConfig{MaxBatch: 1, MaxQueueRecords: 1, Exporters: 1, Interval: time.Hour},
+		FailoverConfig{BreakerFailures: 1, ProbeInterval: time.Hour, FallbackBytes: 3 * small, FallbackWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Shutdown(context.Background())
+
+	// Record 0 opens the breaker and reaches the fallback, whose write blocks.
+	_ = b.OnEmit(context.Background(), rec(0, log.SeverityError))
+	waitInflight(t, fb)
+	if b.Stats().Breaker != BreakerOpen {
+		t.Fatal("the breaker is not open")
+	}
+	// Goroutine G (this one) logs 1 (big: it does not fit in the fallback's buffer now),
+	// then 2 and 3 (small).
+	_ = b.OnEmit(context.Background(), bigRec(1))
+	attackWait(t, "record 1's hand-off to start", func() bool { return b.Stats().QueueRecords == 0 })
+	_ = b.OnEmit(context.Background(), rec(2, log.SeverityInfo))
+	_ = b.OnEmit(context.Background(), rec(3, log.SeverityInfo))
+	close(fb.gate) // stdout drains
+	attackWait(t, "the four records to reach the fallback", func() bool { return len(fb.Records()) == 4 })
+	got := attackSeqs(fb.Records())
+	for i, s := range got {
+		if s != int64(i) {
+			t.Fatalf("goroutine G logged 0, 1, 2, 3 with the breaker open; the fallback got %v: out of call order", got)
+		}
+	}
+}
