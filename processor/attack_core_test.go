@@ -292,3 +292,73 @@ func TestAttackOverflowSpillOvertakesQueueWhileOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackExportTimeoutOneNanosecond: Validate accepts ExportTimeout 1ns (only negative
+// values are refused), and NewBatch then loses records with a healthy collector and a
+// healthy fallback. Every export's context is over before it starts, so nothing is ever
+// exported; the timeouts count as collector failures and open the breaker; and
+// Shutdown(context.Background()) gets ExportTimeout (1ns) as its deadline, so the records
+// still queued are dropped (reason shutdown) instead of being written to a fallback that
+// works.
+// Correct: Validate (and so NewBatch) refuses an ExportTimeout no export can meet, or
+// NewBatch delivers: with a healthy primary nothing is dropped.
+func TestAttackExportTimeoutOneNanosecond(t *testing.T) {
+	cfg := BatchConfig{ExportTimeout: time.Nanosecond, Interval: time.Hour}
+	primary, fb := new(recordtest.Exporter), new(recordtest.Exporter)
+	b, err := NewBatch(Route{Primary: primary, Fallback: fb}, cfg, FailoverConfig{})
+	if err != nil {
+		return // refused: the gap is closed
+	}
+	for i := range 100 {
+		_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+	}
+	_ = b.Shutdown(context.Background())
+	s := b.Stats()
+	if len(s.Dropped) != 0 || s.Exported != 100 {
+		t.Fatalf("Validate accepted ExportTimeout 1ns; with a healthy primary and fallback, exported %d of 100, fallback %d, dropped %v",
+			s.Exported, s.Fallback, s.Dropped)
+	}
+}
+
+// TestAttackShutdownWaitsForAStubbornProbe: Shutdown must return by its deadline whatever
+// the primary does (DESIGN: "No public call blocks on I/O without a bound"); an Export that
+// ignores its context is given up at the deadline and its records counted. A Probe that
+// ignores its context is not: Route.Shutdown waits for the probe loop (probing.Wait) with
+// no bound, so a probe stuck on a collector that accepted the connection and never
+// answers holds Shutdown for ever, past its 200ms deadline.
+// Correct: Shutdown stops waiting for the probe at its deadline (the probe finishes in the
+// background, as a stubborn export does) and returns.
+func TestAttackShutdownWaitsForAStubbornProbe(t *testing.T) {
+	probing := make(chan struct{}, 1)
+	release := make(chan struct{})
+	defer close(release)
+	probe := func(context.Context) error { // ignores its context
+		select {
+		case probing <- struct{}{}:
+		default:
+		}
+		<-release
+		return errRefused
+	}
+	b, err := NewBatch(Route{Primary: new(attackDown), Probe: probe, Fallback: new(recordtest.Exporter)},
+		BatchConfig{Interval: time.Hour},
+		FailoverConfig{BreakerFailures: 1, ProbeInterval: time.Millisecond, ProbeTimeout: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.OnEmit(context.Background(), rec(0, log.SeverityError)) // opens the breaker
+	select {
+	case <-probing:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no probe in 20s")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.Shutdown(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Shutdown with a 200ms deadline had not returned 20s later: it waits for a probe that ignores its context")
+	}
+}
