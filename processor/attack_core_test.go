@@ -362,3 +362,46 @@ func TestAttackShutdownWaitsForAStubbornProbe(t *testing.T) {
 		t.Fatal("Shutdown with a 200ms deadline had not returned 20s later: it waits for a probe that ignores its context")
 	}
 }
+
+// flipping fails its first export, then accepts every one: a collector that was down for
+// a moment and is back.
+type flipping struct {
+	recordtest.Exporter
+	failed atomic.Bool
+}
+
+func (f *flipping) Export(ctx context.Context, recs []sdklog.Record) error {
+	if f.failed.CompareAndSwap(false, true) {
+		return errRefused
+	}
+	return f.Exporter.Export(ctx, recs)
+}
+
+// TestAttackProbeTimeoutOneNanosecond: FailoverConfig.Validate accepts ProbeTimeout 1ns
+// (only negative values are refused). Every probe's context is then over before the probe
+// starts, so no probe can succeed: once the breaker opens it never closes, and every
+// record goes to the fallback for the life of the process although the collector came
+// back at once (here it failed one export; the probe honours its context, as the OTLP
+// exporter's does).
+// Correct: Validate refuses a ProbeTimeout no probe can meet, or the breaker closes once
+// the collector is back.
+func TestAttackProbeTimeoutOneNanosecond(t *testing.T) {
+	primary := new(flipping)
+	probe := func(ctx context.Context) error { return ctx.Err() } // the collector is back: only a done ctx fails it
+	b, err := NewBatch(Route{Primary: primary, Probe: probe, Fallback: new(recordtest.Exporter)},
+		BatchConfig{Interval: time.Hour},
+		FailoverConfig{BreakerFailures: 1, ProbeInterval: time.Millisecond, ProbeTimeout: time.Nanosecond})
+	if err != nil {
+		return // refused: the gap is closed
+	}
+	defer b.Shutdown(context.Background())
+	_ = b.OnEmit(context.Background(), rec(0, log.SeverityError)) // its export fails: the breaker opens
+	attackWait(t, "the breaker to open", func() bool { return b.Stats().Breaker == BreakerOpen })
+	deadline := time.Now().Add(20 * time.Second)
+	for b.Stats().Breaker == BreakerOpen {
+		if time.Now().After(deadline) {
+			t.Fatalf("Validate accepted ProbeTimeout 1ns; the collector has been back for 20s (probed every 1ms) and the breaker is still open: %+v", b.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
