@@ -3,6 +3,8 @@ package processor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -403,5 +405,53 @@ func TestAttackProbeTimeoutOneNanosecond(t *testing.T) {
 			t.Fatalf("Validate accepted ProbeTimeout 1ns; the collector has been back for 20s (probed every 1ms) and the breaker is still open: %+v", b.Stats())
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// discard accepts every export and keeps nothing.
+type discard struct{ recordtest.Exporter }
+
+func (*discard) Export(context.Context, []sdklog.Record) error { return nil }
+
+// TestAttackSamplerRetainsMessageBytes: the sampler keeps each distinct message it has
+// seen as a map key (up to 4096 per shard, 65,536 in all) until its window is over and
+// the shard fills up: the count is bounded, the bytes are not. 400 distinct 1 MiB messages
+// (a request body logged as the message), all exported, leave ~400 MiB held by Sample
+// after the queue is empty: 6x the queue's own bound in bytes (64 MiB); with 65,536
+// such messages it is 64 GiB. DESIGN: "never grows memory without bound".
+// Correct: the sampler's memory is bounded in bytes (hash the message, or cap the key's
+// length), so that what it holds after the records are gone is small.
+func TestAttackSamplerRetainsMessageBytes(t *testing.T) {
+	b := newBatch(t, new(discard), nil, BatchConfig{})
+	s, err := NewSample(b, Sampling{First: 1, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n, size = 400, 1 << 20
+	for i := range n {
+		msg := fmt.Sprintf("%08d", i) + strings.Repeat("x", size)
+		_ = s.OnEmit(context.Background(), msgRec(msg, log.SeverityInfo))
+		if i%8 == 7 { // keep the queue under its bound: nothing is dropped
+			_ = s.ForceFlush(context.Background())
+		}
+	}
+	if err := s.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Stats(); st.QueueRecords != 0 || st.Exported != n {
+		t.Fatalf("stats %+v: want all %d exported and the queue empty", st, n)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(s)
+	_ = s.Shutdown(context.Background())
+	if held > 100<<20 {
+		t.Fatalf("with every record exported and the queue empty, the heap holds %d MiB more than before: the sampler keeps each distinct message's bytes (%d messages of %d KiB)",
+			held>>20, n, size>>10)
 	}
 }
