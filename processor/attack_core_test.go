@@ -455,3 +455,59 @@ func TestAttackSamplerRetainsMessageBytes(t *testing.T) {
 			held>>20, n, size>>10)
 	}
 }
+
+// slowWriter is a fallback that takes a little while per write, as stdout to a slow pipe.
+type slowWriter struct{ recordtest.Exporter }
+
+func (w *slowWriter) Export(ctx context.Context, r []sdklog.Record) error {
+	time.Sleep(50 * time.Microsecond)
+	return w.Exporter.Export(ctx, r)
+}
+
+// TestAttackForceFlushNilWhileAnotherSpills: ForceFlush must return nil only when every
+// record logged before the call has been exported, written by the fallback, or dropped
+// and counted — a caller that then exits must lose nothing silently. With the collector
+// hung, a first ForceFlush (short deadline) gives up on it: it pops the queued batches
+// and hands them to the fallback, which is slow, outside b.mu. A second ForceFlush
+// started then sees an empty queue and no export under way (the popped batches are in
+// neither), and the fallback's Drain returns as soon as the fallback's buffer is empty
+// for a moment between two hand-offs. It returns nil with most records neither written
+// nor counted: Stats then says exported + fallback + dropped is far below emitted.
+// Correct: a ForceFlush waits for batches another ForceFlush (or Shutdown) has taken
+// and not yet handed over, as it waits for exports under way.
+func TestAttackForceFlushNilWhileAnotherSpills(t *testing.T) {
+	const n = 2000
+	for attempt := range 10 {
+		g := newGated() // a hung collector
+		b, err := NewBatch(Route{Primary: g, Fallback: new(slowWriter)},
+			BatchConfig{MaxBatch: 10, Exporters: 1, Interval: time.Hour}, FailoverConfig{FallbackRecords: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			_ = b.OnEmit(context.Background(), rec(i, log.SeverityInfo))
+		}
+		waitInflight(t, g)
+		first := make(chan struct{})
+		go func() {
+			defer close(first)
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			_ = b.ForceFlush(ctx) // gives up on the collector at 400ms and spills the queue
+		}()
+		attackWait(t, "the first ForceFlush to take the queue", func() bool { return b.Stats().QueueRecords == 0 })
+		err = b.ForceFlush(context.Background())
+		s := b.Stats()
+		var dropped uint64
+		for _, d := range s.Dropped {
+			dropped += d
+		}
+		<-first
+		close(g.gate)
+		_ = b.Shutdown(context.Background())
+		if err == nil && s.Exported+s.Fallback+dropped < n {
+			t.Fatalf("attempt %d: the second ForceFlush returned nil with %d of the %d records logged before it neither written nor counted (exported %d, fallback %d, dropped %d)",
+				attempt, n-(s.Exported+s.Fallback+dropped), n, s.Exported, s.Fallback, dropped)
+		}
+	}
+}
