@@ -511,3 +511,17 @@ func TestAttackForceFlushNilWhileAnotherSpills(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackValidateAcceptsAnyExporterCount: BatchConfig.Validate bounds MaxBatch
+// (MaxBatchLimit: "a Batch allocates its batch buffers up front") but not Exporters, which
+// NewBatch turns into as many goroutines at once, each of which can hold a batch of
+// MaxBatch records in flight beyond the queue's bound. Exporters 1<<30 validates; NewBatch
+// then starts 2^30 goroutines (at least 2 KiB of stack each: 2 TiB) and the process dies
+// of it (not run here for that reason).
+// Correct: Validate refuses an Exporters count above a sane limit (as it does MaxBatch),
+// so that New and NewBatch return ErrInvalidConfig instead of taking the process down.
+func TestAttackValidateAcceptsAnyExporterCount(t *testing.T) {
+	if err := (BatchConfig{Exporters: 1 << 30}).Validate(); err == nil {
+		t.Fatal("BatchConfig{Exporters: 1<<30}.Validate() = nil: NewBatch would start 2^30 export goroutines")
+	}
+}
