@@ -173,7 +173,7 @@ func TestAttackBreakerOpeningOvertakesInflightBatch(t *testing.T) {
 	}
 }
 
-// TestAttackShutdownLosesBatchesWaitingTheirTurn: once Shutdown has returned, every
+// TestShutdownCountsBatchesWaitingTheirTurn: once Shutdown has returned, every
 // record must be counted (README "Guarantees, exactly": Emitted == Exported + Fallback +
 // DroppedTotal; an export still running at the deadline has its records counted as
 // dropped{shutdown}). With the breaker open and no probe, one batch is the trial sent to
@@ -185,7 +185,7 @@ func TestAttackBreakerOpeningOvertakesInflightBatch(t *testing.T) {
 // for ever if the export never returns.
 // Correct: after Shutdown returns, the records of batches waiting their turn are counted
 // (dropped, reason shutdown), and not again if the hung export returns later.
-func TestAttackShutdownLosesBatchesWaitingTheirTurn(t *testing.T) {
+func TestShutdownCountsBatchesWaitingTheirTurn(t *testing.T) {
 	f := newFlaky()
 	f.stubborn = true
 	fb := new(recordtest.Exporter)

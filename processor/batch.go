@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -185,6 +187,9 @@ type Batch struct {
 	// taken: each gets a turn, and handing counts those not yet handed over.
 	nextTurn, turn uint64
 	handing        int
+	// waiting holds the batches waiting for their turn, by turn: a Shutdown that gives up
+	// on the exports takes them (and counts their records) from here.
+	waiting map[uint64]*delivery.Chunk
 
 	exportCtx    context.Context
 	cancelExport context.CancelFunc
@@ -209,7 +214,8 @@ func NewBatch(route Route, cfg BatchConfig, fcfg FailoverConfig) (*Batch, error)
 	ledger := delivery.NewLedger()
 	b := &Batch{
 		route:  delivery.NewRoute(route.Primary, route.Probe, route.Fallback, fcfg.policy(), ledger),
-		ledger: ledger, cfg: cfg, inflight: map[uint64]context.CancelFunc{}, stopTicker: make(chan struct{}),
+		ledger: ledger, cfg: cfg, inflight: map[uint64]context.CancelFunc{}, waiting: map[uint64]*delivery.Chunk{},
+		stopTicker: make(chan struct{}),
 	}
 	b.work = sync.NewCond(&b.mu)
 	b.space = sync.NewCond(&b.mu)
@@ -363,18 +369,22 @@ func (b *Batch) runExporter() {
 			turn = b.nextTurn
 			b.nextTurn++
 			b.handing++
+			b.waiting[turn] = p
 		}
 		b.space.Broadcast()
 		b.mu.Unlock()
 
+		taken := false
 		if ordered {
-			b.handInTurn(ctx, p, turn)
+			taken = b.handInTurn(ctx, p, turn)
 		} else if b.route.Deliver(ctx, p.Records) {
 			b.route.ToFallback(ctx, p.Records, accounting.ExportFailed)
 		}
 		cancel()
 
-		b.q.Release(p)
+		if !taken {
+			b.q.Release(p)
+		}
 		b.mu.Lock()
 		delete(b.inflight, p.Seq)
 		b.progress.Broadcast()
@@ -384,12 +394,19 @@ func (b *Batch) runExporter() {
 
 // handInTurn delivers p after the batches taken before it while the breaker was open:
 // with the breaker open, Deliver returns at once (but for a trial batch, one attempt)
-// and the batches reach the fallback in the order they were logged.
-func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) {
+// and the batches reach the fallback in the order they were logged. It reports whether
+// Shutdown took p while it waited (its records are then Shutdown's to count).
+func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) (taken bool) {
 	b.mu.Lock()
 	for b.turn != turn {
+		if _, ok := b.waiting[turn]; !ok {
+			b.handing--
+			b.mu.Unlock()
+			return true
+		}
 		b.progress.Wait() // each earlier turn is bounded by FallbackWait and one attempt
 	}
+	delete(b.waiting, turn)
 	b.mu.Unlock()
 	if b.route.Deliver(ctx, p.Records) {
 		b.route.ToFallback(ctx, p.Records, accounting.ExportFailed)
@@ -402,6 +419,7 @@ func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) 
 	}
 	b.progress.Broadcast()
 	b.mu.Unlock()
+	return false
 }
 
 // stopWaitingAt returns a context that ends at 80% of the time ctx has left: when
@@ -537,6 +555,13 @@ func (b *Batch) shutdown(ctx context.Context) error {
 	for p := b.q.Pop(); p != nil; p = b.q.Pop() {
 		left = append(left, p)
 	}
+	// Batches waiting for their turn behind an export that ignores its deadline: counted
+	// here, not when (if ever) that export returns.
+	for _, turn := range slices.Sorted(maps.Keys(b.waiting)) {
+		left = append(left, b.waiting[turn])
+		delete(b.waiting, turn)
+	}
+	b.progress.Broadcast()
 	b.mu.Unlock()
 	for _, p := range left {
 		b.route.Spill(ctx, p.Records, accounting.Shutdown)
