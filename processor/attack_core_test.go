@@ -45,7 +45,7 @@ func attackWait(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestAttackStatsSnapshotOverCounts: Stats() must never report more records finished
+// TestStatsSnapshotNeverOverCounts: Stats() must never report more records finished
 // (exported + fallback + dropped) than were emitted — every record is counted as emitted
 // before its fate. Ledger.Counts loads Emitted first and the fates after, so a record
 // emitted and dropped between those loads is in the fates but not in Emitted: a snapshot
@@ -53,7 +53,7 @@ func attackWait(t *testing.T, what string, cond func() bool) {
 // metrics dashboard computing emitted - done shows as a wrap-around to 2^64).
 // Correct: load the fates first and Emitted last (or take a consistent snapshot), so that
 // emitted >= exported + fallback + dropped in every snapshot.
-func TestAttackStatsSnapshotOverCounts(t *testing.T) {
+func TestStatsSnapshotNeverOverCounts(t *testing.T) {
 	b := newBatch(t, new(recordtest.Exporter), nil, BatchConfig{MaxBatch: 1, MaxQueueRecords: 1,
 		Exporters: 1, Interval: time.Hour, Overflow: OverflowDropNewest})
 	defer b.Shutdown(context.Background())
@@ -464,7 +464,7 @@ func (w *slowWriter) Export(ctx context.Context, r []sdklog.Record) error {
 	return w.Exporter.Export(ctx, r)
 }
 
-// TestAttackForceFlushNilWhileAnotherSpills: ForceFlush must return nil only when every
+// TestForceFlushWaitsForBatchesAnotherSpills: ForceFlush must return nil only when every
 // record logged before the call has been exported, written by the fallback, or dropped
 // and counted — a caller that then exits must lose nothing silently. With the collector
 // hung, a first ForceFlush (short deadline) gives up on it: it pops the queued batches
@@ -475,7 +475,7 @@ func (w *slowWriter) Export(ctx context.Context, r []sdklog.Record) error {
 // nor counted: Stats then says exported + fallback + dropped is far below emitted.
 // Correct: a ForceFlush waits for batches another ForceFlush (or Shutdown) has taken
 // and not yet handed over, as it waits for exports under way.
-func TestAttackForceFlushNilWhileAnotherSpills(t *testing.T) {
+func TestForceFlushWaitsForBatchesAnotherSpills(t *testing.T) {
 	const n = 2000
 	for attempt := range 10 {
 		g := newGated() // a hung collector

@@ -484,6 +484,13 @@ func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 			cancel()
 		}
 	}
+	// The spilled batches count as under way until handed over: another ForceFlush
+	// waits for them as it waits for exports.
+	seqs := make([]uint64, len(spill))
+	for i, p := range spill {
+		seqs[i] = p.Seq
+		b.inflight[p.Seq] = func() {}
+	}
 	b.space.Broadcast()
 	b.mu.Unlock()
 	for _, p := range spill {
@@ -491,6 +498,10 @@ func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 		b.q.Release(p)
 	}
 	b.mu.Lock()
+	for _, seq := range seqs {
+		delete(b.inflight, seq)
+	}
+	b.progress.Broadcast()
 }
 
 func (b *Batch) lowestUnfinishedLocked() uint64 {
