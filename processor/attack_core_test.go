@@ -322,7 +322,7 @@ func TestAttackExportTimeoutOneNanosecond(t *testing.T) {
 	}
 }
 
-// TestAttackShutdownWaitsForAStubbornProbe: Shutdown must return by its deadline whatever
+// TestShutdownDoesNotWaitForAStubbornProbe: Shutdown must return by its deadline whatever
 // the primary does (DESIGN: "No public call blocks on I/O without a bound"); an Export that
 // ignores its context is given up at the deadline and its records counted. A Probe that
 // ignores its context is not: Route.Shutdown waits for the probe loop (probing.Wait) with
@@ -330,7 +330,7 @@ func TestAttackExportTimeoutOneNanosecond(t *testing.T) {
 // answers holds Shutdown for ever, past its 200ms deadline.
 // Correct: Shutdown stops waiting for the probe at its deadline (the probe finishes in the
 // background, as a stubborn export does) and returns.
-func TestAttackShutdownWaitsForAStubbornProbe(t *testing.T) {
+func TestShutdownDoesNotWaitForAStubbornProbe(t *testing.T) {
 	probing := make(chan struct{}, 1)
 	release := make(chan struct{})
 	defer close(release)
