@@ -295,7 +295,7 @@ func TestAttackOverflowSpillOvertakesQueueWhileOpen(t *testing.T) {
 	}
 }
 
-// TestAttackExportTimeoutOneNanosecond: Validate accepts ExportTimeout 1ns (only negative
+// TestExportTimeoutOneNanosecondRefused: Validate accepts ExportTimeout 1ns (only negative
 // values are refused), and NewBatch then loses records with a healthy collector and a
 // healthy fallback. Every export's context is over before it starts, so nothing is ever
 // exported; the timeouts count as collector failures and open the breaker; and
@@ -304,11 +304,14 @@ func TestAttackOverflowSpillOvertakesQueueWhileOpen(t *testing.T) {
 // works.
 // Correct: Validate (and so NewBatch) refuses an ExportTimeout no export can meet, or
 // NewBatch delivers: with a healthy primary nothing is dropped.
-func TestAttackExportTimeoutOneNanosecond(t *testing.T) {
+func TestExportTimeoutOneNanosecondRefused(t *testing.T) {
 	cfg := BatchConfig{ExportTimeout: time.Nanosecond, Interval: time.Hour}
 	primary, fb := new(recordtest.Exporter), new(recordtest.Exporter)
 	b, err := NewBatch(Route{Primary: primary, Fallback: fb}, cfg, FailoverConfig{})
 	if err != nil {
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Fatalf("NewBatch with ExportTimeout 1ns: %v, want ErrInvalidConfig", err)
+		}
 		return // refused: the gap is closed
 	}
 	for i := range 100 {
@@ -379,7 +382,7 @@ func (f *flipping) Export(ctx context.Context, recs []sdklog.Record) error {
 	return f.Exporter.Export(ctx, recs)
 }
 
-// TestAttackProbeTimeoutOneNanosecond: FailoverConfig.Validate accepts ProbeTimeout 1ns
+// TestProbeTimeoutOneNanosecondRefused: FailoverConfig.Validate accepts ProbeTimeout 1ns
 // (only negative values are refused). Every probe's context is then over before the probe
 // starts, so no probe can succeed: once the breaker opens it never closes, and every
 // record goes to the fallback for the life of the process although the collector came
@@ -387,13 +390,16 @@ func (f *flipping) Export(ctx context.Context, recs []sdklog.Record) error {
 // exporter's does).
 // Correct: Validate refuses a ProbeTimeout no probe can meet, or the breaker closes once
 // the collector is back.
-func TestAttackProbeTimeoutOneNanosecond(t *testing.T) {
+func TestProbeTimeoutOneNanosecondRefused(t *testing.T) {
 	primary := new(flipping)
 	probe := func(ctx context.Context) error { return ctx.Err() } // the collector is back: only a done ctx fails it
 	b, err := NewBatch(Route{Primary: primary, Probe: probe, Fallback: new(recordtest.Exporter)},
 		BatchConfig{Interval: time.Hour},
 		FailoverConfig{BreakerFailures: 1, ProbeInterval: time.Millisecond, ProbeTimeout: time.Nanosecond})
 	if err != nil {
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Fatalf("NewBatch with ProbeTimeout 1ns: %v, want ErrInvalidConfig", err)
+		}
 		return // refused: the gap is closed
 	}
 	defer b.Shutdown(context.Background())
@@ -512,7 +518,7 @@ func TestForceFlushWaitsForBatchesAnotherSpills(t *testing.T) {
 	}
 }
 
-// TestAttackValidateAcceptsAnyExporterCount: BatchConfig.Validate bounds MaxBatch
+// TestValidateBoundsExporterCount: BatchConfig.Validate bounds MaxBatch
 // (MaxBatchLimit: "a Batch allocates its batch buffers up front") but not Exporters, which
 // NewBatch turns into as many goroutines at once, each of which can hold a batch of
 // MaxBatch records in flight beyond the queue's bound. Exporters 1<<30 validates; NewBatch
@@ -520,8 +526,15 @@ func TestForceFlushWaitsForBatchesAnotherSpills(t *testing.T) {
 // of it (not run here for that reason).
 // Correct: Validate refuses an Exporters count above a sane limit (as it does MaxBatch),
 // so that New and NewBatch return ErrInvalidConfig instead of taking the process down.
-func TestAttackValidateAcceptsAnyExporterCount(t *testing.T) {
-	if err := (BatchConfig{Exporters: 1 << 30}).Validate(); err == nil {
-		t.Fatal("BatchConfig{Exporters: 1<<30}.Validate() = nil: NewBatch would start 2^30 export goroutines")
+func TestValidateBoundsExporterCount(t *testing.T) {
+	if err := (BatchConfig{Exporters: 1 << 30}).Validate(); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("BatchConfig{Exporters: 1<<30}.Validate() = %v: NewBatch would start 2^30 export goroutines", err)
+	}
+	// The floors and the ceiling themselves are accepted.
+	if err := (BatchConfig{Exporters: 64, ExportTimeout: time.Millisecond}).Validate(); err != nil {
+		t.Fatalf("BatchConfig{Exporters: 64, ExportTimeout: 1ms}.Validate() = %v", err)
+	}
+	if err := (FailoverConfig{ProbeTimeout: time.Millisecond}).Validate(); err != nil {
+		t.Fatalf("FailoverConfig{ProbeTimeout: 1ms}.Validate() = %v", err)
 	}
 }

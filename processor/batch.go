@@ -95,9 +95,11 @@ type BatchConfig struct {
 	// Interval is how long a partial batch may wait (1s; OTEL_BLRP_SCHEDULE_DELAY).
 	Interval time.Duration
 	// ExportTimeout bounds one Export call, retries included (30s; OTEL_BLRP_EXPORT_TIMEOUT).
-	// It also bounds Shutdown and ForceFlush when their context has no deadline.
+	// It also bounds Shutdown and ForceFlush when their context has no deadline. At least
+	// 1ms (the variable's unit): a shorter one fails every export before it starts.
 	ExportTimeout time.Duration
-	// Exporters is how many exports may run at once (4).
+	// Exporters is how many exports may run at once (4), at most 64: each runs on its own
+	// goroutine and holds a batch beyond the queue's bound.
 	Exporters int
 	// FlushSeverity: a record at or above it is sent at once with the records before it
 	// (ERROR). Set it above FATAL4 (24) to turn this off.
@@ -109,14 +111,19 @@ type BatchConfig struct {
 }
 
 // Validate reports the first problem in c, wrapping [ErrInvalidConfig]: a negative field,
-// an unknown overflow policy, a batch larger than the queue or than [MaxBatchLimit], or a
-// stalled bound above the queue bound. Zero fields are valid: they take their defaults.
+// an unknown overflow policy, a batch larger than the queue or than [MaxBatchLimit], more
+// than 64 Exporters, an ExportTimeout under 1ms, or a stalled bound above the queue
+// bound. Zero fields are valid: they take their defaults.
 func (c BatchConfig) Validate() error {
 	switch {
 	case c.Overflow < OverflowFallback || c.Overflow > OverflowBlock:
 		return fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
 	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.StalledQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
 		return fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
+	case c.Exporters > maxExporters:
+		return fmt.Errorf("%w: %d exporters exceeds the most, %d", ErrInvalidConfig, c.Exporters, maxExporters)
+	case c.ExportTimeout > 0 && c.ExportTimeout < minTimeout:
+		return fmt.Errorf("%w: export timeout %v is under the least, %v: no export could finish in it", ErrInvalidConfig, c.ExportTimeout, minTimeout)
 	case c.MaxBatch > MaxBatchLimit:
 		return fmt.Errorf("%w: batch size %d exceeds the largest, %d", ErrInvalidConfig, c.MaxBatch, MaxBatchLimit)
 	case c.MaxBatch > cmp.Or(c.MaxQueueRecords, DefaultMaxQueueRecords):
@@ -126,6 +133,15 @@ func (c BatchConfig) Validate() error {
 	}
 	return nil
 }
+
+// maxExporters is the most BatchConfig.Exporters: each is a goroutine holding a batch
+// (up to MaxBatch records) beyond the queue's bound.
+const maxExporters = 64
+
+// minTimeout is the least ExportTimeout and ProbeTimeout: the OTEL_BLRP_* variables are in
+// milliseconds, and a shorter timeout (a bare number taken as nanoseconds, as
+// time.Duration(30)) ends every export or probe before it starts.
+const minTimeout = time.Millisecond
 
 // defaultMaxQueueBytes is BatchConfig.MaxQueueBytes's default.
 const defaultMaxQueueBytes = 64 << 20
