@@ -419,7 +419,7 @@ type discard struct{ recordtest.Exporter }
 
 func (*discard) Export(context.Context, []sdklog.Record) error { return nil }
 
-// TestAttackSamplerRetainsMessageBytes: the sampler keeps each distinct message it has
+// TestSamplerDoesNotRetainMessageBytes: the sampler keeps each distinct message it has
 // seen as a map key (up to 4096 per shard, 65,536 in all) until its window is over and
 // the shard fills up: the count is bounded, the bytes are not. 400 distinct 1 MiB messages
 // (a request body logged as the message), all exported, leave ~400 MiB held by Sample
@@ -427,7 +427,7 @@ func (*discard) Export(context.Context, []sdklog.Record) error { return nil }
 // such messages it is 64 GiB. DESIGN: "never grows memory without bound".
 // Correct: the sampler's memory is bounded in bytes (hash the message, or cap the key's
 // length), so that what it holds after the records are gone is small.
-func TestAttackSamplerRetainsMessageBytes(t *testing.T) {
+func TestSamplerDoesNotRetainMessageBytes(t *testing.T) {
 	b := newBatch(t, new(discard), nil, BatchConfig{})
 	s, err := NewSample(b, Sampling{First: 1, Interval: time.Hour})
 	if err != nil {
