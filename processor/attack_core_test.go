@@ -125,7 +125,7 @@ func (f *flaky) Export(ctx context.Context, recs []sdklog.Record) error {
 
 var errRefused = errors.New("connection refused")
 
-// TestAttackBreakerOpeningOvertakesInflightBatch: at the moment the breaker opens, a
+// TestBreakerOpeningKeepsCallOrderBehindInflightBatch: at the moment the breaker opens, a
 // record logged by a goroutine after an earlier record of its own that is still being
 // exported reaches the fallback before it. The breaker opens because another export
 // failed; record A (goroutine G's first) is still in its export attempt; G then logs C,
@@ -135,7 +135,7 @@ var errRefused = errors.New("connection refused")
 // Correct: while the breaker is open, each goroutine's records reach the fallback in call
 // order, including the records taken for export before it opened (README: "in the order
 // each goroutine logged them"); C must wait behind A.
-func TestAttackBreakerOpeningOvertakesInflightBatch(t *testing.T) {
+func TestBreakerOpeningKeepsCallOrderBehindInflightBatch(t *testing.T) {
 	f := newFlaky()
 	fb := new(recordtest.Exporter)
 	b, err := NewBatch(Route{Primary: f, Fallback: fb},

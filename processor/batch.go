@@ -206,6 +206,10 @@ type Batch struct {
 	// waiting holds the batches waiting for their turn, by turn: a Shutdown that gives up
 	// on the exports takes them (and counts their records) from here.
 	waiting map[uint64]*delivery.Chunk
+	// unordered holds the Seqs of the batches taken while the breaker was closed and still
+	// being exported: if it opens meanwhile, they may yet go to the fallback, and the
+	// batches handed over in turn wait for those taken before them.
+	unordered map[uint64]struct{}
 
 	exportCtx    context.Context
 	cancelExport context.CancelFunc
@@ -231,6 +235,7 @@ func NewBatch(route Route, cfg BatchConfig, fcfg FailoverConfig) (*Batch, error)
 	b := &Batch{
 		route:  delivery.NewRoute(route.Primary, route.Probe, route.Fallback, fcfg.policy(), ledger),
 		ledger: ledger, cfg: cfg, inflight: map[uint64]context.CancelFunc{}, waiting: map[uint64]*delivery.Chunk{},
+		unordered:  map[uint64]struct{}{},
 		stopTicker: make(chan struct{}),
 	}
 	b.work = sync.NewCond(&b.mu)
@@ -303,13 +308,14 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	// While the breaker is open the record goes to the fallback now, not at the next
 	// batch: straight into its buffer when nothing logged before it is still on its way
-	// there and no trial batch is due (under b.mu, so in call order); else through the
+	// there (in the queue, a hand-off, or an export begun before the breaker opened) and
+	// no trial batch is due (under b.mu, so in call order); else through the
 	// queue, sealed at once unless a hand-off to the fallback is under way or a sealed
 	// batch waits for one (the hand-off seals what gathered meanwhile when it ends: a
 	// full fallback gets batches, not a batch per record, and the log call never takes a
 	// fresh batch buffer per record, which would outrun the free list and have it
 	// allocate and clear ~600 KB itself).
-	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r) {
+	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && len(b.unordered) == 0 && b.route.TrySpillRecord(r) {
 		b.mu.Unlock()
 		return nil
 	}
@@ -386,6 +392,8 @@ func (b *Batch) runExporter() {
 			b.nextTurn++
 			b.handing++
 			b.waiting[turn] = p
+		} else {
+			b.unordered[p.Seq] = struct{}{}
 		}
 		b.space.Broadcast()
 		b.mu.Unlock()
@@ -403,6 +411,7 @@ func (b *Batch) runExporter() {
 		}
 		b.mu.Lock()
 		delete(b.inflight, p.Seq)
+		delete(b.unordered, p.Seq)
 		b.progress.Broadcast()
 		b.mu.Unlock()
 	}
@@ -414,7 +423,7 @@ func (b *Batch) runExporter() {
 // Shutdown took p while it waited (its records are then Shutdown's to count).
 func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) (taken bool) {
 	b.mu.Lock()
-	for b.turn != turn {
+	for b.turn != turn || b.unorderedBeforeLocked(p.Seq) {
 		if _, ok := b.waiting[turn]; !ok {
 			b.handing--
 			b.mu.Unlock()
@@ -435,6 +444,17 @@ func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) 
 	}
 	b.progress.Broadcast()
 	b.mu.Unlock()
+	return false
+}
+
+// unorderedBeforeLocked reports whether a batch taken before seq, while the breaker was
+// closed, is still being exported (its records may yet go to the fallback).
+func (b *Batch) unorderedBeforeLocked(seq uint64) bool {
+	for s := range b.unordered {
+		if s < seq {
+			return true
+		}
+	}
 	return false
 }
 
