@@ -25,7 +25,8 @@ type Overflow int
 const (
 	// OverflowFallback hands the record to the route's fallback ([Route]) without
 	// waiting; if the exporter has none, the record is dropped with reason queue_full. The
-	// default: nothing is lost silently and the caller never waits.
+	// default: nothing is lost silently and the caller never waits. The record can reach
+	// the fallback ahead of earlier records of its goroutine still in the queue.
 	OverflowFallback Overflow = iota
 	// OverflowDropNewest drops the record being logged (reason queue_full).
 	OverflowDropNewest
@@ -185,8 +186,9 @@ func (c *BatchConfig) setDefaults() {
 // when it holds MaxBatch records, when Interval passes, or at once when a record at or
 // above FlushSeverity arrives, so that the context before an error reaches the collector
 // without waiting. While the breaker is open, records go to the fallback at once, in
-// call order. Every record is counted once, in one ledger: emitted, exported, written to
-// the fallback, or dropped with a reason ([Batch.Stats]).
+// call order (but for a record that overflows the queue: see [OverflowFallback]). Every
+// record is counted once, in one ledger: emitted, exported, written to the fallback, or
+// dropped with a reason ([Batch.Stats]).
 type Batch struct {
 	route  *delivery.Route
 	ledger *delivery.Ledger
