@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,7 +25,8 @@ type Overflow int
 const (
 	// OverflowFallback hands the record to the route's fallback ([Route]) without
 	// waiting; if the exporter has none, the record is dropped with reason queue_full. The
-	// default: nothing is lost silently and the caller never waits.
+	// default: nothing is lost silently and the caller never waits. The record can reach
+	// the fallback ahead of earlier records of its goroutine still in the queue.
 	OverflowFallback Overflow = iota
 	// OverflowDropNewest drops the record being logged (reason queue_full).
 	OverflowDropNewest
@@ -93,9 +96,11 @@ type BatchConfig struct {
 	// Interval is how long a partial batch may wait (1s; OTEL_BLRP_SCHEDULE_DELAY).
 	Interval time.Duration
 	// ExportTimeout bounds one Export call, retries included (30s; OTEL_BLRP_EXPORT_TIMEOUT).
-	// It also bounds Shutdown and ForceFlush when their context has no deadline.
+	// It also bounds Shutdown and ForceFlush when their context has no deadline. At least
+	// 1ms (the variable's unit): a shorter one fails every export before it starts.
 	ExportTimeout time.Duration
-	// Exporters is how many exports may run at once (4).
+	// Exporters is how many exports may run at once (4), at most 64: each runs on its own
+	// goroutine and holds a batch beyond the queue's bound.
 	Exporters int
 	// FlushSeverity: a record at or above it is sent at once with the records before it
 	// (ERROR). Set it above FATAL4 (24) to turn this off.
@@ -107,14 +112,19 @@ type BatchConfig struct {
 }
 
 // Validate reports the first problem in c, wrapping [ErrInvalidConfig]: a negative field,
-// an unknown overflow policy, a batch larger than the queue or than [MaxBatchLimit], or a
-// stalled bound above the queue bound. Zero fields are valid: they take their defaults.
+// an unknown overflow policy, a batch larger than the queue or than [MaxBatchLimit], more
+// than 64 Exporters, an ExportTimeout under 1ms, or a stalled bound above the queue
+// bound. Zero fields are valid: they take their defaults.
 func (c BatchConfig) Validate() error {
 	switch {
 	case c.Overflow < OverflowFallback || c.Overflow > OverflowBlock:
 		return fmt.Errorf("%w: overflow policy %v", ErrInvalidConfig, c.Overflow)
 	case c.MaxQueueRecords < 0 || c.MaxQueueBytes < 0 || c.StalledQueueBytes < 0 || c.MaxBatch < 0 || c.Exporters < 0 || c.Interval < 0 || c.ExportTimeout < 0 || c.BlockTimeout < 0:
 		return fmt.Errorf("%w: negative batch setting in %+v", ErrInvalidConfig, c)
+	case c.Exporters > maxExporters:
+		return fmt.Errorf("%w: %d exporters exceeds the most, %d", ErrInvalidConfig, c.Exporters, maxExporters)
+	case c.ExportTimeout > 0 && c.ExportTimeout < minTimeout:
+		return fmt.Errorf("%w: export timeout %v is under the least, %v: no export could finish in it", ErrInvalidConfig, c.ExportTimeout, minTimeout)
 	case c.MaxBatch > MaxBatchLimit:
 		return fmt.Errorf("%w: batch size %d exceeds the largest, %d", ErrInvalidConfig, c.MaxBatch, MaxBatchLimit)
 	case c.MaxBatch > cmp.Or(c.MaxQueueRecords, DefaultMaxQueueRecords):
@@ -124,6 +134,15 @@ func (c BatchConfig) Validate() error {
 	}
 	return nil
 }
+
+// maxExporters is the most BatchConfig.Exporters: each is a goroutine holding a batch
+// (up to MaxBatch records) beyond the queue's bound.
+const maxExporters = 64
+
+// minTimeout is the least ExportTimeout and ProbeTimeout: the OTEL_BLRP_* variables are in
+// milliseconds, and a shorter timeout (a bare number taken as nanoseconds, as
+// time.Duration(30)) ends every export or probe before it starts.
+const minTimeout = time.Millisecond
 
 // defaultMaxQueueBytes is BatchConfig.MaxQueueBytes's default.
 const defaultMaxQueueBytes = 64 << 20
@@ -167,8 +186,9 @@ func (c *BatchConfig) setDefaults() {
 // when it holds MaxBatch records, when Interval passes, or at once when a record at or
 // above FlushSeverity arrives, so that the context before an error reaches the collector
 // without waiting. While the breaker is open, records go to the fallback at once, in
-// call order. Every record is counted once, in one ledger: emitted, exported, written to
-// the fallback, or dropped with a reason ([Batch.Stats]).
+// call order (but for a record that overflows the queue: see [OverflowFallback]). Every
+// record is counted once, in one ledger: emitted, exported, written to the fallback, or
+// dropped with a reason ([Batch.Stats]).
 type Batch struct {
 	route  *delivery.Route
 	ledger *delivery.Ledger
@@ -185,6 +205,13 @@ type Batch struct {
 	// taken: each gets a turn, and handing counts those not yet handed over.
 	nextTurn, turn uint64
 	handing        int
+	// waiting holds the batches waiting for their turn, by turn: a Shutdown that gives up
+	// on the exports takes them (and counts their records) from here.
+	waiting map[uint64]*delivery.Chunk
+	// unordered holds the Seqs of the batches taken while the breaker was closed and still
+	// being exported: if it opens meanwhile, they may yet go to the fallback, and the
+	// batches handed over in turn wait for those taken before them.
+	unordered map[uint64]struct{}
 
 	exportCtx    context.Context
 	cancelExport context.CancelFunc
@@ -209,7 +236,9 @@ func NewBatch(route Route, cfg BatchConfig, fcfg FailoverConfig) (*Batch, error)
 	ledger := delivery.NewLedger()
 	b := &Batch{
 		route:  delivery.NewRoute(route.Primary, route.Probe, route.Fallback, fcfg.policy(), ledger),
-		ledger: ledger, cfg: cfg, inflight: map[uint64]context.CancelFunc{}, stopTicker: make(chan struct{}),
+		ledger: ledger, cfg: cfg, inflight: map[uint64]context.CancelFunc{}, waiting: map[uint64]*delivery.Chunk{},
+		unordered:  map[uint64]struct{}{},
+		stopTicker: make(chan struct{}),
 	}
 	b.work = sync.NewCond(&b.mu)
 	b.space = sync.NewCond(&b.mu)
@@ -289,13 +318,14 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	// While the breaker is open the record goes to the fallback now, not at the next
 	// batch: straight into its buffer when nothing logged before it is still on its way
-	// there and no trial batch is due (under b.mu, so in call order); else through the
+	// there (in the queue, a hand-off, or an export begun before the breaker opened) and
+	// no trial batch is due (under b.mu, so in call order); else through the
 	// queue, sealed at once unless a hand-off to the fallback is under way or a sealed
 	// batch waits for one (the hand-off seals what gathered meanwhile when it ends: a
 	// full fallback gets batches, not a batch per record, and the log call never takes a
 	// fresh batch buffer per record, which would outrun the free list and have it
 	// allocate and clear ~600 KB itself).
-	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && b.route.TrySpillRecord(r, seq) {
+	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && len(b.unordered) == 0 && b.route.TrySpillRecord(r, seq) {
 		b.mu.Unlock()
 		return nil
 	}
@@ -371,21 +401,28 @@ func (b *Batch) runExporter() {
 			turn = b.nextTurn
 			b.nextTurn++
 			b.handing++
+			b.waiting[turn] = p
+		} else {
+			b.unordered[p.Seq] = struct{}{}
 		}
 		b.space.Broadcast()
 		b.mu.Unlock()
 
 		b.ledger.SyncForExport()
+		taken := false
 		if ordered {
-			b.handInTurn(ctx, p, turn)
+			taken = b.handInTurn(ctx, p, turn)
 		} else {
 			b.deliver(ctx, p)
 		}
 		cancel()
 
-		b.q.Release(p)
+		if !taken {
+			b.q.Release(p)
+		}
 		b.mu.Lock()
 		delete(b.inflight, p.Seq)
+		delete(b.unordered, p.Seq)
 		b.progress.Broadcast()
 		b.mu.Unlock()
 	}
@@ -393,12 +430,19 @@ func (b *Batch) runExporter() {
 
 // handInTurn delivers p after the batches taken before it while the breaker was open:
 // with the breaker open, Deliver returns at once (but for a trial batch, one attempt)
-// and the batches reach the fallback in the order they were logged.
-func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) {
+// and the batches reach the fallback in the order they were logged. It reports whether
+// Shutdown took p while it waited (its records are then Shutdown's to count).
+func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) (taken bool) {
 	b.mu.Lock()
-	for b.turn != turn {
+	for b.turn != turn || b.unorderedBeforeLocked(p.Seq) {
+		if _, ok := b.waiting[turn]; !ok {
+			b.handing--
+			b.mu.Unlock()
+			return true
+		}
 		b.progress.Wait() // each earlier turn is bounded by FallbackWait and one attempt
 	}
+	delete(b.waiting, turn)
 	b.mu.Unlock()
 	b.deliver(ctx, p)
 	b.mu.Lock()
@@ -409,6 +453,18 @@ func (b *Batch) handInTurn(ctx context.Context, p *delivery.Chunk, turn uint64) 
 	}
 	b.progress.Broadcast()
 	b.mu.Unlock()
+	return false
+}
+
+// unorderedBeforeLocked reports whether a batch taken before seq, while the breaker was
+// closed, is still being exported (its records may yet go to the fallback).
+func (b *Batch) unorderedBeforeLocked(seq uint64) bool {
+	for s := range b.unordered {
+		if s < seq {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver sends p along the route: to the primary, else to the fallback. The records
@@ -484,6 +540,13 @@ func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 			cancel()
 		}
 	}
+	// The spilled batches count as under way until handed over: another ForceFlush
+	// waits for them as it waits for exports.
+	seqs := make([]uint64, len(spill))
+	for i, p := range spill {
+		seqs[i] = p.Seq
+		b.inflight[p.Seq] = func() {}
+	}
 	b.space.Broadcast()
 	b.mu.Unlock()
 	for _, p := range spill {
@@ -491,6 +554,10 @@ func (b *Batch) abandonLocked(ctx context.Context, target uint64) {
 		b.q.Release(p)
 	}
 	b.mu.Lock()
+	for _, seq := range seqs {
+		delete(b.inflight, seq)
+	}
+	b.progress.Broadcast()
 }
 
 func (b *Batch) lowestUnfinishedLocked() uint64 {
@@ -555,6 +622,13 @@ func (b *Batch) shutdown(ctx context.Context) error {
 	for p := b.q.Pop(); p != nil; p = b.q.Pop() {
 		left = append(left, p)
 	}
+	// Batches waiting for their turn behind an export that ignores its deadline: counted
+	// here, not when (if ever) that export returns.
+	for _, turn := range slices.Sorted(maps.Keys(b.waiting)) {
+		left = append(left, b.waiting[turn])
+		delete(b.waiting, turn)
+	}
+	b.progress.Broadcast()
 	b.mu.Unlock()
 	for _, p := range left {
 		b.route.Spill(ctx, p.Records, p.Seqs, accounting.Shutdown)

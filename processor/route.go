@@ -50,7 +50,8 @@ type FailoverConfig struct {
 	// ProbeInterval is how often an open breaker probes the primary (500ms); delivery
 	// resumes at the first successful probe.
 	ProbeInterval time.Duration
-	// ProbeTimeout bounds one probe (1s).
+	// ProbeTimeout bounds one probe (1s), at least 1ms: no probe succeeds in less, and the
+	// breaker would never close.
 	ProbeTimeout time.Duration
 	// FallbackRecords and FallbackBytes bound the fallback's own buffer (16,384 records,
 	// 16 MiB); records beyond them are dropped with reason fallback_full.
@@ -60,7 +61,8 @@ type FailoverConfig struct {
 	FallbackWait time.Duration
 }
 
-// Validate reports the first problem in c (a negative field), wrapping [ErrInvalidConfig].
+// Validate reports the first problem in c (a negative field, a ProbeTimeout under 1ms,
+// RetryInitial above RetryMax), wrapping [ErrInvalidConfig].
 func (c FailoverConfig) Validate() error {
 	for _, d := range []struct {
 		name string
@@ -73,6 +75,9 @@ func (c FailoverConfig) Validate() error {
 		if d.v < 0 {
 			return fmt.Errorf("%w: FailoverConfig.%s is negative", ErrInvalidConfig, d.name)
 		}
+	}
+	if c.ProbeTimeout > 0 && c.ProbeTimeout < minTimeout {
+		return fmt.Errorf("%w: FailoverConfig.ProbeTimeout %v is under the least, %v: no probe could succeed in it", ErrInvalidConfig, c.ProbeTimeout, minTimeout)
 	}
 	if c.RetryInitial > 0 && c.RetryMax > 0 && c.RetryInitial > c.RetryMax {
 		return fmt.Errorf("%w: FailoverConfig.RetryInitial %v exceeds RetryMax %v", ErrInvalidConfig, c.RetryInitial, c.RetryMax)

@@ -87,8 +87,12 @@ type sampleShard struct {
 	counts map[sampleKey]*sampleCount
 }
 
+// sampleKey identifies a message by a hash of it, not the message itself: a map of
+// messages would keep each distinct one's bytes (a request body logged as the message:
+// up to 65,536 of any size). Two messages whose 64-bit hashes (random seed) collide
+// share a count: one in about 10^10 at the most messages tracked.
 type sampleKey struct {
-	msg string
+	msg uint64
 	sev int
 }
 
@@ -118,8 +122,9 @@ func (s *sampler) keep(r *sdklog.Record, now time.Time) bool {
 	if body.Type() == attribute.STRING {
 		msg = body.AsString()
 	}
-	k := sampleKey{msg, int(r.Severity())}
-	sh := &s.shards[maphash.String(s.seed, msg)%uint64(len(s.shards))]
+	h := maphash.String(s.seed, msg)
+	k := sampleKey{h, int(r.Severity())}
+	sh := &s.shards[h%uint64(len(s.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	c, ok := sh.counts[k]

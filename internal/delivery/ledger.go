@@ -117,8 +117,9 @@ type Counts struct {
 
 // Counts returns the counts so far.
 func (l *Ledger) Counts() Counts {
+	// The fates first, Emitted last: a record is counted emitted before its fate, so a
+	// snapshot never says more records finished than were emitted.
 	c := Counts{
-		Emitted:         l.emitted.Load(),
 		Exported:        l.exported.Load(),
 		Fallback:        l.fallback.Load(),
 		Dropped:         l.drops.Snapshot(),
@@ -131,6 +132,7 @@ func (l *Ledger) Counts() Counts {
 		Replayed:        l.replayed.Load(),
 	}
 	c.LastError, c.LastErrorTime = l.failures.last()
+	c.Emitted = l.emitted.Load()
 	return c
 }
 

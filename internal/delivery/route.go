@@ -437,13 +437,25 @@ func (r *Route) Shutdown(ctx context.Context) error {
 	defer cancel()
 	r.stopOnce.Do(func() { close(r.stop); r.stopProbing() })
 	r.settleCalls(ctx)
-	r.probing.Wait()
+	r.waitProbing(ctx)
 	var err error
 	if r.fb != nil {
 		err = r.fb.Shutdown(ctx)
 	}
 	r.ledger.drops.FlushWithin(50 * time.Millisecond)
 	return errors.Join(err, r.shutdownExporters(ctx))
+}
+
+// waitProbing waits for the probe loop to return, or ctx to end: a probe that ignores
+// its context (a collector that accepted the connection and never answers) finishes in
+// the background, as a stubborn export does.
+func (r *Route) waitProbing(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { r.probing.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // shutdownExporters shuts down the primary and the fallback exporter, waiting for them
