@@ -315,8 +315,20 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // the spare is not ready); a record it does not take is the caller's to keep in memory.
 // The caller releases seq once the record is delivered.
 func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
+	seq, uid, res := s.Write(r)
+	if res == Spooled {
+		r.AddAttributes(uid)
+	}
+	return seq, res
+}
+
+// Write is Append but for r, which it leaves as it is: it returns the log.record.uid
+// attribute the spooled copy carries, for the caller to add to the copy it keeps (a
+// record with five attributes already has no inline slot left for a sixth: adding it
+// to the caller's record and cloning that would allocate twice).
+func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res Result) {
 	if !s.on.Load() {
-		return 0, Off
+		return 0, uid, Off
 	}
 	bp := bufPool.Get().(*[]byte)
 	pr := s.prefixes.lookup(r)
@@ -330,7 +342,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		s.mu.Unlock()
 		*bp = b[:0]
 		bufPool.Put(bp)
-		return 0, Off
+		return 0, uid, Off
 	}
 	g := s.active
 	if g == nil || g.used+n+g.prefixNeed(pr.id, def) > len(g.mem) {
@@ -338,7 +350,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 			s.mu.Unlock()
 			*bp = b[:0]
 			bufPool.Put(bp)
-			return 0, res
+			return 0, uid, res
 		}
 		g = s.active
 	}
@@ -349,7 +361,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 			s.mu.Unlock()
 			*bp = b[:0]
 			bufPool.Put(bp)
-			return 0, Off
+			return 0, uid, Off
 		}
 		g.used += def
 		g.prefixes[pr.id] = struct{}{}
@@ -374,19 +386,18 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 	g.writers.Add(1)
 	s.mu.Unlock()
 
-	kv := attribute.String(UIDKey, uidString(u, s.run, seq))
-	r.AddAttributes(kv)
-	if s.write(frame, seq, b, &kv) {
+	uid = attribute.String(UIDKey, uidString(u, s.run, seq))
+	if s.write(frame, seq, b, &uid) {
 		g.dirty.Store(true) // after the copy: a Sync that misses it sees the flag
 	} else {
 		s.Release(seq)
-		res = Off
+		seq, uid, res = 0, attribute.KeyValue{}, Off
 	}
 	g.writers.Add(-1)
 	s.writers.Done()
 	*bp = b[:0]
 	bufPool.Put(bp)
-	return seq, res
+	return seq, uid, res
 }
 
 // uidArena is the size of the blocks uids are carved from: one allocation per
