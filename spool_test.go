@@ -358,3 +358,39 @@ func TestSpoolReleasesWhatTheOverflowPolicyDrops(t *testing.T) {
 		})
 	}
 }
+
+// Every record a spooled log call hands on carries its log.record.uid, one per record:
+// those the queue keeps for the exporter and those the overflow policy spills straight
+// to the fallback (the log call adds the uid to the copy it hands on, not to its own).
+func TestSpoolUIDReachesTheExporterAndTheFallback(t *testing.T) {
+	exp := &gated{open: make(chan struct{})}
+	fb := &recordtest.Exporter{}
+	p, err := New(context.Background(), envOf(nil), WithSpool(t.TempDir()), WithSDKExporter(exp), WithFallback(fb),
+		WithOverflow(processor.OverflowFallback),
+		WithBatch(processor.BatchConfig{MaxQueueRecords: 10, MaxBatch: 10, Exporters: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		p.Logger("t").Info("record", "a", 1, "b", 2, "c", 3, "d", 4, "i", i)
+	}
+	close(exp.open)
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Records()) == 0 || len(fb.Records()) == 0 {
+		t.Fatalf("%d exported, %d in the fallback: want some of each", len(exp.Records()), len(fb.Records()))
+	}
+	uids := map[string]bool{}
+	for _, r := range append(exp.Records(), fb.Records()...) {
+		m := recordtest.AsMap(r)
+		uid, _ := m[spool.UIDKey].(string)
+		if len(uid) != 32 || uids[uid] {
+			t.Errorf("record %v: uid %q (want 32 hex digits, once)", m["i"], uid)
+		}
+		uids[uid] = true
+	}
+	if len(uids) != 100 {
+		t.Errorf("%d distinct uids, want 100", len(uids))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
@@ -260,12 +261,17 @@ func (b *Batch) Enabled(context.Context, sdklog.EnabledParameters) bool { return
 
 // OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
 //
-// With a spool (resilog.WithSpool), r is appended to it first, which adds its
-// log.record.uid attribute, and released once its fate is counted.
+// With a spool (resilog.WithSpool), r is appended to it first, and released once its
+// fate is counted; the copy queued (or spilled to the fallback) carries the spooled
+// copy's log.record.uid attribute. r itself is left as it is.
 func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	b.ledger.Emitted(1)
-	seq := b.ledger.Append(r)
-	size := recordsize.Of(r)
+	seq, uid := b.ledger.Append(r)
+	c := r.Clone() // the copy the queue keeps
+	if seq != 0 {
+		c.AddAttributes(uid)
+	}
+	size := recordsize.Of(&c)
 	b.mu.Lock()
 	var waitUntil time.Time
 	for {
@@ -312,7 +318,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 			return nil
 		default: // OverflowFallback
 			b.mu.Unlock()
-			b.route.SpillRecord(r, seq, accounting.QueueFull)
+			b.route.SpillRecord(withUID(r, seq, uid), seq, accounting.QueueFull)
 			return nil
 		}
 	}
@@ -325,15 +331,27 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	// full fallback gets batches, not a batch per record, and the log call never takes a
 	// fresh batch buffer per record, which would outrun the free list and have it
 	// allocate and clear ~600 KB itself).
-	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && len(b.unordered) == 0 && b.route.TrySpillRecord(r, seq) {
+	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && len(b.unordered) == 0 && b.route.TrySpillRecord(withUID(r, seq, uid), seq) {
 		b.mu.Unlock()
 		return nil
 	}
-	if b.q.Push(r.Clone(), seq, size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.q.Sealed() == 0 && b.route.Open() {
+	if b.q.Push(c, seq, size) || r.Severity() >= b.cfg.FlushSeverity || b.handing == 0 && b.q.Sealed() == 0 && b.route.Open() {
 		b.sealLocked()
 	}
 	b.mu.Unlock()
 	return nil
+}
+
+// withUID returns r, or when it is spooled (seq != 0) a copy of r with uid, its
+// spooled copy's log.record.uid: for the paths that hand r to the fallback, which
+// clones it. Only they pay for the copy.
+func withUID(r *sdklog.Record, seq uint64, uid attribute.KeyValue) *sdklog.Record {
+	if seq == 0 {
+		return r
+	}
+	c := r.Clone()
+	c.AddAttributes(uid)
+	return &c
 }
 
 // fullLocked reports whether a record of size bytes does not fit in the queue. The bound

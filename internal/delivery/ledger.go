@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/accounting"
@@ -40,19 +41,20 @@ func (l *Ledger) Spooled() bool { return l.spool != nil }
 
 // Append writes r, accepted by the core, to the spool and returns its seq, or 0 when it
 // is not spooled: no spool, the spool off, or full (counted as spool_full, which is not
-// a loss: the record takes the memory path).
-func (l *Ledger) Append(r *sdklog.Record) uint64 {
+// a loss: the record takes the memory path). r is left as it is: the caller adds uid,
+// the spooled copy's log.record.uid, to the copy of r it keeps.
+func (l *Ledger) Append(r *sdklog.Record) (seq uint64, uid attribute.KeyValue) {
 	if l.spool == nil {
-		return 0
+		return 0, uid
 	}
-	seq, res := l.spool.Append(r)
+	seq, uid, res := l.spool.Write(r)
 	if res != spool.Spooled {
 		if res == spool.Full {
 			l.spoolFull.Add(1)
 		}
-		return 0
+		return 0, attribute.KeyValue{}
 	}
-	return seq
+	return seq, uid
 }
 
 // Release releases records from the spool: their fate (exported, written to the

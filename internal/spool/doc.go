@@ -35,8 +35,9 @@
 // Each record is a frame (frame.go): magic, length, seq and a CRC32C over them and the
 // payload. The payload is the record in OTLP protobuf (written by package otlpenc, as an
 // export would), ending with a log.record.uid attribute (the run id and the seq) that
-// Append also adds to the caller's record, so that a backend can drop the copy
-// delivered twice when a crash came between export and release. Its resource and scope
+// Append also adds to the caller's record (Write returns it instead, for the caller to
+// add to the copy it keeps), so that a backend can drop the copy delivered twice when a
+// crash came between export and release. Its resource and scope
 // are written once per segment, in a frame of their own that its records refer to
 // (record.go): a detected resource is several times the size of a record.
 //

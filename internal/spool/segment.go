@@ -129,6 +129,7 @@ type segment struct {
 	used     int                 // where the next frame goes
 	prefixes map[uint64]struct{} // the prefixes defined in it
 	dirty    atomic.Bool         // written since the last Sync
+	synced   int                 // mem[:synced] is on stable storage (under Spool.mu)
 	writers  atomic.Int32        // appends copying into mem
 
 	// Release bookkeeping: records counts the seqs first, first+1, … that the segment

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -66,6 +67,7 @@ type Spool struct {
 	bytes     int64  // disk taken by segments, the spare and one being created
 	newFile   bool   // a segment file was created since the directory was last synced
 	closed    bool
+	uids      []byte // where the next uids' bytes are carved from (uidArena)
 
 	unmapMu sync.RWMutex // read: a mapping is being synced; write: being unmapped
 
@@ -313,8 +315,20 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // the spare is not ready); a record it does not take is the caller's to keep in memory.
 // The caller releases seq once the record is delivered.
 func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
+	seq, uid, res := s.Write(r)
+	if res == Spooled {
+		r.AddAttributes(uid)
+	}
+	return seq, res
+}
+
+// Write is Append but for r, which it leaves as it is: it returns the log.record.uid
+// attribute the spooled copy carries, for the caller to add to the copy it keeps (a
+// record with five attributes already has no inline slot left for a sixth: adding it
+// to the caller's record and cloning that would allocate twice).
+func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res Result) {
 	if !s.on.Load() {
-		return 0, Off
+		return 0, uid, Off
 	}
 	bp := bufPool.Get().(*[]byte)
 	pr := s.prefixes.lookup(r)
@@ -328,7 +342,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		s.mu.Unlock()
 		*bp = b[:0]
 		bufPool.Put(bp)
-		return 0, Off
+		return 0, uid, Off
 	}
 	g := s.active
 	if g == nil || g.used+n+g.prefixNeed(pr.id, def) > len(g.mem) {
@@ -336,7 +350,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 			s.mu.Unlock()
 			*bp = b[:0]
 			bufPool.Put(bp)
-			return 0, res
+			return 0, uid, res
 		}
 		g = s.active
 	}
@@ -347,7 +361,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 			s.mu.Unlock()
 			*bp = b[:0]
 			bufPool.Put(bp)
-			return 0, Off
+			return 0, uid, Off
 		}
 		g.used += def
 		g.prefixes[pr.id] = struct{}{}
@@ -363,24 +377,40 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		s.requestSpare()
 	}
 	frame := g.mem[off : off+n]
+	if len(s.uids) < uidLen {
+		s.uids = make([]byte, uidArena)
+	}
+	u := s.uids[:uidLen:uidLen]
+	s.uids = s.uids[uidLen:]
 	s.writers.Add(1)
 	g.writers.Add(1)
 	s.mu.Unlock()
 
-	var uid [uidLen]byte
-	kv := attribute.String(UIDKey, string(appendUID(uid[:0], s.run, seq)))
-	r.AddAttributes(kv)
-	if s.write(frame, seq, b, &kv) {
+	uid = attribute.String(UIDKey, uidString(u, s.run, seq))
+	if s.write(frame, seq, b, &uid) {
 		g.dirty.Store(true) // after the copy: a Sync that misses it sees the flag
 	} else {
 		s.Release(seq)
-		res = Off
+		seq, uid, res = 0, attribute.KeyValue{}, Off
 	}
 	g.writers.Add(-1)
 	s.writers.Done()
 	*bp = b[:0]
 	bufPool.Put(bp)
-	return seq, res
+	return seq, uid, res
+}
+
+// uidArena is the size of the blocks uids are carved from: one allocation per
+// uidArena/uidLen records rather than one per record. A block stays in memory while
+// any record whose uid it holds does.
+const uidArena = 4096
+
+// uidString writes the uid of (run, seq) into u, len(u) == uidLen, carved from the
+// arena for this uid alone and never written again, and returns it as a string
+// without a copy.
+func uidString(u []byte, run RunID, seq uint64) string {
+	appendUID(u[:0], run, seq)
+	return unsafe.String(&u[0], uidLen)
 }
 
 // write copies one frame into the mapping: payload, then uid (a record's) as its last
@@ -535,16 +565,23 @@ func (s *Spool) remove(gone []*segment) {
 // every interval.
 func (s *Spool) Sync() error {
 	type dirtyRange struct {
-		g    *segment
-		used int
+		g          *segment
+		from, used int
 	}
 	s.mu.Lock()
 	var dirty []dirtyRange
 	for _, g := range s.segs {
 		if g.mem != nil && g.dirty.Swap(false) {
-			// Only what was written: syncing the spare's pages would clean them, and the
-			// next write to each would fault again.
-			dirty = append(dirty, dirtyRange{g, g.used})
+			// Only what was written since the last Sync: syncing the spare's pages would
+			// clean them, and the next write to each would fault again; syncing from the
+			// start again would have the kernel walk pages already clean.
+			dirty = append(dirty, dirtyRange{g, g.synced, g.used})
+			if g.writers.Load() == 0 {
+				// Every frame below used is whole (copies start under mu): the next
+				// Sync can start here. With a copy under way, it starts where this one
+				// did, so as not to miss the pages of a frame still being copied.
+				g.synced = g.used
+			}
 		}
 	}
 	newFile := s.newFile
@@ -555,7 +592,7 @@ func (s *Spool) Sync() error {
 	s.unmapMu.RLock()
 	for _, d := range dirty {
 		if d.g.mem != nil {
-			errs = append(errs, syncRange(d.g.mem, 0, d.used))
+			errs = append(errs, syncRange(d.g.mem, d.from, d.used))
 		}
 	}
 	s.unmapMu.RUnlock()
