@@ -1,0 +1,177 @@
+package resilog
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/processor"
+)
+
+// serialOnly is a fallback exporter that holds the SDK's contract for exporters
+// ("Export should never be called concurrently with other Export calls"): it records
+// whether a second Export ever entered while one was running. The first Export waits (up
+// to 5s) for a second to enter, so that an overlap, if the caller allows one, is seen
+// by order, not by timing luck; a caller that serialises its Exports just makes the
+// first one wait 5s.
+type serialOnly struct {
+	recordtest.Exporter
+	inflight   atomic.Int32
+	overlapped atomic.Bool
+	once       sync.Once
+	second     chan struct{}
+}
+
+func (s *serialOnly) Export(ctx context.Context, recs []sdklog.Record) error {
+	if s.inflight.Add(1) > 1 {
+		s.overlapped.Store(true)
+		s.once.Do(func() { close(s.second) })
+	}
+	defer s.inflight.Add(-1)
+	select {
+	case <-s.second:
+	case <-time.After(5 * time.Second):
+	}
+	return s.Exporter.Export(ctx, recs)
+}
+
+// TestAttackSharedFallbackExportedConcurrently: WithFallback's exporter is shared by
+// every exporter of the list that has no fallback of its own (here WithSDKExporter's and
+// WithAdditionalExporter's). Each of their Failovers has its own fallback buffer and
+// writer goroutine, and both writers call the one shared exporter's Export at the same
+// time. The SDK's Exporter contract says Export is never called concurrently, so a user
+// fallback written to it (a file writer, a vendor exporter) is corrupted or races.
+// Correct: the shared fallback's Export calls are serialised (as the SDK promises its
+// exporters), whatever the number of exporters sharing it.
+func TestAttackSharedFallbackExportedConcurrently(t *testing.T) {
+	ctx := context.Background()
+	fb := &serialOnly{second: make(chan struct{})}
+	p, err := New(ctx, envOf(nil), WithSDKExporter(new(failingExporter)),
+		WithAdditionalExporter("second", new(failingExporter)), WithFallback(fb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Info("one record, refused by both exporters")
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fb.Records()); n != 2 {
+		t.Errorf("the fallback received %d records, want 2 (one per exporter)", n)
+	}
+	if fb.overlapped.Load() {
+		t.Errorf("the shared fallback's Export was called concurrently by two exporters' fallback writers (the SDK promises exporters it never is)")
+	}
+}
+
+// shutdownCounter is an exporter that counts its Shutdown calls.
+type shutdownCounter struct {
+	recordtest.Exporter
+	n atomic.Int32
+}
+
+func (c *shutdownCounter) Shutdown(context.Context) error { c.n.Add(1); return nil }
+
+// TestAttackDisabledNeverShutsTheAdditionalExporterDown: WithAdditionalExporter's doc says
+// "The pipeline shuts e down". With OTEL_SDK_DISABLED=true (or WithDisabled(true)), New
+// returns a no-op pipeline and NewProcessor drops o.additional: e (a file, a vendor
+// exporter holding connections and goroutines) is never shut down, by Pipeline.Shutdown,
+// Processor.Shutdown or the provider's Shutdown. Correct: the exporters handed to the
+// pipeline are shut down by its Shutdown (or at New, since they are never used).
+func TestAttackDisabledNeverShutsTheAdditionalExporterDown(t *testing.T) {
+	ctx := context.Background()
+	env := map[string]string{"OTEL_SDK_DISABLED": "true"}
+
+	e := new(shutdownCounter)
+	p, err := New(ctx, envOf(env), WithAdditionalExporter("audit", e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Shutdown(ctx)
+	if n := e.n.Load(); n != 1 {
+		t.Errorf("New, disabled: the additional exporter was shut down %d times by Pipeline.Shutdown, want 1", n)
+	}
+
+	e2 := new(shutdownCounter)
+	proc, err := NewProcessor(ctx, envOf(env), WithAdditionalExporter("audit", e2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc))
+	_ = provider.Shutdown(ctx)
+	_ = proc.Shutdown(ctx)
+	if n := e2.n.Load(); n != 1 {
+		t.Errorf("NewProcessor, disabled: the additional exporter was shut down %d times, want 1", n)
+	}
+}
+
+// signalHung is hung{} that says when an Export has begun.
+type signalHung struct {
+	entered chan struct{}
+	once    sync.Once
+	shut    atomic.Int32
+}
+
+func (h *signalHung) Export(ctx context.Context, _ []sdklog.Record) error {
+	h.once.Do(func() { close(h.entered) })
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (*signalHung) ForceFlush(context.Context) error   { return nil }
+func (h *signalHung) Shutdown(context.Context) error { h.shut.Add(1); return nil }
+
+// TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning: the README's way to
+// stop NewProcessor's chain is the provider's Shutdown ("shuts proc down"; Processor's
+// doc: "Call Shutdown, or the provider's Shutdown, which calls it"). The SDK's
+// LoggerProvider.Shutdown (v1.47.0) first waits for the ForceFlush and log calls under
+// way and, when its ctx ends first, returns without calling any processor's Shutdown —
+// and every later provider.Shutdown returns nil at once. Pipeline.Shutdown works around
+// this (shutdown_test.go: TestShutdownDuringAForceFlushShutsTheChainDown); a Processor in
+// the application's provider does not: with a ForceFlush running against a hung
+// collector, provider.Shutdown(500ms) leaves the queue, the Failover and their
+// goroutines running forever and the exporter never shut down. Correct: following the
+// documented shutdown, the chain is shut down and its goroutines end (or the docs must
+// tell the application to call proc.Shutdown itself, first).
+func TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning(t *testing.T) {
+	before := takeGoroutines()
+	h := &signalHung{entered: make(chan struct{})}
+	proc, err := NewProcessor(context.Background(), envOf(nil), WithSDKExporter(h),
+		WithFallback(new(recordtest.Exporter)), WithBatch(processor.BatchConfig{ExportTimeout: 2 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc),
+		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+	log := otelslog.NewLogger("t", otelslog.WithLoggerProvider(provider))
+	for i := range 100 {
+		log.Info("m", "seq", i)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- provider.ForceFlush(context.Background()) }()
+	select {
+	case <-h.entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no export began")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err = provider.Shutdown(ctx)
+	<-flushed
+	if err2 := provider.Shutdown(context.Background()); err2 != nil {
+		t.Logf("second provider.Shutdown: %v", err2)
+	}
+	t.Logf("provider.Shutdown(500ms) returned %v", err)
+	if n := h.shut.Load(); n != 1 {
+		t.Errorf("after the provider's Shutdown (twice), the exporter was shut down %d times, want 1", n)
+	}
+	if left := before.since(0); len(left) > 0 {
+		t.Errorf("%d of the chain's goroutines still run after the provider's Shutdown", len(left))
+		logGoroutines(t, left[:min(2, len(left))])
+	}
+	_ = proc.Shutdown(context.Background()) // clean up for the other tests
+}
