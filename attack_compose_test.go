@@ -2,6 +2,7 @@ package resilog
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -174,4 +175,65 @@ func TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning(t *testing
 		logGoroutines(t, left[:min(2, len(left))])
 	}
 	_ = proc.Shutdown(context.Background()) // clean up for the other tests
+}
+
+// TestAttackAdditionalExporterExportedConcurrently: WithAdditionalExporter invites "a
+// vendor's exporter" as a second sink, and the SDK's Exporter contract lets such an
+// exporter assume "Export should never be called concurrently with other Export calls"
+// (stdoutlog's, for one, shares one json.Encoder across Exports). The sink built for it
+// runs BatchConfig.Exporters (4) exports at once through its Failover, which calls e.Export
+// from each: a second Export enters while the first runs. Correct: an exporter handed to
+// WithAdditionalExporter gets one Export at a time (or the option documents that e must be
+// safe for concurrent Export, which the SDK's contract does not require).
+func TestAttackAdditionalExporterExportedConcurrently(t *testing.T) {
+	ctx := context.Background()
+	vendor := &serialOnly{second: make(chan struct{})}
+	p, err := New(ctx, envOf(nil), WithSDKExporter(new(recordtest.Exporter)), WithAdditionalExporter("vendor", vendor),
+		WithBatch(processor.BatchConfig{MaxBatch: 10}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := p.Logger("x")
+	for i := range 200 {
+		l.Info("m", "i", i)
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Logf("Shutdown: %v", err)
+	}
+	if vendor.overlapped.Load() {
+		t.Errorf("the additional exporter's Export was called while another of its Exports was running")
+	}
+}
+
+// TestAttackLevelMinus9SlipsThroughNewProcessorsGate: NewProcessor gates by severity,
+// shifting it back to a slog level (sev-9), and lets a record "without a severity" pass.
+// otelslog maps slog level L to severity L+9, so a record logged at slog.Level(-9) (below
+// DEBUG) arrives with severity 0, SeverityUndefined: under the default INFO level
+// NewProcessor's Enabled says yes and OnEmit exports it, where New's loggers (which gate
+// the slog level in the bridge) drop it. Correct: the same level gate as New's — a record
+// below INFO is not exported.
+func TestAttackLevelMinus9SlipsThroughNewProcessorsGate(t *testing.T) {
+	ctx := context.Background()
+	exp := new(recordtest.Exporter)
+	proc, err := NewProcessor(ctx, envOf(nil), WithSDKExporter(exp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc))
+	l := otelslog.NewLogger("x", otelslog.WithLoggerProvider(provider))
+	l.Log(ctx, slog.Level(-9), "below debug")
+	l.Debug("debug")
+	_ = provider.Shutdown(ctx)
+
+	exp2 := new(recordtest.Exporter)
+	p, err := New(ctx, envOf(nil), WithSDKExporter(exp2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Log(ctx, slog.Level(-9), "below debug")
+	_ = p.Shutdown(ctx)
+
+	if n, n2 := len(exp.Records()), len(exp2.Records()); n != n2 {
+		t.Errorf("a record at slog level -9 under the default INFO level: NewProcessor exported %d, New %d", n, n2)
+	}
 }
