@@ -123,7 +123,7 @@ func (h *signalHung) Export(ctx context.Context, _ []sdklog.Record) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
-func (*signalHung) ForceFlush(context.Context) error   { return nil }
+func (*signalHung) ForceFlush(context.Context) error { return nil }
 func (h *signalHung) Shutdown(context.Context) error { h.shut.Add(1); return nil }
 
 // TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning: the README's way to
