@@ -237,3 +237,46 @@ func TestAttackLevelMinus9SlipsThroughNewProcessorsGate(t *testing.T) {
 		t.Errorf("a record at slog level -9 under the default INFO level: NewProcessor exported %d, New %d", n, n2)
 	}
 }
+
+// stuckWrite is an exporter whose Export ignores its context, as the console exporter's
+// write to a stdout pipe nobody reads does; it returns when released.
+type stuckWrite struct{ release chan struct{} }
+
+func (s stuckWrite) Export(context.Context, []sdklog.Record) error { <-s.release; return nil }
+func (stuckWrite) ForceFlush(context.Context) error                { return nil }
+func (stuckWrite) Shutdown(context.Context) error                  { return nil }
+
+// TestAttackProcessorForceFlushAfterShutdownWaits: the SDK's Processor contract says
+// "After Shutdown is called, calls to OnEmit, Shutdown, or ForceFlush should perform no
+// operation and return nil", Pipeline.ForceFlush says "After Shutdown it does nothing",
+// and Processor's doc says its ForceFlush is bounded as the Pipeline's. When Shutdown
+// abandoned an export stuck in a write (an exporter of the list writing a blocked
+// stdout), a later Processor.ForceFlush — the provider's ForceFlush calls it when the
+// application shut proc down itself, as the doc allows — waits its whole default bound
+// (ExportTimeout, 30s unless set; 1s here) for that abandoned export and returns
+// context.DeadlineExceeded. Correct: after Shutdown, ForceFlush returns nil at once.
+func TestAttackProcessorForceFlushAfterShutdownWaits(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	defer close(release)
+	proc, err := NewProcessor(ctx, envOf(nil), WithSDKExporter(new(recordtest.Exporter)),
+		WithAdditionalExporter("console-on-a-blocked-pipe", stuckWrite{release}),
+		WithFallback(new(recordtest.Exporter)), WithBatch(processor.BatchConfig{ExportTimeout: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc))
+	l := otelslog.NewLogger("x", otelslog.WithLoggerProvider(provider))
+	for i := range 50 {
+		l.Error("m", "i", i)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	_ = proc.Shutdown(sctx)
+	cancel()
+	if err := provider.ForceFlush(ctx); err != nil {
+		t.Errorf("the provider's ForceFlush after proc.Shutdown: %v, want nil at once (the processor is shut down)", err)
+	}
+	if err := proc.ForceFlush(ctx); err != nil {
+		t.Errorf("proc.ForceFlush after proc.Shutdown: %v, want nil at once", err)
+	}
+}
