@@ -2,7 +2,10 @@ package resilog
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/processor"
 )
@@ -278,5 +282,44 @@ func TestAttackProcessorForceFlushAfterShutdownWaits(t *testing.T) {
 	}
 	if err := proc.ForceFlush(ctx); err != nil {
 		t.Errorf("proc.ForceFlush after proc.Shutdown: %v, want nil at once", err)
+	}
+}
+
+// vendorDown is a vendor's exporter whose intake is down: its error is net/http's, which
+// quotes the request URL with its query — where such intakes take their API key.
+type vendorDown struct{ recordtest.Exporter }
+
+const vendorKey = "0f3c9a7b5e1d2468ace0fdb97531eca8"
+
+func (*vendorDown) Export(context.Context, []sdklog.Record) error {
+	return &url.Error{Op: "Post", URL: "https://http-intake.logs.example.com/api/v2/logs?dd-api-key=" + vendorKey,
+		Err: errors.New("dial tcp 192.0.2.1:443: connect: connection refused")}
+}
+
+// TestAttackAdditionalExporterErrorQuotesItsCredential: Stats.LastExportError is documented
+// "with the endpoint but without credentials (userinfo, query, header values)", and the
+// same text goes to stderr. resilog's OTLP exporter strips them itself; an exporter given
+// to WithAdditionalExporter (a vendor's) returns its own error, and the Failover copies
+// err.Error() verbatim into LastExportError and the stderr report: the API key in the
+// intake URL's query leaves the process on stderr. Correct: an exporter's error text is
+// scrubbed (URLs' userinfo and query, the redaction engine) before it is kept or printed.
+func TestAttackAdditionalExporterErrorQuotesItsCredential(t *testing.T) {
+	ctx := context.Background()
+	p, err := New(ctx, envOf(nil), WithSDKExporter(new(recordtest.Exporter)),
+		WithAdditionalExporter("vendor", new(vendorDown)), WithFallback(new(recordtest.Exporter)),
+		WithFailover(exporter.FailoverConfig{RetryMaxElapsed: 300 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Error("one record")
+	_ = p.Shutdown(ctx)
+	s := p.Stats()
+	for _, e := range s.Exporters {
+		if strings.Contains(e.LastExportError, vendorKey) {
+			t.Errorf("exporter %s: LastExportError quotes the API key: %s", e.Name, e.LastExportError)
+		}
+	}
+	if strings.Contains(s.LastExportError, vendorKey) {
+		t.Errorf("Stats.LastExportError quotes the API key: %s", s.LastExportError)
 	}
 }
