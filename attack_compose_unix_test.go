@@ -11,6 +11,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recordtest"
 )
 
 // TestAttackTwoStdoutWritersTearLines: with OTEL_LOGS_EXPORTER=otlp,console (here: console
@@ -103,4 +107,48 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// panicky is a second sink with a bug: its Export panics.
+type panicky struct{ recordtest.Exporter }
+
+func (*panicky) Export(context.Context, []sdklog.Record) error { panic("vendor exporter bug") }
+
+// TestAttackPanickingAdditionalExporterKillsTheProcess: the README says a slow or failing
+// exporter of the list "never holds up the others", and the design promises that logging
+// never hurts the application. An exporter given to WithAdditionalExporter that panics in
+// Export (a vendor's exporter with a bug) is called from resilog's export goroutine with
+// no recover: the panic kills the whole application, the healthy primary's records with
+// it. Correct: a panicking exporter is treated as a failing one (its batch goes to the
+// fallback, counted; the error reported), and the process lives.
+func TestAttackPanickingAdditionalExporterKillsTheProcess(t *testing.T) {
+	if os.Getenv(childEnv) == "panicky" {
+		p, err := New(context.Background(), WithSDKExporter(new(recordtest.Exporter)),
+			WithAdditionalExporter("vendor", new(panicky)))
+		if err != nil {
+			os.Exit(2)
+		}
+		p.Logger("child").Error("one record")
+		err = p.Shutdown(context.Background())
+		writeResult(sigpipeResult{Stats: p.Stats(), ShutdownErr: errString(err)})
+		os.Exit(0)
+	}
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := startChild(t, t.Name(), "panicky", closedEndpoint(t), out, out)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("child did not exit")
+	}
+	if err != nil {
+		b, _ := os.ReadFile(out.Name())
+		first, _, _ := strings.Cut(string(b), "\n\n")
+		t.Errorf("the application died (%v) because a second sink's Export panicked: %s", err, first)
+	}
 }
