@@ -323,3 +323,43 @@ func TestAttackAdditionalExporterErrorQuotesItsCredential(t *testing.T) {
 		t.Errorf("Stats.LastExportError quotes the API key: %s", s.LastExportError)
 	}
 }
+
+// TestAttackBlockPolicyLetsAStuckExporterStarveTheOthers: the README promises that with
+// several exporters "a slow or failing one never holds up the others". With
+// WithOverflow(OverflowBlock), Processor.OnEmit hands the record to each exporter's queue
+// in turn, and the first exporter's full queue holds the log call for its BlockTimeout
+// before the next exporter is even given the record: a stuck first exporter throttles a
+// healthy second one to one record per BlockTimeout (here a minute: the healthy exporter
+// gets 2 of 10 records in 20s). Correct: the healthy exporter receives every record at
+// once, whatever the other's queue does (waiting for room in one queue must not keep the
+// record from the others).
+func TestAttackBlockPolicyLetsAStuckExporterStarveTheOthers(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	healthy := new(recordtest.Exporter)
+	p, err := New(ctx, envOf(nil), WithSDKExporter(stuckWrite{release}), WithAdditionalExporter("healthy", healthy),
+		WithFallback(new(recordtest.Exporter)), WithOverflow(processor.OverflowBlock),
+		WithBatch(processor.BatchConfig{MaxQueueRecords: 1, MaxBatch: 1, Exporters: 1, BlockTimeout: time.Minute, ExportTimeout: time.Minute}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		close(release)
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_ = p.Shutdown(sctx)
+		cancel()
+	}()
+	l := p.Logger("x")
+	go func() {
+		for i := range 10 {
+			l.Error("m", "i", i) // ERROR: each is exported at once
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(healthy.Records()) < 10 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(healthy.Records()); n < 10 {
+		t.Errorf("the healthy exporter received %d of 10 records in 20s: the stuck exporter's full queue holds each record back from it", n)
+	}
+}
