@@ -363,3 +363,41 @@ func TestAttackBlockPolicyLetsAStuckExporterStarveTheOthers(t *testing.T) {
 		t.Errorf("the healthy exporter received %d of 10 records in 20s: the stuck exporter's full queue holds each record back from it", n)
 	}
 }
+
+// shutdownHangs is an exporter whose Shutdown never returns within the test (a vendor
+// exporter waiting on a connection), until released.
+type shutdownHangs struct {
+	recordtest.Exporter
+	release chan struct{}
+}
+
+func (s *shutdownHangs) Shutdown(context.Context) error { <-s.release; return nil }
+
+// TestAttackOneExportersShutdownHoldsTheSharedFallbackOpen: the fallback shared by the
+// exporters of the list is shut down by the last of their Failovers, each of which shuts
+// its primary down first and its (shared) fallback after, in one goroutine. An additional
+// exporter whose own Shutdown hangs therefore never releases its share: after
+// Pipeline.Shutdown returns, WithFallback's exporter (a file the other, healthy exporters
+// fell back to) is never shut down — never flushed or closed — although every exporter
+// that writes it is done. Correct: a Failover releases the fallback whatever its primary's
+// Shutdown does (the two shut down independently), so the shared fallback is shut down
+// once every Failover has stopped writing to it.
+func TestAttackOneExportersShutdownHoldsTheSharedFallbackOpen(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	defer close(release)
+	fb := new(shutdownCounter)
+	p, err := New(ctx, envOf(nil), WithSDKExporter(new(failingExporter)),
+		WithAdditionalExporter("hangs-on-shutdown", &shutdownHangs{release: release}), WithFallback(fb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Logger("x").Error("one record: the primary refuses it, the fallback takes it")
+	sctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	err = p.Shutdown(sctx)
+	t.Logf("Shutdown: %v", err)
+	if n := fb.n.Load(); n != 1 {
+		t.Errorf("the shared fallback was shut down %d times after Shutdown returned, want 1", n)
+	}
+}
