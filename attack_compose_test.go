@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/processor"
 )
@@ -307,7 +306,7 @@ func TestAttackAdditionalExporterErrorQuotesItsCredential(t *testing.T) {
 	ctx := context.Background()
 	p, err := New(ctx, envOf(nil), WithSDKExporter(new(recordtest.Exporter)),
 		WithAdditionalExporter("vendor", new(vendorDown)), WithFallback(new(recordtest.Exporter)),
-		WithFailover(exporter.FailoverConfig{RetryMaxElapsed: 300 * time.Millisecond}))
+		WithFailover(processor.FailoverConfig{RetryMaxElapsed: 300 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}
