@@ -152,8 +152,14 @@ type output struct {
 // one instance shared by all of them.
 func buildExporters(ctx context.Context, o *options, s settings) ([]output, error) {
 	var outs []output
+	if s.disabled {
+		unused(ctx, o)
+	}
+	// One writer at a time per file descriptor: the console exporter and the stdout
+	// fallback would otherwise tear each other's lines.
+	stdout, stderr := newTurn(), newTurn()
 	if o.sdkExporter != nil && !s.disabled {
-		outs = append(outs, output{name: customExporter, primary: o.sdkExporter})
+		outs = append(outs, output{name: customExporter, primary: guard(o.sdkExporter, customExporter, newTurn())})
 	} else {
 		for _, name := range s.exporters {
 			var out output
@@ -166,12 +172,13 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 				}
 				out = output{name: name, primary: e, probe: e.Probe}
 			case ExporterConsole:
-				out = output{name: name, primary: exporter.NewJSONLines(os.Stdout)}
+				var e sdklog.Exporter = exporter.NewJSONLines(os.Stdout)
 				if s.console == "text" {
-					out.primary = exporter.NewConsole(os.Stdout)
+					e = exporter.NewConsole(os.Stdout)
 				}
+				out = output{name: name, primary: guard(e, name, stdout)}
 				if o.fallback == nil {
-					out.fallback = defaultFallback(s, os.Stderr)
+					out.fallback = guard(defaultFallback(s, os.Stderr), "fallback", stderr)
 				}
 			default: // ExporterNone, which resolveExporters leaves out of the list
 				continue
@@ -183,7 +190,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 		if s.disabled {
 			break // telemetry off: the console exporter alone
 		}
-		outs = append(outs, output{name: x.name, primary: x.exporter})
+		outs = append(outs, output{name: x.name, primary: guard(x.exporter, x.name, newTurn())})
 	}
 	users := 0
 	for _, out := range outs {
@@ -194,9 +201,12 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 	if users == 0 {
 		return outs, nil
 	}
-	fallback := o.fallback
-	if fallback == nil {
-		fallback = defaultFallback(s, os.Stdout)
+	// The fallback is shared: its Exports take turns, whichever exporter's records they carry.
+	var fallback sdklog.Exporter
+	if o.fallback != nil {
+		fallback = guard(o.fallback, "fallback", newTurn())
+	} else {
+		fallback = guard(defaultFallback(s, os.Stdout), "fallback", stdout)
 	}
 	share := shareFallback(fallback, users)
 	for i := range outs {
@@ -213,6 +223,18 @@ func defaultFallback(s settings, w *os.File) sdklog.Exporter {
 		return exporter.NewOTLPJSONLines(w)
 	}
 	return exporter.NewJSONLines(w)
+}
+
+// unused shuts down the exporters given in code that telemetry being off leaves unused
+// (WithSDKExporter's, WithAdditionalExporter's): the pipeline owns them, and they would
+// otherwise never be shut down.
+func unused(ctx context.Context, o *options) {
+	if o.sdkExporter != nil {
+		_ = o.sdkExporter.Shutdown(ctx)
+	}
+	for _, x := range o.additional {
+		_ = x.exporter.Shutdown(ctx)
+	}
 }
 
 // shutdownOutputs releases the exporters built before one failed to build.
