@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
@@ -53,6 +55,7 @@ type Processor struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+	shut         atomic.Bool // Shutdown has begun: ForceFlush does nothing
 }
 
 var _ sdklog.Processor = (*Processor)(nil)
@@ -256,6 +259,22 @@ func (c *Processor) admits(name string, sev log.Severity) bool {
 	return !below(sev, c.levels.Level(name))
 }
 
+// admitsRecord applies the levels to r. A record without a severity passes only when
+// its slog level is unknown too: otelslog gives a slog level below DEBUG-4 severity 0
+// (SeverityUndefined) and its name as the severity text ("DEBUG-5"), which New's
+// loggers gate by that level.
+func (c *Processor) admitsRecord(r *sdklog.Record) bool {
+	name := r.InstrumentationScope().Name
+	if r.Severity() != log.SeverityUndefined {
+		return c.admits(name, r.Severity())
+	}
+	var l slog.Level
+	if l.UnmarshalText([]byte(r.SeverityText())) != nil {
+		return true
+	}
+	return l >= c.levels.Level(name)
+}
+
 // OnEmit runs the record through the chain and hands it to every exporter's queue; it
 // never waits on I/O. A record below its logger's level goes to no exporter and is not
 // counted, as a disabled log call is; it is still redacted, because the processors
@@ -268,7 +287,7 @@ func (c *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 			errs = append(errs, err)
 		}
 	}
-	if c.gate && !c.admits(r.InstrumentationScope().Name, r.Severity()) {
+	if c.gate && !c.admitsRecord(r) {
 		return errors.Join(errs...)
 	}
 	for _, k := range c.sinks {
@@ -280,8 +299,11 @@ func (c *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 }
 
 // ForceFlush exports every record emitted so far, to every exporter at once, with the
-// bounds of [Pipeline.ForceFlush].
+// bounds of [Pipeline.ForceFlush]. After Shutdown it does nothing and returns nil.
 func (c *Processor) ForceFlush(ctx context.Context) error {
+	if c.shut.Load() {
+		return nil
+	}
 	return c.eachSink(func(k *sink) error { return k.ForceFlush(ctx) })
 }
 
@@ -289,6 +311,7 @@ func (c *Processor) ForceFlush(ctx context.Context) error {
 // accounting of [Pipeline.Shutdown]. Later calls return the first call's result.
 func (c *Processor) Shutdown(ctx context.Context) error {
 	c.shutdownOnce.Do(func() {
+		c.shut.Store(true)
 		err := c.eachSink(func(k *sink) error { return k.Shutdown(ctx) })
 		if c.spool != nil {
 			// What was not released (a shutdown deadline passed) stays for the next run.
