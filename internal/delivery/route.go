@@ -458,28 +458,35 @@ func (r *Route) waitProbing(ctx context.Context) {
 	}
 }
 
-// shutdownExporters shuts down the primary and the fallback exporter, waiting for them
-// until ctx ends. An exporter's Shutdown may wait for a write blocked on a pipe or a disk
-// (lumberjack's Close takes the lock the blocked Write holds); it is then abandoned: it
-// finishes in the background when that write returns.
+// shutdownExporters shuts down the primary and the fallback exporter, each on its own,
+// so that one's hung Shutdown does not keep the other open (a fallback shared by several
+// routes is closed by the last of them), waiting for them until ctx ends. An exporter's
+// Shutdown may wait for a write blocked on a pipe or a disk (lumberjack's Close takes the
+// lock the blocked Write holds); it is then abandoned: it finishes in the background when
+// that write returns.
 func (r *Route) shutdownExporters(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() {
-		err := r.primary.Shutdown(ctx)
-		if r.fbExp != nil {
-			err = errors.Join(err, r.fbExp.Shutdown(ctx))
+	exps := []sdklog.Exporter{r.primary}
+	if r.fbExp != nil {
+		exps = append(exps, r.fbExp)
+	}
+	done := make(chan error, len(exps))
+	for _, e := range exps {
+		go func() { done <- e.Shutdown(ctx) }()
+	}
+	var errs []error
+	for range exps {
+		select {
+		case err := <-done:
+			errs = append(errs, err)
+			continue
+		case <-ctx.Done():
 		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
+		select {
+		case err := <-done: // ctx was done already: an exporter with nothing blocked returns at once
+			errs = append(errs, err)
+		default:
+			return errors.Join(append(errs, fmt.Errorf("delivery: exporters still shutting down at the deadline: %w", ctx.Err()))...)
+		}
 	}
-	select {
-	case err := <-done: // ctx was done already: an exporter with nothing blocked returns at once
-		return err
-	default:
-		return fmt.Errorf("delivery: exporters still shutting down at the deadline: %w", ctx.Err())
-	}
+	return errors.Join(errs...)
 }
