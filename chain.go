@@ -290,10 +290,27 @@ func (c *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if c.gate && !c.admitsRecord(r) {
 		return errors.Join(errs...)
 	}
+	if len(c.sinks) == 1 {
+		errs = append(errs, c.sinks[0].OnEmit(ctx, r))
+		return errors.Join(errs...)
+	}
+	// Every exporter with room gets the record before the call waits for room in any
+	// queue (OverflowBlock): a stuck exporter does not hold the record from the others.
+	var buf [4]*sink
+	full := buf[:0]
 	for _, k := range c.sinks {
-		if err := k.OnEmit(ctx, r); err != nil {
-			errs = append(errs, err)
+		if !k.offer(ctx, r) {
+			full = append(full, k)
 		}
+	}
+	switch len(full) {
+	case 0:
+	case 1:
+		errs = append(errs, full[0].OnEmit(ctx, r))
+	default:
+		// Wait for room in every full queue at once, not in turn: the first queue's wait
+		// (up to BlockTimeout) must not keep the record from the next one.
+		errs = append(errs, eachOf(full, func(k *sink) error { return k.OnEmit(ctx, r) }))
 	}
 	return errors.Join(errs...)
 }
@@ -330,13 +347,16 @@ func (c *Processor) Shutdown(ctx context.Context) error {
 
 // eachSink runs f on every sink concurrently, so that one slow exporter does not spend
 // the others' time, and joins the errors.
-func (c *Processor) eachSink(f func(*sink) error) error {
-	if len(c.sinks) == 1 {
-		return f(c.sinks[0])
+func (c *Processor) eachSink(f func(*sink) error) error { return eachOf(c.sinks, f) }
+
+// eachOf runs f on every sink of sinks concurrently and joins the errors.
+func eachOf(sinks []*sink, f func(*sink) error) error {
+	if len(sinks) == 1 {
+		return f(sinks[0])
 	}
-	errs := make([]error, len(c.sinks))
+	errs := make([]error, len(sinks))
 	var wg sync.WaitGroup
-	for i, k := range c.sinks {
+	for i, k := range sinks {
 		wg.Go(func() { errs[i] = f(k) })
 	}
 	wg.Wait()

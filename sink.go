@@ -62,6 +62,18 @@ func newSink(out output, failover processor.FailoverConfig, batch processor.Batc
 }
 
 func (k *sink) OnEmit(ctx context.Context, r *sdklog.Record) error { return k.head.OnEmit(ctx, r) }
+
+// offer hands r on as OnEmit does, unless that would wait for room in the queue
+// (OverflowBlock with the queue full): it then returns false, having counted nothing, and
+// the caller gives r to OnEmit once every other exporter has it. With sampling in front,
+// the record is handed on as OnEmit does.
+func (k *sink) offer(ctx context.Context, r *sdklog.Record) bool {
+	if k.head != sdklog.Processor(k.batch) {
+		_ = k.head.OnEmit(ctx, r)
+		return true
+	}
+	return k.batch.TryOnEmit(ctx, r)
+}
 func (k *sink) ForceFlush(ctx context.Context) error               { return k.batch.ForceFlush(ctx) }
 
 // Shutdown shuts the queue down, which shuts its route and both exporters down.

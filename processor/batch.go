@@ -259,6 +259,24 @@ func NewBatch(route Route, cfg BatchConfig, fcfg FailoverConfig) (*Batch, error)
 // Enabled returns true: Batch takes every record.
 func (b *Batch) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
 
+// TryOnEmit is OnEmit, except that under OverflowBlock with the queue full it neither
+// waits nor counts r, and returns false: a caller handing r to several queues gives it
+// to every one with room before waiting for the others (with OnEmit). (Room taken between
+// its check and the queuing makes it wait as OnEmit does.)
+func (b *Batch) TryOnEmit(ctx context.Context, r *sdklog.Record) bool {
+	if b.cfg.Overflow == OverflowBlock {
+		size := recordsize.Of(r)
+		b.mu.Lock()
+		full := !b.closed && b.fullLocked(size)
+		b.mu.Unlock()
+		if full {
+			return false
+		}
+	}
+	_ = b.OnEmit(ctx, r)
+	return true
+}
+
 // OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
 //
 // With a spool (resilog.WithSpool), r is appended to it first, and released once its
