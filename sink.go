@@ -74,7 +74,7 @@ func (k *sink) offer(ctx context.Context, r *sdklog.Record) bool {
 	}
 	return k.batch.TryOnEmit(ctx, r)
 }
-func (k *sink) ForceFlush(ctx context.Context) error               { return k.batch.ForceFlush(ctx) }
+func (k *sink) ForceFlush(ctx context.Context) error { return k.batch.ForceFlush(ctx) }
 
 // Shutdown shuts the queue down, which shuts its route and both exporters down.
 func (k *sink) Shutdown(ctx context.Context) error { return k.batch.Shutdown(ctx) }
