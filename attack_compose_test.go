@@ -129,55 +129,69 @@ func (h *signalHung) Export(ctx context.Context, _ []sdklog.Record) error {
 func (*signalHung) ForceFlush(context.Context) error { return nil }
 func (h *signalHung) Shutdown(context.Context) error { h.shut.Add(1); return nil }
 
-// TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning: the README's way to
-// stop NewProcessor's chain is the provider's Shutdown ("shuts proc down"; Processor's
-// doc: "Call Shutdown, or the provider's Shutdown, which calls it"). The SDK's
+// TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning: the SDK's
 // LoggerProvider.Shutdown (v1.47.0) first waits for the ForceFlush and log calls under
 // way and, when its ctx ends first, returns without calling any processor's Shutdown —
-// and every later provider.Shutdown returns nil at once. Pipeline.Shutdown works around
-// this (shutdown_test.go: TestShutdownDuringAForceFlushShutsTheChainDown); a Processor in
-// the application's provider does not: with a ForceFlush running against a hung
-// collector, provider.Shutdown(500ms) leaves the queue, the Failover and their
-// goroutines running forever and the exporter never shut down. Correct: following the
-// documented shutdown, the chain is shut down and its goroutines end (or the docs must
-// tell the application to call proc.Shutdown itself, first).
+// and every later provider.Shutdown returns nil at once, and the provider calls its
+// processors no more. With a ForceFlush running against a hung exporter,
+// provider.Shutdown(500ms) left the queue, the route and their goroutines running forever
+// and the exporter never shut down, and the docs said "provider.Shutdown shuts proc down".
+//
+// A processor cannot notice this: the SDK gives it no call after giving up. So the docs
+// (Processor, README, ExampleNewProcessor) now say to call proc.Shutdown before the
+// provider's Shutdown, and, since proc.Shutdown may also be called after it (a second
+// call returns the first's result), that an application whose provider.Shutdown returned
+// an error must call proc.Shutdown. This asserts both: after the provider gives up (and
+// says so), proc.Shutdown ends the chain; and proc.Shutdown first, during a ForceFlush,
+// ends the ForceFlush and lets the provider's Shutdown through.
 func TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning(t *testing.T) {
-	before := takeGoroutines()
-	h := &signalHung{entered: make(chan struct{})}
-	proc, err := NewProcessor(context.Background(), envOf(nil), WithSDKExporter(h),
-		WithFallback(new(recordtest.Exporter)), WithBatch(processor.BatchConfig{ExportTimeout: 2 * time.Second}))
-	if err != nil {
-		t.Fatal(err)
+	for _, procFirst := range []bool{false, true} {
+		before := takeGoroutines()
+		h := &signalHung{entered: make(chan struct{})}
+		proc, err := NewProcessor(context.Background(), envOf(nil), WithSDKExporter(h),
+			WithFallback(new(recordtest.Exporter)), WithBatch(processor.BatchConfig{ExportTimeout: 2 * time.Second}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc),
+			sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+		log := otelslog.NewLogger("t", otelslog.WithLoggerProvider(provider))
+		for i := range 100 {
+			log.Info("m", "seq", i)
+		}
+		flushed := make(chan error, 1)
+		go func() { flushed <- provider.ForceFlush(context.Background()) }()
+		select {
+		case <-h.entered:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no export began")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		if procFirst { // the documented order
+			_ = proc.Shutdown(ctx)
+			if err := provider.Shutdown(ctx); err != nil {
+				t.Errorf("proc.Shutdown, then provider.Shutdown: %v, want nil (proc's Shutdown ended its ForceFlush)", err)
+			}
+		} else {
+			if err := provider.Shutdown(ctx); err == nil {
+				t.Errorf("provider.Shutdown gave up during a ForceFlush without an error: the application cannot know to call proc.Shutdown")
+			}
+			// As documented, since the provider's returned an error, with a ctx of its own
+			// (the provider's has ended).
+			sctx, scancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			_ = proc.Shutdown(sctx)
+			scancel()
+		}
+		cancel()
+		<-flushed
+		if n := h.shut.Load(); n != 1 {
+			t.Errorf("proc.Shutdown first: %v: the exporter was shut down %d times, want 1", procFirst, n)
+		}
+		if left := before.since(0); len(left) > 0 {
+			t.Errorf("proc.Shutdown first: %v: %d of the chain's goroutines still run after Shutdown", procFirst, len(left))
+			logGoroutines(t, left[:min(2, len(left))])
+		}
 	}
-	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(proc),
-		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
-	log := otelslog.NewLogger("t", otelslog.WithLoggerProvider(provider))
-	for i := range 100 {
-		log.Info("m", "seq", i)
-	}
-	flushed := make(chan error, 1)
-	go func() { flushed <- provider.ForceFlush(context.Background()) }()
-	select {
-	case <-h.entered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("no export began")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	err = provider.Shutdown(ctx)
-	<-flushed
-	if err2 := provider.Shutdown(context.Background()); err2 != nil {
-		t.Logf("second provider.Shutdown: %v", err2)
-	}
-	t.Logf("provider.Shutdown(500ms) returned %v", err)
-	if n := h.shut.Load(); n != 1 {
-		t.Errorf("after the provider's Shutdown (twice), the exporter was shut down %d times, want 1", n)
-	}
-	if left := before.since(0); len(left) > 0 {
-		t.Errorf("%d of the chain's goroutines still run after the provider's Shutdown", len(left))
-		logGoroutines(t, left[:min(2, len(left))])
-	}
-	_ = proc.Shutdown(context.Background()) // clean up for the other tests
 }
 
 // TestAttackAdditionalExporterExportedConcurrently: WithAdditionalExporter invites "a

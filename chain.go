@@ -30,6 +30,9 @@ import (
 //	proc, err := resilog.NewProcessor(ctx)
 //	provider := sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithProcessor(proc),
 //		sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1))
+//	…
+//	proc.Shutdown(ctx) // first: see NewProcessor
+//	provider.Shutdown(ctx)
 //
 // The two limit options keep the SDK from cutting attributes before redaction has seen
 // them (resilog applies the limits after it). Levels (WithLevels, RESILOG_LOG_LEVELS,
@@ -62,8 +65,13 @@ var _ sdklog.Processor = (*Processor)(nil)
 
 // NewProcessor builds resilog's processor chain from opts and the OTEL_* environment, as
 // [New] does, for a LoggerProvider the caller builds (see [Processor]). ctx bounds
-// exporter construction only; it is not retained. Call Shutdown, or the provider's
-// Shutdown, which calls it, before the program ends.
+// exporter construction only; it is not retained. Call its Shutdown before the
+// provider's Shutdown, before the program ends: the SDK's LoggerProvider.Shutdown calls
+// it too, but not when its ctx ends while a ForceFlush or a log call is under way (it then
+// returns the ctx's error and never calls a processor again), which would leave the
+// queues, their goroutines and the exporters running. Shutdown may also be called after
+// the provider's (a second call returns the first's result): do so when the provider's
+// Shutdown returned an error.
 func NewProcessor(ctx context.Context, opts ...Option) (*Processor, error) {
 	var o options
 	for _, opt := range opts {

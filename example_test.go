@@ -87,7 +87,10 @@ func ExampleNewProcessor() {
 
 	orders.Debug("charging card 4111 1111 1111 1111")
 	somelib.Debug("below its level: not exported")
-	if err := provider.Shutdown(ctx); err != nil { // shuts proc down
+	if err := proc.Shutdown(ctx); err != nil { // first: the provider's may give up before calling it
+		log.Fatal(err)
+	}
+	if err := provider.Shutdown(ctx); err != nil {
 		log.Fatal(err)
 	}
 	s := proc.Stats()
