@@ -45,7 +45,7 @@ func (s *serialOnly) Export(ctx context.Context, recs []sdklog.Record) error {
 	return s.Exporter.Export(ctx, recs)
 }
 
-// TestAttackSharedFallbackExportedConcurrently: WithFallback's exporter is shared by
+// TestSharedFallbackTakesOneExportAtATime: WithFallback's exporter is shared by
 // every exporter of the list that has no fallback of its own (here WithSDKExporter's and
 // WithAdditionalExporter's). Each of their Failovers has its own fallback buffer and
 // writer goroutine, and both writers call the one shared exporter's Export at the same
@@ -53,7 +53,7 @@ func (s *serialOnly) Export(ctx context.Context, recs []sdklog.Record) error {
 // fallback written to it (a file writer, a vendor exporter) is corrupted or races.
 // Correct: the shared fallback's Export calls are serialised (as the SDK promises its
 // exporters), whatever the number of exporters sharing it.
-func TestAttackSharedFallbackExportedConcurrently(t *testing.T) {
+func TestSharedFallbackTakesOneExportAtATime(t *testing.T) {
 	ctx := context.Background()
 	fb := &serialOnly{second: make(chan struct{})}
 	p, err := New(ctx, envOf(nil), WithSDKExporter(new(failingExporter)),
@@ -81,13 +81,13 @@ type shutdownCounter struct {
 
 func (c *shutdownCounter) Shutdown(context.Context) error { c.n.Add(1); return nil }
 
-// TestAttackDisabledNeverShutsTheAdditionalExporterDown: WithAdditionalExporter's doc says
+// TestDisabledShutsTheAdditionalExporterDown: WithAdditionalExporter's doc says
 // "The pipeline shuts e down". With OTEL_SDK_DISABLED=true (or WithDisabled(true)), New
 // returns a no-op pipeline and NewProcessor drops o.additional: e (a file, a vendor
 // exporter holding connections and goroutines) is never shut down, by Pipeline.Shutdown,
 // Processor.Shutdown or the provider's Shutdown. Correct: the exporters handed to the
 // pipeline are shut down by its Shutdown (or at New, since they are never used).
-func TestAttackDisabledNeverShutsTheAdditionalExporterDown(t *testing.T) {
+func TestDisabledShutsTheAdditionalExporterDown(t *testing.T) {
 	ctx := context.Background()
 	env := map[string]string{"OTEL_SDK_DISABLED": "true"}
 
@@ -129,7 +129,7 @@ func (h *signalHung) Export(ctx context.Context, _ []sdklog.Record) error {
 func (*signalHung) ForceFlush(context.Context) error { return nil }
 func (h *signalHung) Shutdown(context.Context) error { h.shut.Add(1); return nil }
 
-// TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning: the SDK's
+// TestProcessorShutdownBeforeTheProvidersAsDocumented: the SDK's
 // LoggerProvider.Shutdown (v1.47.0) first waits for the ForceFlush and log calls under
 // way and, when its ctx ends first, returns without calling any processor's Shutdown —
 // and every later provider.Shutdown returns nil at once, and the provider calls its
@@ -144,7 +144,7 @@ func (h *signalHung) Shutdown(context.Context) error { h.shut.Add(1); return nil
 // an error must call proc.Shutdown. This asserts both: after the provider gives up (and
 // says so), proc.Shutdown ends the chain; and proc.Shutdown first, during a ForceFlush,
 // ends the ForceFlush and lets the provider's Shutdown through.
-func TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning(t *testing.T) {
+func TestProcessorShutdownBeforeTheProvidersAsDocumented(t *testing.T) {
 	for _, procFirst := range []bool{false, true} {
 		before := takeGoroutines()
 		h := &signalHung{entered: make(chan struct{})}
@@ -194,7 +194,7 @@ func TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning(t *testing
 	}
 }
 
-// TestAttackAdditionalExporterExportedConcurrently: WithAdditionalExporter invites "a
+// TestAdditionalExporterTakesOneExportAtATime: WithAdditionalExporter invites "a
 // vendor's exporter" as a second sink, and the SDK's Exporter contract lets such an
 // exporter assume "Export should never be called concurrently with other Export calls"
 // (stdoutlog's, for one, shares one json.Encoder across Exports). The sink built for it
@@ -202,7 +202,7 @@ func TestAttackProviderShutdownDuringForceFlushLeavesProcessorRunning(t *testing
 // from each: a second Export enters while the first runs. Correct: an exporter handed to
 // WithAdditionalExporter gets one Export at a time (or the option documents that e must be
 // safe for concurrent Export, which the SDK's contract does not require).
-func TestAttackAdditionalExporterExportedConcurrently(t *testing.T) {
+func TestAdditionalExporterTakesOneExportAtATime(t *testing.T) {
 	ctx := context.Background()
 	vendor := &serialOnly{second: make(chan struct{})}
 	p, err := New(ctx, envOf(nil), WithSDKExporter(new(recordtest.Exporter)), WithAdditionalExporter("vendor", vendor),
@@ -222,14 +222,14 @@ func TestAttackAdditionalExporterExportedConcurrently(t *testing.T) {
 	}
 }
 
-// TestAttackLevelMinus9SlipsThroughNewProcessorsGate: NewProcessor gates by severity,
+// TestNewProcessorGatesLevelsBelowDebugLikeNew: NewProcessor gates by severity,
 // shifting it back to a slog level (sev-9), and lets a record "without a severity" pass.
 // otelslog maps slog level L to severity L+9, so a record logged at slog.Level(-9) (below
 // DEBUG) arrives with severity 0, SeverityUndefined: under the default INFO level
 // NewProcessor's Enabled says yes and OnEmit exports it, where New's loggers (which gate
 // the slog level in the bridge) drop it. Correct: the same level gate as New's — a record
 // below INFO is not exported.
-func TestAttackLevelMinus9SlipsThroughNewProcessorsGate(t *testing.T) {
+func TestNewProcessorGatesLevelsBelowDebugLikeNew(t *testing.T) {
 	ctx := context.Background()
 	exp := new(recordtest.Exporter)
 	proc, err := NewProcessor(ctx, envOf(nil), WithSDKExporter(exp))
@@ -263,7 +263,7 @@ func (s stuckWrite) Export(context.Context, []sdklog.Record) error { <-s.release
 func (stuckWrite) ForceFlush(context.Context) error                { return nil }
 func (stuckWrite) Shutdown(context.Context) error                  { return nil }
 
-// TestAttackProcessorForceFlushAfterShutdownWaits: the SDK's Processor contract says
+// TestProcessorForceFlushAfterShutdownReturnsAtOnce: the SDK's Processor contract says
 // "After Shutdown is called, calls to OnEmit, Shutdown, or ForceFlush should perform no
 // operation and return nil", Pipeline.ForceFlush says "After Shutdown it does nothing",
 // and Processor's doc says its ForceFlush is bounded as the Pipeline's. When Shutdown
@@ -272,7 +272,7 @@ func (stuckWrite) Shutdown(context.Context) error                  { return nil 
 // application shut proc down itself, as the doc allows — waits its whole default bound
 // (ExportTimeout, 30s unless set; 1s here) for that abandoned export and returns
 // context.DeadlineExceeded. Correct: after Shutdown, ForceFlush returns nil at once.
-func TestAttackProcessorForceFlushAfterShutdownWaits(t *testing.T) {
+func TestProcessorForceFlushAfterShutdownReturnsAtOnce(t *testing.T) {
 	ctx := context.Background()
 	release := make(chan struct{})
 	defer close(release)
@@ -309,14 +309,14 @@ func (*vendorDown) Export(context.Context, []sdklog.Record) error {
 		Err: errors.New("dial tcp 192.0.2.1:443: connect: connection refused")}
 }
 
-// TestAttackAdditionalExporterErrorQuotesItsCredential: Stats.LastExportError is documented
+// TestAdditionalExporterErrorIsScrubbedAndNamed: Stats.LastExportError is documented
 // "with the endpoint but without credentials (userinfo, query, header values)", and the
 // same text goes to stderr. resilog's OTLP exporter strips them itself; an exporter given
 // to WithAdditionalExporter (a vendor's) returns its own error, and the Failover copies
 // err.Error() verbatim into LastExportError and the stderr report: the API key in the
 // intake URL's query leaves the process on stderr. Correct: an exporter's error text is
 // scrubbed (URLs' userinfo and query, the redaction engine) before it is kept or printed.
-func TestAttackAdditionalExporterErrorQuotesItsCredential(t *testing.T) {
+func TestAdditionalExporterErrorIsScrubbedAndNamed(t *testing.T) {
 	ctx := context.Background()
 	p, err := New(ctx, envOf(nil), WithSDKExporter(new(recordtest.Exporter)),
 		WithAdditionalExporter("vendor", new(vendorDown)), WithFallback(new(recordtest.Exporter)),
@@ -337,7 +337,7 @@ func TestAttackAdditionalExporterErrorQuotesItsCredential(t *testing.T) {
 	}
 }
 
-// TestAttackBlockPolicyLetsAStuckExporterStarveTheOthers: the README promises that with
+// TestBlockPolicyStuckExporterDoesNotStarveTheOthers: the README promises that with
 // several exporters "a slow or failing one never holds up the others". With
 // WithOverflow(OverflowBlock), Processor.OnEmit handed the record to each exporter's queue
 // in turn, and the first exporter's full queue held the log call for its BlockTimeout
@@ -349,7 +349,7 @@ func TestAttackAdditionalExporterErrorQuotesItsCredential(t *testing.T) {
 // BlockTimeout for room in the queue (here a minute): one goroutine's next record does
 // not exist while its call waits, whatever the other exporters do. What the policy can
 // promise is that the wait does not keep the record from the others, which this asserts.)
-func TestAttackBlockPolicyLetsAStuckExporterStarveTheOthers(t *testing.T) {
+func TestBlockPolicyStuckExporterDoesNotStarveTheOthers(t *testing.T) {
 	ctx := context.Background()
 	release := make(chan struct{})
 	healthy := new(recordtest.Exporter)
@@ -395,7 +395,7 @@ type shutdownHangs struct {
 
 func (s *shutdownHangs) Shutdown(context.Context) error { <-s.release; return nil }
 
-// TestAttackOneExportersShutdownHoldsTheSharedFallbackOpen: the fallback shared by the
+// TestHungExporterShutdownDoesNotHoldTheSharedFallback: the fallback shared by the
 // exporters of the list is shut down by the last of their Failovers, each of which shuts
 // its primary down first and its (shared) fallback after, in one goroutine. An additional
 // exporter whose own Shutdown hangs therefore never releases its share: after
@@ -404,7 +404,7 @@ func (s *shutdownHangs) Shutdown(context.Context) error { <-s.release; return ni
 // that writes it is done. Correct: a Failover releases the fallback whatever its primary's
 // Shutdown does (the two shut down independently), so the shared fallback is shut down
 // once every Failover has stopped writing to it.
-func TestAttackOneExportersShutdownHoldsTheSharedFallbackOpen(t *testing.T) {
+func TestHungExporterShutdownDoesNotHoldTheSharedFallback(t *testing.T) {
 	ctx := context.Background()
 	release := make(chan struct{})
 	defer close(release)

@@ -17,7 +17,7 @@ import (
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
-// TestAttackTwoStdoutWritersTearLines: with OTEL_LOGS_EXPORTER=otlp,console (here: console
+// TestStdoutWritersTakeTurnsWholeLines: with OTEL_LOGS_EXPORTER=otlp,console (here: console
 // plus an additional exporter that refuses every batch, so that its fallback writes, without
 // needing a network), two independent JSONLines exporters write the process's stdout: the
 // console exporter, and the shared fallback (a separate exporter.NewJSONLines(os.Stdout)
@@ -32,7 +32,7 @@ import (
 //
 // The child's stdout is a pipe shrunk to one page (F_SETPIPE_SZ), so that every record
 // (a 64 KiB body) spans many kernel writes; the parent checks every line it reads.
-func TestAttackTwoStdoutWritersTearLines(t *testing.T) {
+func TestStdoutWritersTakeTurnsWholeLines(t *testing.T) {
 	if os.Getenv(childEnv) == "twowriters" {
 		p, err := New(context.Background(), WithExporter("console"),
 			WithAdditionalExporter("refused", new(failingExporter)))
@@ -114,14 +114,14 @@ type panicky struct{ recordtest.Exporter }
 
 func (*panicky) Export(context.Context, []sdklog.Record) error { panic("vendor exporter bug") }
 
-// TestAttackPanickingAdditionalExporterKillsTheProcess: the README says a slow or failing
+// TestPanickingAdditionalExporterIsRecovered: the README says a slow or failing
 // exporter of the list "never holds up the others", and the design promises that logging
 // never hurts the application. An exporter given to WithAdditionalExporter that panics in
 // Export (a vendor's exporter with a bug) is called from resilog's export goroutine with
 // no recover: the panic kills the whole application, the healthy primary's records with
 // it. Correct: a panicking exporter is treated as a failing one (its batch goes to the
 // fallback, counted; the error reported), and the process lives.
-func TestAttackPanickingAdditionalExporterKillsTheProcess(t *testing.T) {
+func TestPanickingAdditionalExporterIsRecovered(t *testing.T) {
 	if os.Getenv(childEnv) == "panicky" {
 		p, err := New(context.Background(), WithSDKExporter(new(recordtest.Exporter)),
 			WithAdditionalExporter("vendor", new(panicky)))
