@@ -214,6 +214,10 @@ func (f *Fallback) run() {
 				} else {
 					f.ledger.fallback.Add(uint64(n))
 				}
+				// Released before the writes in progress drop: whoever Drain wakes finds
+				// the chunk back in the free list, and the records out of the spool.
+				f.ledger.Release(c.Seqs...) // written, or dropped (fallback_error)
+				f.q.Release(c)
 				f.writing -= n
 				f.writingBytes -= c.Bytes
 			}
@@ -224,8 +228,6 @@ func (f *Fallback) run() {
 				// be blocked. Their seqs stay in the spool: the next run delivers them.
 				return
 			}
-			f.ledger.Release(c.Seqs...) // written, or dropped (fallback_error)
-			f.q.Release(c)
 			taken[i] = nil
 		}
 	}
