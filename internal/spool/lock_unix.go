@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openNoFollow keeps the lock file's open from following a symlink: the lock is written,
+// and a "lock" that points elsewhere must not have Open overwrite the file it names.
+const openNoFollow = unix.O_NOFOLLOW
+
 // tryLock takes an exclusive advisory lock on f without waiting; busy reports that
 // another process holds it. The kernel releases it when the holder exits, however it
 // exits, so a crashed run never leaves the directory locked.

@@ -86,6 +86,11 @@ func Open(cfg Config) (*Spool, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// Resolved once: a process that changes its working directory later keeps creating
+	// segments in the directory it locked.
+	if abs, err := filepath.Abs(cfg.Dir); err == nil {
+		cfg.Dir = abs
+	}
 	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	_, _ = rand.Read(s.run[:])
 	if err := s.open(); err != nil {
@@ -153,7 +158,7 @@ func (s *Spool) open() error {
 // lock takes the directory's lock file and writes who holds it.
 func (s *Spool) lock() error {
 	path := filepath.Join(s.cfg.Dir, lockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
 	if err != nil {
 		return err
 	}

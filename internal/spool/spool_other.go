@@ -7,6 +7,8 @@ import (
 	"os"
 )
 
+const openNoFollow = 0
+
 var errNoMmap = errors.New("spool: not supported on this system")
 
 func createSegmentFile(string, int64, bool) (*os.File, []byte, error) { return nil, nil, errNoMmap }
