@@ -351,11 +351,17 @@ func findPEM(s string, out []Span) []Span {
 			continue
 		}
 		end := strings.Index(s[bodyStart:], "-----END")
+		// An empty body holds nothing to mask: no span (the streaming Writer writes none
+		// either, and a String of a bare header must not gain a marker).
 		if end < 0 {
-			out = append(out, Span{bodyStart, len(s), KindPrivateKey})
+			if bodyStart < len(s) {
+				out = append(out, Span{bodyStart, len(s), KindPrivateKey})
+			}
 			return out
 		}
-		out = append(out, Span{bodyStart, bodyStart + end, KindPrivateKey})
+		if end > 0 {
+			out = append(out, Span{bodyStart, bodyStart + end, KindPrivateKey})
+		}
 		from = bodyStart + end + 8
 	}
 }
