@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -185,7 +186,13 @@ func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err err
 		if err != nil {
 			return fail(err)
 		}
-		tail, st = rescueOf(dir, old)
+		var empty []string
+		tail, st, empty = rescueOf(dir, old)
+		for _, p := range empty {
+			// Made active after the last copy, nothing copied to it: the rescued
+			// frames are its records. Kept, it would claim their seqs.
+			_ = os.Remove(p)
+		}
 	}
 	want := int64(ringHeader + data)
 	if fi.Size() != want {
@@ -207,58 +214,99 @@ func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err err
 
 // rescueOf returns, from the bytes of a ring file, the frames of the run that wrote it
 // that are not in a segment file yet, as the bytes of a segment file (header, the
-// prefixes they use, the frames), or nil. They are the frames from the header's
-// flushed position on whose seqs follow on from its next seq: past the last of them
-// lie frames of an earlier turn around the ring, with lower seqs, or damage.
-func rescueOf(dir string, b []byte) ([]byte, ringState) {
+// prefixes they use, the frames), or nil; and the segment files of that run that hold
+// no frame at all (made active after the last copy: the rescued frames are theirs). The
+// frames are those from the header's flushed position on whose seqs follow on from its
+// next seq (past the last of them lie frames of an earlier turn around the ring, with
+// lower seqs, or damage), less those a segment file already holds (a run killed between
+// copying frames and saying so in the header).
+func rescueOf(dir string, b []byte) (tail []byte, st ringState, empty []string) {
 	st, ok := ringStateOf(b)
 	if !ok || st.data == 0 || uint64(len(b)) != ringHeader+st.data {
-		return nil, st
+		return nil, st, nil
 	}
+	// The segments of the run written at and after the flushed position: the prefixes
+	// the first rescued frames use are defined in the first of them, and what they hold
+	// is not rescued again.
+	var prefixes [][]byte
+	have := uint64(0)
+	if files, err := listSegments(dir); err == nil {
+		activeFirst, activeKnown := uint64(0), false
+		if st.active > 0 {
+			if h, ok := readSegHeader(filepath.Join(dir, segName(st.active-1))); ok && h.run == st.run {
+				activeFirst, activeKnown = h.first, true
+			}
+		}
+		for _, f := range files {
+			h, ok := readSegHeader(f.path)
+			if !ok || h.run != st.run || activeKnown && h.first < activeFirst || !activeKnown && h.first < st.next {
+				continue
+			}
+			seg, err := os.ReadFile(f.path)
+			if err != nil {
+				continue
+			}
+			isActive := st.active > 0 && f.index == st.active-1
+			sc := scanFrames(seg[min(len(seg), segHeader):], 0, func(seq uint64, payload []byte) bool {
+				if seq == 0 && isActive {
+					prefixes = append(prefixes, payload)
+				}
+				return true
+			})
+			have = max(have, sc.last)
+			if sc.frames == 0 && !sc.tail {
+				empty = append(empty, f.path) // its prefixes, if any, are kept above
+			}
+		}
+	}
+
 	data := b[ringHeader:]
 	at := int(st.flushed % st.data)
 	lin := append(append(make([]byte, 0, len(data)), data[at:]...), data[:at]...)
-	expect, off, end := st.next, 0, 0
-	first := uint64(0)
-	for off < len(lin) {
+	type frame struct {
+		seq      uint64
+		from, to int
+	}
+	var frames []frame // the prefixes and the records to rescue, in order
+	expect, first := st.next, uint64(0)
+	for off := 0; off < len(lin); {
 		seq, payload, ok := frameAt(lin, off)
 		if !ok {
 			break
 		}
+		to := off + frameHeader + len(payload)
 		if seq == 0 {
 			if kind, _, _, err := parsePayload(payload); err != nil || kind != kindPrefix {
 				break
 			}
+			frames = append(frames, frame{0, off, to})
 		} else {
 			if seq != expect {
 				break
 			}
-			if first == 0 {
-				first = seq
-			}
 			expect++
-			end = off + frameHeader + len(payload)
+			if seq > have {
+				first = cmp.Or(first, seq)
+				frames = append(frames, frame{seq, off, to})
+			}
 		}
-		off += frameHeader + len(payload)
+		off = to
+	}
+	for len(frames) > 0 && frames[len(frames)-1].seq == 0 {
+		frames = frames[:len(frames)-1] // prefixes no rescued record comes after
 	}
 	if first == 0 {
-		return nil, st
+		return nil, st, empty
 	}
-	out := segInfo{run: st.run, pid: st.pid, started: st.started, first: first}.append(nil)
-	out = append(out, make([]byte, segHeader-len(out))...)
-	if st.active > 0 {
-		// The prefixes the first frames use were defined in the segment being written
-		// at the flushed position.
-		if seg, err := os.ReadFile(filepath.Join(dir, segName(st.active-1))); err == nil {
-			scanFrames(seg[min(len(seg), segHeader):], 0, func(seq uint64, payload []byte) bool {
-				if seq == 0 {
-					out = appendFrame(out, 0, payload)
-				}
-				return true
-			})
-		}
+	tail = segInfo{run: st.run, pid: st.pid, started: st.started, first: first}.append(nil)
+	tail = append(tail, make([]byte, segHeader-len(tail))...)
+	for _, p := range prefixes {
+		tail = appendFrame(tail, 0, p)
 	}
-	return append(out, lin[:end]...), st
+	for _, f := range frames {
+		tail = append(tail, lin[f.from:f.to]...)
+	}
+	return tail, st, empty
 }
 
 // appendFrame appends a whole frame of payload to b.

@@ -98,7 +98,7 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 	if err != nil {
 		return corrupt, nil
 	}
-	tail, rst := rescueOf(dir, ringData)
+	tail, rst, _ := rescueOf(dir, ringData)
 	if len(tail) < segHeader {
 		return corrupt, nil
 	}

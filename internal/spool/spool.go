@@ -72,9 +72,10 @@ type Spool struct {
 
 	flushMu sync.Mutex // one copy from the ring to the segments at a time
 
-	wake chan struct{} // asks the background goroutine for a spare and a copy
-	stop chan struct{}
-	bg   sync.WaitGroup
+	wake    chan struct{} // asks the background goroutine for a spare
+	copyDue chan struct{} // asks the copying goroutine to copy the ring to the segments
+	stop    chan struct{}
+	bg      sync.WaitGroup
 }
 
 // Open opens (creating it if needed) the spool in cfg.Dir, for this process alone. It
@@ -92,7 +93,8 @@ func Open(cfg Config) (*Spool, error) {
 	if abs, err := filepath.Abs(cfg.Dir); err == nil {
 		cfg.Dir = abs
 	}
-	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1),
+		copyDue: make(chan struct{}, 1), stop: make(chan struct{})}
 	_, _ = rand.Read(s.run[:])
 	if err := s.open(); err != nil {
 		if errors.Is(err, ErrLocked) {
@@ -112,8 +114,9 @@ func Open(cfg Config) (*Spool, error) {
 		return s, nil
 	}
 	s.on.Store(true)
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.background()
+	go s.copier()
 	s.requestSpare()
 	return s, nil
 }
@@ -265,8 +268,7 @@ func (s *Spool) earlierSegment(f segFile) (*segment, error) {
 	return g, nil
 }
 
-// background prepares spares, copies the ring's frames to the segment files and, in
-// SyncInterval mode, syncs.
+// background prepares spares and, in SyncInterval mode, syncs.
 func (s *Spool) background() {
 	defer s.bg.Done()
 	var tick <-chan time.Time
@@ -285,6 +287,19 @@ func (s *Spool) background() {
 			}
 		case <-s.wake:
 			s.prepareSpare()
+		}
+	}
+}
+
+// copier copies the ring's frames to the segment files when asked: a goroutine of its
+// own, so that a sync that takes long (the disk busy) never leaves the ring full.
+func (s *Spool) copier() {
+	defer s.bg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.copyDue:
 			if err := s.flush(); err != nil {
 				s.turnOff(err)
 			}
@@ -292,8 +307,15 @@ func (s *Spool) background() {
 	}
 }
 
-// requestSpare asks the background goroutine for a spare segment and a copy of the
-// ring's frames to the segment files.
+// requestCopy asks the copying goroutine to copy the ring to the segments.
+func (s *Spool) requestCopy() {
+	select {
+	case s.copyDue <- struct{}{}:
+	default:
+	}
+}
+
+// requestSpare asks the background goroutine for a spare segment.
 func (s *Spool) requestSpare() {
 	select {
 	case s.wake <- struct{}{}:
@@ -409,8 +431,8 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 	}
 	need := g.prefixNeed(pr.id, def)
 	if !s.ring.room(need + n) {
-		// The background goroutine has not copied enough of the ring yet.
-		s.requestSpare()
+		// The copying goroutine has not copied enough of the ring yet.
+		s.requestCopy()
 		return 0, uid, Full
 	}
 	if need > 0 {
@@ -437,7 +459,10 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 	g.used += n
 	g.records++
 	g.live++
-	if s.ring.pos-s.ring.flushed > uint64(len(s.ring.data)/4) || g.used > int(g.size)/2 && s.spare == nil && !s.preparing {
+	if s.ring.pos-s.ring.flushed > uint64(len(s.ring.data)/4) {
+		s.requestCopy()
+	}
+	if g.used > int(g.size)/2 && s.spare == nil && !s.preparing {
 		s.requestSpare()
 	}
 	return seq, uid, Spooled
@@ -557,6 +582,15 @@ func (s *Spool) flush() error {
 		}
 	}
 
+	// The header says the frames are copied before the writers may write over them: a
+	// run killed in between leaves them in the ring and in the segment, and the next
+	// Open rescues only those past the segments' last.
+	if err := faultSafe(func() {
+		s.ring.save(ringState{run: s.run, pid: os.Getpid(), started: s.started, data: uint64(len(s.ring.data)),
+			flushed: to, next: next, active: active})
+	}); err != nil {
+		return err
+	}
 	var gone []*segment
 	s.mu.Lock()
 	s.ring.flushed = to
@@ -568,12 +602,8 @@ func (s *Spool) flush() error {
 		}
 	}
 	s.mu.Unlock()
-	err := faultSafe(func() {
-		s.ring.save(ringState{run: s.run, pid: os.Getpid(), started: s.started, data: uint64(len(s.ring.data)),
-			flushed: to, next: next, active: active})
-	})
 	s.remove(gone)
-	return err
+	return nil
 }
 
 // faultSafe runs f, which writes to a mapping, and returns a fault there (the file
