@@ -32,7 +32,10 @@
 // copies the ring's frames to the segment files with pwrite, in large pieces, when a
 // quarter of the ring is used and at every sync; a run killed before that leaves them
 // in the ring, and the next Open writes them to a segment of their own before it writes
-// over the ring. When the ring has no room (the copy is behind), Append reports Full.
+// over the ring. When the ring has no room (the copying goroutine is behind, starved by
+// a burst of log calls or waiting for a page a sync is writing back), the log call
+// copies itself, or waits for the copy under way to end: a pwrite to the page cache,
+// never a sync.
 // Power loss or a kernel crash is another matter: SyncInterval (the default, every
 // 100ms) copies and syncs the segments, and loses at most the records of the last
 // interval; SyncBatch syncs when the caller asks, before it acknowledges a batch.

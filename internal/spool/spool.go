@@ -70,7 +70,9 @@ type Spool struct {
 	closed    bool
 	uids      []byte // where the next uids' bytes are carved from (uidArena)
 
-	flushMu sync.Mutex // one copy from the ring to the segments at a time
+	flushMu  sync.Mutex // one copy from the ring to the segments at a time
+	copies   uint64     // copies ended (under mu)
+	copyDone sync.Cond  // on mu: a copy ended
 
 	wake    chan struct{} // asks the background goroutine for a spare
 	copyDue chan struct{} // asks the copying goroutine to copy the ring to the segments
@@ -95,6 +97,7 @@ func Open(cfg Config) (*Spool, error) {
 	}
 	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1),
 		copyDue: make(chan struct{}, 1), stop: make(chan struct{})}
+	s.copyDone.L = &s.mu
 	_, _ = rand.Read(s.run[:])
 	if err := s.open(); err != nil {
 		if errors.Is(err, ErrLocked) {
@@ -419,22 +422,38 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.on.Load() {
-		return 0, uid, Off
+	for copied := false; ; copied = true {
+		if !s.on.Load() {
+			return 0, uid, Off
+		}
+		res = s.reserveLocked(pr.id, def, n)
+		if res != Full || copied || s.ring.room(n+def) {
+			break
+		}
+		// The ring is full: the copying goroutine is behind (starved by the log calls
+		// themselves, in a burst). Unless it is copying right now, copy here, once,
+		// rather than leave the record to the memory path; a copy is pwrite to the
+		// page cache, not a wait for the disk.
+		if s.flushMu.TryLock() {
+			s.mu.Unlock()
+			ok := s.copyLocked()
+			s.mu.Lock()
+			if !ok {
+				return 0, uid, Full
+			}
+			continue
+		}
+		// A copy is under way: wait for its end (a pwrite; it may wait for a page of
+		// the segment being written back by a sync), then try once more.
+		for c := s.copies; s.copies == c; {
+			s.copyDone.Wait()
+		}
+	}
+	if res != Spooled {
+		return 0, uid, res
 	}
 	g := s.active
-	if g == nil || g.used+n+g.prefixNeed(pr.id, def) > int(g.size) {
-		if res := s.rotateLocked(n + def); res != Spooled {
-			return 0, uid, res
-		}
-		g = s.active
-	}
 	need := g.prefixNeed(pr.id, def)
-	if !s.ring.room(need + n) {
-		// The copying goroutine has not copied enough of the ring yet.
-		s.requestCopy()
-		return 0, uid, Full
-	}
 	if need > 0 {
 		// A record that uses the prefix, whoever appends it, comes after it.
 		if !s.put(appendFrame(nil, 0, pr.payload)) {
@@ -466,6 +485,35 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 		s.requestSpare()
 	}
 	return seq, uid, Spooled
+}
+
+// reserveLocked makes sure the active segment and the ring have room for a record's
+// frame of n bytes, and its prefix's frame of def bytes if the segment lacks it. Full
+// with s.ring.room(n+def) false: the ring lacks room.
+func (s *Spool) reserveLocked(prefix uint64, def, n int) Result {
+	g := s.active
+	if g == nil || g.used+n+g.prefixNeed(prefix, def) > int(g.size) {
+		if res := s.rotateLocked(n + def); res != Spooled {
+			return res
+		}
+		g = s.active
+	}
+	if !s.ring.room(g.prefixNeed(prefix, def) + n) {
+		s.requestCopy()
+		return Full
+	}
+	return Spooled
+}
+
+// copyLocked copies the ring to the segments on the caller's goroutine, which holds
+// flushMu, and reports whether it did without error.
+func (s *Spool) copyLocked() bool {
+	err := s.flushLocked()
+	s.flushMu.Unlock()
+	if err != nil {
+		s.turnOff(err)
+	}
+	return err == nil
 }
 
 // uidArena is the size of the blocks uids are carved from: one allocation per
@@ -544,6 +592,16 @@ func (s *Spool) rotateLocked(n int) Result {
 func (s *Spool) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *Spool) flushLocked() error {
+	defer func() {
+		s.mu.Lock()
+		s.copies++
+		s.copyDone.Broadcast()
+		s.mu.Unlock()
+	}()
 	type piece struct {
 		g        *segment
 		from, to uint64 // stream positions
