@@ -25,12 +25,20 @@
 //
 // # What it promises
 //
-// Append copies the encoded record into a shared, file-backed memory mapping: once it
-// returns, the record is in the kernel's page cache, which outlives the process. No
-// system call, no lock held across I/O and no fsync per record. Power loss or a kernel
-// crash is another matter: SyncInterval (the default, every 100ms) loses at most the
-// records of the last interval; SyncBatch syncs when the caller asks, before it
-// acknowledges a batch.
+// Append copies the encoded record into the ring (ring.go), a file of the directory
+// mapped once and written over and over: once Append returns, the record is in the
+// kernel's page cache, which outlives the process. No system call, no page fault (the
+// ring's pages stay mapped and dirty), no fsync per record. One background goroutine
+// copies the ring's frames to the segment files with pwrite, in large pieces, when a
+// quarter of the ring is used and at every sync; a run killed before that leaves them
+// in the ring, and the next Open writes them to a segment of their own before it writes
+// over the ring. When the ring has no room (the copying goroutine is behind, starved by
+// a burst of log calls or waiting for a page a sync is writing back), the log call
+// copies itself, or waits for the copy under way to end: a pwrite to the page cache,
+// never a sync.
+// Power loss or a kernel crash is another matter: SyncInterval (the default, every
+// 100ms) copies and syncs the segments, and loses at most the records of the last
+// interval; SyncBatch syncs when the caller asks, before it acknowledges a batch.
 //
 // Each record is a frame (frame.go): magic, length, seq and a CRC32C over them and the
 // payload. The payload is the record in OTLP protobuf (written by package otlpenc, as an
@@ -55,12 +63,11 @@
 // # On disk
 //
 // The directory holds a lock file (flock, released by the kernel however the holder
-// exits; it names the holder's pid, host and start time) and segment files (segment.go),
-// each allocated whole when created, so that a full disk shows when a segment is made
-// rather than as SIGBUS when a page is first written. A segment kept with some of its
+// exits; it names the holder's pid, host and start time), the ring, and segment files
+// (segment.go), each allocated whole when created, so that a full disk shows when a
+// segment is made rather than as a failed write later. A segment kept with some of its
 // records released has a side file saying which (released.go), written every sync
 // interval, on Sync and at Close: after a crash, only the records released since the
-// last sync (the batches in flight) are delivered again. Spares are created and their
-// pages faulted in ahead of need, by one background goroutine that also syncs and lets
-// go of full segments' mappings; Close stops it.
+// last sync (the batches in flight) are delivered again. Spares are created ahead of
+// need by the background goroutine, which also copies and syncs; Close stops it.
 package spool

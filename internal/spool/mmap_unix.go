@@ -4,42 +4,40 @@ package spool
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-// createSegmentFile creates path with size bytes allocated on disk and maps it, and with
-// touch faults each page in for writing: the first write to a page of a file mapping
-// faults, and a fault (on ext4, tens of microseconds) costs more than the rest of an
-// Append, so spares take them ahead of need, off the log calls. The blocks are allocated now, not when a page is first
-// written: writing to a mapped page the file system cannot back raises SIGBUS, so a full
-// disk must show here, as an error.
-func createSegmentFile(path string, size int64, touch bool) (*os.File, []byte, error) {
+// createSegmentFile creates path with size bytes allocated on disk. The blocks are
+// allocated now, not when the background goroutine first writes there, so that a full
+// disk shows here, as an error, rather than as a failed write later.
+func createSegmentFile(path string, size int64) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, nil, err
-	}
-	fail := func(err error) (*os.File, []byte, error) {
-		f.Close()
-		os.Remove(path)
-		return nil, nil, err
+		return nil, err
 	}
 	if err := preallocate(f, size); err != nil {
-		return fail(err)
+		f.Close()
+		os.Remove(path)
+		return nil, err
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return fail(err)
+	return f, nil
+}
+
+// mapFile maps the first size bytes of f, shared: what is written to the mapping is in
+// the kernel's page cache as soon as it is written, and outlives the process.
+func mapFile(f *os.File, size int) ([]byte, error) {
+	return unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+}
+
+// prefault writes a zero to each page of mem, so that the log calls that write there
+// later take no page fault. Nobody writes to mem yet.
+func prefault(mem []byte) {
+	for i := 0; i < len(mem); i += os.Getpagesize() {
+		mem[i] = 0
 	}
-	if touch {
-		// Nobody writes to the segment yet. (MADV_POPULATE_WRITE made the later
-		// writes no cheaper here.)
-		for i := 0; i < len(mem); i += os.Getpagesize() {
-			mem[i] = 0
-		}
-	}
-	return f, mem, nil
 }
 
 // writeZeros allocates size bytes of f by writing them, where fallocate is missing.
@@ -56,13 +54,19 @@ func writeZeros(f *os.File, size int64) error {
 
 func unmap(mem []byte) error { return unix.Munmap(mem) }
 
-// syncRange writes mem[from:to] to stable storage; from is rounded down to a page.
-func syncRange(mem []byte, from, to int) error {
-	from &^= os.Getpagesize() - 1
-	if from >= to {
-		return nil
+// syncFile writes what was written to f to stable storage. It returns an error wrapping
+// os.ErrClosed, and syncs nothing, when f is closed (or being closed) meanwhile: f's
+// descriptor is held for the call.
+func syncFile(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
 	}
-	return unix.Msync(mem[from:to], unix.MS_SYNC)
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fdatasync(int(fd)) }); err != nil {
+		return fmt.Errorf("%w: %w", os.ErrClosed, err)
+	}
+	return serr
 }
 
 func syncDir(dir string) error {

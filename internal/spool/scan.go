@@ -2,6 +2,7 @@ package spool
 
 import (
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -91,5 +92,25 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 		}
 		corrupt += st.corrupt + endLoss(st, g.h, g.ok, next, nextOK)
 	}
+	// Then the records a run wrote to the ring (ring.go) and did not copy to a segment
+	// yet: those of a process killed since, or being written by a live one.
+	ringData, err := os.ReadFile(filepath.Join(dir, ringName))
+	if err != nil {
+		return corrupt, nil
+	}
+	tail, rst, _ := rescueOf(dir, ringData)
+	if len(tail) < segHeader {
+		return corrupt, nil
+	}
+	run := RunInfo{ID: rst.run, PID: rst.pid, Started: rst.started, Known: true}
+	dict := frameDict{}
+	scanFrames(tail[segHeader:], 0, func(seq uint64, payload []byte) bool {
+		isRecord, prefix, rec, ok := dict.add(payload)
+		if !ok {
+			corrupt++
+			return true
+		}
+		return !isRecord || fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec})
+	})
 	return corrupt, nil
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -123,15 +122,14 @@ type segment struct {
 	size  int64 // bytes it takes on disk
 	first uint64
 
-	// This run's segments.
-	file     *os.File
-	mem      []byte              // the mapping; nil for an earlier run's segment
-	used     int                 // where the next frame goes
-	prefixes map[uint64]struct{} // the prefixes defined in it
-	dirty    atomic.Bool         // written since the last Sync
-	synced   int                 // mem[:synced] is on stable storage (under Spool.mu)
-	writers  atomic.Int32        // appends copying into mem
-
+	// This run's segments: the background goroutine copies their frames from the ring
+	// (ring.go) into file, from segHeader on.
+	file        *os.File
+	streamStart uint64              // the ring stream position of the frame at segHeader
+	used        int                 // where the next frame goes
+	flushed     int                 // frames below it are in file
+	fileDirty   bool                // file written since it was last synced
+	prefixes    map[uint64]struct{} // the prefixes defined in it
 	// Release bookkeeping: records counts the seqs first, first+1, … that the segment
 	// holds (or held: damaged ones are released when found); live those not released.
 	records  int
@@ -170,5 +168,8 @@ func (g *segment) release(seq uint64) bool {
 }
 
 // done reports whether the segment can be deleted: nothing more will be written to it
-// and every record it holds is released.
+// and every record it holds is released. (What of it is left in the ring is not copied.)
 func (g *segment) done() bool { return g.sealed && g.known && g.live == 0 }
+
+// streamEnd is the ring stream position after g's last frame.
+func (g *segment) streamEnd() uint64 { return g.streamStart + uint64(g.used-segHeader) }

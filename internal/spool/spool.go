@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,12 +53,12 @@ type Spool struct {
 	started  time.Time
 	prefixes prefixes
 
-	on      atomic.Bool    // Append accepts records
-	offSaid atomic.Bool    // turnOff's line is written
-	writers sync.WaitGroup // appends copying into a mapping
-	corrupt atomic.Uint64  // records of earlier runs lost to damage
+	on      atomic.Bool   // Append accepts records
+	offSaid atomic.Bool   // turnOff's line is written
+	corrupt atomic.Uint64 // records of earlier runs lost to damage
 
 	mu        sync.Mutex
+	ring      *ring      // where records go first (ring.go)
 	segs      []*segment // every segment kept, in seq order
 	active    *segment   // where records go; nil before the first and when full
 	spare     *segment   // the next one, created ahead of need
@@ -69,11 +70,14 @@ type Spool struct {
 	closed    bool
 	uids      []byte // where the next uids' bytes are carved from (uidArena)
 
-	unmapMu sync.RWMutex // read: a mapping is being synced; write: being unmapped
+	flushMu  sync.Mutex // one copy from the ring to the segments at a time
+	copies   uint64     // copies ended (under mu)
+	copyDone sync.Cond  // on mu: a copy ended
 
-	wake chan struct{} // asks the background goroutine for a spare
-	stop chan struct{}
-	bg   sync.WaitGroup
+	wake    chan struct{} // asks the background goroutine for a spare
+	copyDue chan struct{} // asks the copying goroutine to copy the ring to the segments
+	stop    chan struct{}
+	bg      sync.WaitGroup
 }
 
 // Open opens (creating it if needed) the spool in cfg.Dir, for this process alone. It
@@ -91,7 +95,9 @@ func Open(cfg Config) (*Spool, error) {
 	if abs, err := filepath.Abs(cfg.Dir); err == nil {
 		cfg.Dir = abs
 	}
-	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1),
+		copyDue: make(chan struct{}, 1), stop: make(chan struct{})}
+	s.copyDone.L = &s.mu
 	_, _ = rand.Read(s.run[:])
 	if err := s.open(); err != nil {
 		if errors.Is(err, ErrLocked) {
@@ -99,6 +105,11 @@ func Open(cfg Config) (*Spool, error) {
 		}
 		s.turnOff(err)
 		s.closed = true
+		if s.ring != nil {
+			_ = unmap(s.ring.mem)
+			s.ring.file.Close()
+			s.ring = nil
+		}
 		if s.lockFile != nil {
 			s.lockFile.Close()
 			s.lockFile = nil
@@ -106,8 +117,9 @@ func Open(cfg Config) (*Spool, error) {
 		return s, nil
 	}
 	s.on.Store(true)
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.background()
+	go s.copier()
 	s.requestSpare()
 	return s, nil
 }
@@ -124,9 +136,17 @@ func (s *Spool) open() error {
 	if err != nil {
 		return err
 	}
-	s.next = 1 // seq 0 means "unknown" in a scan
 	for _, f := range files {
 		s.nextIndex = max(s.nextIndex, f.index+1)
+	}
+	if err := s.openRing(); err != nil {
+		return err
+	}
+	if files, err = listSegments(s.cfg.Dir); err != nil { // with the rescued one
+		return err
+	}
+	s.next = 1 // seq 0 means "unknown" in a scan
+	for _, f := range files {
 		g, err := s.earlierSegment(f)
 		if err != nil {
 			return err
@@ -140,10 +160,9 @@ func (s *Spool) open() error {
 	// Write order is seq order: a spare made in the background can get a lower index
 	// than a segment made on the spot and still be used after it.
 	sort.SliceStable(s.segs, func(i, j int) bool { return s.segs[i].first < s.segs[j].first })
-	// The first segment is made here, its pages faulted in: the first records of a
-	// run come in a burst more often than not.
+	s.ring.save(ringState{run: s.run, pid: os.Getpid(), started: s.started, data: uint64(len(s.ring.data)), next: s.next})
 	if s.bytes+s.cfg.SegmentBytes <= s.cfg.MaxBytes {
-		g, err := s.createSegment(s.nextIndex, true)
+		g, err := s.createSegment(s.nextIndex)
 		if err != nil {
 			return err
 		}
@@ -152,6 +171,36 @@ func (s *Spool) open() error {
 		s.spare = g
 		s.newFile = true
 	}
+	return nil
+}
+
+// openRing maps the ring (ring.go) and first writes what an earlier run left in it, not
+// yet copied to a segment, to a segment of its own: the new run writes over it. Its
+// pages are faulted in here: the first records of a run come in a burst more often than
+// not.
+func (s *Spool) openRing() error {
+	r, tail, _, err := openRing(s.cfg.Dir, ringDataSize(s.cfg.SegmentBytes))
+	if err != nil {
+		return err
+	}
+	s.ring = r
+	if tail != nil {
+		path := filepath.Join(s.cfg.Dir, segName(s.nextIndex))
+		s.nextIndex++
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(tail)
+		err = errors.Join(err, syncFile(f), f.Close())
+		if err == nil {
+			err = syncDir(s.cfg.Dir)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	prefault(r.data)
 	return nil
 }
 
@@ -222,8 +271,7 @@ func (s *Spool) earlierSegment(f segFile) (*segment, error) {
 	return g, nil
 }
 
-// background prepares spares, lets go of full segments' mappings and, in SyncInterval
-// mode, syncs.
+// background prepares spares and, in SyncInterval mode, syncs.
 func (s *Spool) background() {
 	defer s.bg.Done()
 	var tick <-chan time.Time
@@ -240,14 +288,37 @@ func (s *Spool) background() {
 			if err := s.Sync(); err != nil {
 				s.turnOff(err)
 			}
-			s.retire()
 		case <-s.wake:
 			s.prepareSpare()
-			s.retire()
 		}
 	}
 }
 
+// copier copies the ring's frames to the segment files when asked: a goroutine of its
+// own, so that a sync that takes long (the disk busy) never leaves the ring full.
+func (s *Spool) copier() {
+	defer s.bg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.copyDue:
+			if err := s.flush(); err != nil {
+				s.turnOff(err)
+			}
+		}
+	}
+}
+
+// requestCopy asks the copying goroutine to copy the ring to the segments.
+func (s *Spool) requestCopy() {
+	select {
+	case s.copyDue <- struct{}{}:
+	default:
+	}
+}
+
+// requestSpare asks the background goroutine for a spare segment.
 func (s *Spool) requestSpare() {
 	select {
 	case s.wake <- struct{}{}:
@@ -268,7 +339,7 @@ func (s *Spool) prepareSpare() {
 	s.nextIndex++
 	s.mu.Unlock()
 
-	g, err := s.createSegment(index, true)
+	g, err := s.createSegment(index)
 	if err == nil {
 		err = syncDir(s.cfg.Dir)
 	}
@@ -290,14 +361,14 @@ func (s *Spool) prepareSpare() {
 	}
 }
 
-func (s *Spool) createSegment(index uint64, touch bool) (*segment, error) {
+func (s *Spool) createSegment(index uint64) (*segment, error) {
 	path := filepath.Join(s.cfg.Dir, segName(index))
-	f, mem, err := createSegmentFile(path, s.cfg.SegmentBytes, touch)
+	f, err := createSegmentFile(path, s.cfg.SegmentBytes)
 	if err != nil {
 		return nil, err
 	}
-	return &segment{index: index, path: path, size: s.cfg.SegmentBytes, file: f, mem: mem, used: segHeader, known: true,
-		prefixes: map[uint64]struct{}{}}, nil
+	return &segment{index: index, path: path, size: s.cfg.SegmentBytes, file: f, used: segHeader, flushed: segHeader,
+		known: true, prefixes: map[uint64]struct{}{}}, nil
 }
 
 // turnOff stops Append for good and says so, once.
@@ -308,17 +379,16 @@ func (s *Spool) turnOff(err error) {
 	}
 }
 
-// bufPool holds the buffers records are encoded into before they are copied into a
-// segment.
+// bufPool holds the buffers frames are encoded into before they are copied into the
+// ring.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Append writes r to the spool and adds the log.record.uid attribute to r, so that the
 // record the caller keeps in memory and the one on disk carry the same uid. When it
 // returns Spooled, the record is in the kernel's page cache: it survives the death of
 // the process, whatever kills it. Append never returns an error and never waits for
-// the disk (but for the first page fault on a fresh page, and creating a segment when
-// the spare is not ready); a record it does not take is the caller's to keep in memory.
-// The caller releases seq once the record is delivered.
+// the disk; a record it does not take is the caller's to keep in memory. The caller
+// releases seq once the record is delivered.
 func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 	seq, uid, res := s.Write(r)
 	if res == Spooled {
@@ -336,73 +406,114 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 		return 0, uid, Off
 	}
 	bp := bufPool.Get().(*[]byte)
+	defer func() {
+		*bp = (*bp)[:0]
+		bufPool.Put(bp)
+	}()
 	pr := s.prefixes.lookup(r)
-	b := protowire.AppendVarint(append((*bp)[:0], kindRecord), pr.id)
+	// The frame is built whole in b, its header filled in once its seq is known.
+	b := append((*bp)[:0], make([]byte, frameHeader)...)
+	b = protowire.AppendVarint(append(b, kindRecord), pr.id)
 	b = otlpenc.AppendRecord(b, r)
-	n := frameHeader + len(b) + uidFieldLen
+	b = slices.Grow(b, uidFieldLen)
+	*bp = b
+	n := len(b) + uidFieldLen
 	def := frameHeader + len(pr.payload) // the prefix's frame, if the segment lacks it
 
 	s.mu.Lock()
-	if !s.on.Load() {
-		s.mu.Unlock()
-		*bp = b[:0]
-		bufPool.Put(bp)
-		return 0, uid, Off
+	defer s.mu.Unlock()
+	for copied := false; ; copied = true {
+		if !s.on.Load() {
+			return 0, uid, Off
+		}
+		res = s.reserveLocked(pr.id, def, n)
+		if res != Full || copied || s.ring.room(n+def) {
+			break
+		}
+		// The ring is full: the copying goroutine is behind (starved by the log calls
+		// themselves, in a burst). Unless it is copying right now, copy here, once,
+		// rather than leave the record to the memory path; a copy is pwrite to the
+		// page cache, not a wait for the disk.
+		if s.flushMu.TryLock() {
+			s.mu.Unlock()
+			ok := s.copyLocked()
+			s.mu.Lock()
+			if !ok {
+				return 0, uid, Full
+			}
+			continue
+		}
+		// A copy is under way: wait for its end (a pwrite; it may wait for a page of
+		// the segment being written back by a sync), then try once more.
+		for c := s.copies; s.copies == c; {
+			s.copyDone.Wait()
+		}
+	}
+	if res != Spooled {
+		return 0, uid, res
 	}
 	g := s.active
-	if g == nil || g.used+n+g.prefixNeed(pr.id, def) > len(g.mem) {
-		if res := s.rotateLocked(n + def); res != Spooled {
-			s.mu.Unlock()
-			*bp = b[:0]
-			bufPool.Put(bp)
-			return 0, uid, res
-		}
-		g = s.active
-	}
-	if g.prefixNeed(pr.id, def) > 0 {
-		// Written under the lock: a record that uses the prefix, whoever appends it,
-		// cannot return before its prefix is whole.
-		if !s.write(g.mem[g.used:g.used+def], 0, pr.payload, nil) {
-			s.mu.Unlock()
-			*bp = b[:0]
-			bufPool.Put(bp)
+	need := g.prefixNeed(pr.id, def)
+	if need > 0 {
+		// A record that uses the prefix, whoever appends it, comes after it.
+		if !s.put(appendFrame(nil, 0, pr.payload)) {
 			return 0, uid, Off
 		}
 		g.used += def
 		g.prefixes[pr.id] = struct{}{}
-		g.dirty.Store(true)
 	}
 	seq = s.next
-	s.next++
-	off := g.used
-	g.used += n
-	g.records++
-	g.live++
-	if g.used > len(g.mem)/2 && s.spare == nil && !s.preparing {
-		s.requestSpare()
-	}
-	frame := g.mem[off : off+n]
 	if len(s.uids) < uidLen {
 		s.uids = make([]byte, uidArena)
 	}
 	u := s.uids[:uidLen:uidLen]
 	s.uids = s.uids[uidLen:]
-	s.writers.Add(1)
-	g.writers.Add(1)
-	s.mu.Unlock()
-
 	uid = attribute.String(UIDKey, uidString(u, s.run, seq))
-	if s.write(frame, seq, b, &uid) {
-		g.dirty.Store(true) // after the copy: a Sync that misses it sees the flag
-	} else {
-		s.Release(seq)
-		seq, uid, res = 0, attribute.KeyValue{}, Off
+	b = otlpenc.AppendRecordAttribute(b, uid)
+	sealFrame(b, seq)
+	if !s.put(b) {
+		return 0, attribute.KeyValue{}, Off
 	}
-	g.writers.Add(-1)
-	s.writers.Done()
-	*bp = b[:0]
-	bufPool.Put(bp)
-	return seq, uid, res
+	s.next++
+	g.used += n
+	g.records++
+	g.live++
+	if s.ring.pos-s.ring.flushed > uint64(len(s.ring.data)/4) {
+		s.requestCopy()
+	}
+	if g.used > int(g.size)/2 && s.spare == nil && !s.preparing {
+		s.requestSpare()
+	}
+	return seq, uid, Spooled
+}
+
+// reserveLocked makes sure the active segment and the ring have room for a record's
+// frame of n bytes, and its prefix's frame of def bytes if the segment lacks it. Full
+// with s.ring.room(n+def) false: the ring lacks room.
+func (s *Spool) reserveLocked(prefix uint64, def, n int) Result {
+	g := s.active
+	if g == nil || g.used+n+g.prefixNeed(prefix, def) > int(g.size) {
+		if res := s.rotateLocked(n + def); res != Spooled {
+			return res
+		}
+		g = s.active
+	}
+	if !s.ring.room(g.prefixNeed(prefix, def) + n) {
+		s.requestCopy()
+		return Full
+	}
+	return Spooled
+}
+
+// copyLocked copies the ring to the segments on the caller's goroutine, which holds
+// flushMu, and reports whether it did without error.
+func (s *Spool) copyLocked() bool {
+	err := s.flushLocked()
+	s.flushMu.Unlock()
+	if err != nil {
+		s.turnOff(err)
+	}
+	return err == nil
 }
 
 // uidArena is the size of the blocks uids are carved from: one allocation per
@@ -418,37 +529,31 @@ func uidString(u []byte, run RunID, seq uint64) string {
 	return unsafe.String(&u[0], uidLen)
 }
 
-// write copies one frame into the mapping: payload, then uid (a record's) as its last
-// attribute. A fault there (the file truncated under the
-// mapping, an I/O error on a network file system) turns the spool off rather than
-// crash the process.
-func (s *Spool) write(f []byte, seq uint64, payload []byte, uid *attribute.KeyValue) (ok bool) {
+// put copies a whole frame into the ring, under s.mu. A fault there (the ring file
+// truncated under the mapping, an I/O error on a network file system) turns the spool
+// off rather than crash the process.
+func (s *Spool) put(frame []byte) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.turnOff(fmt.Errorf("writing a segment: %v", v))
+			s.turnOff(fmt.Errorf("writing %s: %v", ringName, v))
 			ok = false
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	copy(f[frameHeader:], payload)
-	if uid != nil {
-		otlpenc.AppendRecordAttribute(f[frameHeader+len(payload):frameHeader+len(payload)], *uid)
-	}
-	sealFrame(f, seq)
+	s.ring.put(s.ring.pos, frame)
+	s.ring.pos += uint64(len(frame))
 	return true
 }
 
 // rotateLocked seals the active segment and makes the next one active, for a frame of n
 // bytes.
 func (s *Spool) rotateLocked(n int) Result {
-	if int64(n) > s.cfg.SegmentBytes-segHeader {
+	if int64(n) > s.cfg.SegmentBytes-segHeader || n > len(s.ring.data)/2 {
 		return Full
 	}
 	if g := s.active; g != nil {
 		g.sealed = true
 		s.active = nil
-		// Its mapping goes once its last copies are done (retire); a segment whose
-		// records are all released meanwhile goes with the next Release.
 	}
 	g := s.spare
 	s.spare = nil
@@ -457,7 +562,7 @@ func (s *Spool) rotateLocked(n int) Result {
 			return Full
 		}
 		var err error
-		if g, err = s.createSegment(s.nextIndex, false); err != nil {
+		if g, err = s.createSegment(s.nextIndex); err != nil {
 			s.turnOff(err) // Print never waits
 			return Off
 		}
@@ -466,48 +571,110 @@ func (s *Spool) rotateLocked(n int) Result {
 		s.newFile = true
 	}
 	g.first = s.next
-	copy(g.mem, segInfo{run: s.run, pid: os.Getpid(), started: s.started, first: g.first}.append(nil))
+	g.streamStart = s.ring.pos
+	// The header is written now: a segment whose frames are copied later has it.
+	if _, err := g.file.WriteAt(segInfo{run: s.run, pid: os.Getpid(), started: s.started, first: g.first}.append(nil), 0); err != nil {
+		s.turnOff(err)
+		g.file.Close()
+		_ = os.Remove(g.path)
+		s.bytes -= g.size
+		return Off
+	}
+	g.fileDirty = true
 	s.segs = append(s.segs, g)
 	s.active = g
 	s.requestSpare()
 	return Spooled
 }
 
-// retire syncs and unmaps the segments that are full and whose last copies are done:
-// their records stay on disk, and their pages need not stay in the process's memory.
-func (s *Spool) retire() {
-	s.mu.Lock()
-	var full []*segment
-	for _, g := range s.segs {
-		if g.sealed && g.mem != nil && g.file != nil && g.writers.Load() == 0 {
-			full = append(full, g)
-		}
-	}
-	s.mu.Unlock()
-	for _, g := range full {
-		if err := s.unmapSegment(g, true); err != nil {
-			s.turnOff(err)
-		}
-	}
+// flush copies the frames written to the ring since the last flush to their segment
+// files, and says so in the ring's header. Segments that are done are deleted.
+func (s *Spool) flush() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	return s.flushLocked()
 }
 
-// unmapSegment unmaps g, after syncing what was written to it if sync is set. g.mem is
-// written under both unmapMu and mu, so either is enough to read it.
-func (s *Spool) unmapSegment(g *segment, sync bool) error {
-	s.unmapMu.Lock()
-	defer s.unmapMu.Unlock()
+func (s *Spool) flushLocked() error {
+	defer func() {
+		s.mu.Lock()
+		s.copies++
+		s.copyDone.Broadcast()
+		s.mu.Unlock()
+	}()
+	type piece struct {
+		g        *segment
+		from, to uint64 // stream positions
+	}
 	s.mu.Lock()
-	mem, used := g.mem, g.used
-	g.mem = nil
-	s.mu.Unlock()
-	if mem == nil {
+	if s.ring == nil {
+		s.mu.Unlock()
 		return nil
 	}
-	var err error
-	if sync {
-		err = syncRange(mem, 0, used)
+	from, to, next := s.ring.flushed, s.ring.pos, s.next
+	var work []piece
+	for _, g := range s.segs {
+		if g.file == nil || g.flushed == g.used {
+			continue
+		}
+		if lo, hi := max(from, g.streamStart), min(to, g.streamEnd()); lo < hi {
+			work = append(work, piece{g, lo, hi})
+		}
 	}
-	return errors.Join(err, unmap(mem))
+	active := uint64(0)
+	if s.active != nil {
+		active = s.active.index + 1
+	}
+	s.mu.Unlock()
+	if from == to {
+		return nil
+	}
+
+	for _, p := range work {
+		off := int64(segHeader) + int64(p.from-p.g.streamStart)
+		for _, b := range s.ring.span(p.from, p.to) {
+			if _, err := p.g.file.WriteAt(b, off); err != nil && !errors.Is(err, os.ErrClosed) {
+				return err // closed: every record of the segment was released meanwhile
+			}
+			off += int64(len(b))
+		}
+	}
+
+	// The header says the frames are copied before the writers may write over them: a
+	// run killed in between leaves them in the ring and in the segment, and the next
+	// Open rescues only those past the segments' last.
+	if err := faultSafe(func() {
+		s.ring.save(ringState{run: s.run, pid: os.Getpid(), started: s.started, data: uint64(len(s.ring.data)),
+			flushed: to, next: next, active: active})
+	}); err != nil {
+		return err
+	}
+	var gone []*segment
+	s.mu.Lock()
+	s.ring.flushed = to
+	for _, p := range work {
+		p.g.flushed = segHeader + int(p.to-p.g.streamStart)
+		p.g.fileDirty = true
+		if p.g.done() {
+			gone = append(gone, s.deleteLocked(p.g))
+		}
+	}
+	s.mu.Unlock()
+	s.remove(gone)
+	return nil
+}
+
+// faultSafe runs f, which writes to a mapping, and returns a fault there (the file
+// truncated under the mapping) as an error.
+func faultSafe(f func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("writing %s: %v", ringName, v)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	f()
+	return nil
 }
 
 // Release marks records delivered (exported, written to the fallback, or dropped and
@@ -548,13 +715,13 @@ func (s *Spool) deleteLocked(g *segment) *segment {
 	return g
 }
 
-// remove unmaps and deletes segments already dropped from the bookkeeping.
+// remove closes and deletes segments already dropped from the bookkeeping: every
+// record in them is released, and what of them is still in the ring is not copied.
 func (s *Spool) remove(gone []*segment) {
 	if len(gone) == 0 {
 		return
 	}
 	for _, g := range gone {
-		_ = s.unmapSegment(g, false)
 		if g.file != nil {
 			g.file.Close()
 		}
@@ -569,38 +736,26 @@ func (s *Spool) remove(gone []*segment) {
 // caller calls it before acknowledging a batch; in SyncInterval mode the spool calls it
 // every interval.
 func (s *Spool) Sync() error {
-	type dirtyRange struct {
-		g          *segment
-		from, used int
-	}
+	err := s.flush()
 	s.mu.Lock()
-	var dirty []dirtyRange
+	var files []*os.File
 	for _, g := range s.segs {
-		if g.mem != nil && g.dirty.Swap(false) {
-			// Only what was written since the last Sync: syncing the spare's pages would
-			// clean them, and the next write to each would fault again; syncing from the
-			// start again would have the kernel walk pages already clean.
-			dirty = append(dirty, dirtyRange{g, g.synced, g.used})
-			if g.writers.Load() == 0 {
-				// Every frame below used is whole (copies start under mu): the next
-				// Sync can start here. With a copy under way, it starts where this one
-				// did, so as not to miss the pages of a frame still being copied.
-				g.synced = g.used
-			}
+		if g.file != nil && g.fileDirty {
+			g.fileDirty = false
+			files = append(files, g.file)
 		}
 	}
 	newFile := s.newFile
 	s.newFile = false
 	s.mu.Unlock()
-
-	var errs []error
-	s.unmapMu.RLock()
-	for _, d := range dirty {
-		if d.g.mem != nil {
-			errs = append(errs, syncRange(d.g.mem, d.from, d.used))
+	errs := []error{err}
+	for _, f := range files {
+		// A segment whose records were all released meanwhile is deleted, its file
+		// closed: nothing of it needs syncing.
+		if err := syncFile(f); !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
 		}
 	}
-	s.unmapMu.RUnlock()
 	errs = append(errs, s.saveReleased())
 	if newFile {
 		errs = append(errs, syncDir(s.cfg.Dir))
@@ -648,7 +803,6 @@ func (s *Spool) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	s.bg.Wait()
-	s.writers.Wait()
 	err := s.Sync()
 
 	s.mu.Lock()
@@ -668,11 +822,16 @@ func (s *Spool) Close() error {
 		}
 	}
 	s.active = nil
+	r := s.ring
+	s.ring = nil
 	s.mu.Unlock()
 	s.remove(gone)
 	for _, g := range keep {
 		// The unwritten end of a segment is only zeros: give it back.
-		err = errors.Join(err, s.unmapSegment(g, false), g.file.Truncate(int64(g.used)), g.file.Close())
+		err = errors.Join(err, g.file.Truncate(int64(g.used)), g.file.Close())
+	}
+	if r != nil {
+		err = errors.Join(err, unmap(r.mem), r.file.Close())
 	}
 	if s.lockFile != nil {
 		err = errors.Join(err, s.lockFile.Close())

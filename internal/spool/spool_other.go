@@ -11,8 +11,11 @@ const openNoFollow = 0
 
 var errNoMmap = errors.New("spool: not supported on this system")
 
-func createSegmentFile(string, int64, bool) (*os.File, []byte, error) { return nil, nil, errNoMmap }
-func unmap([]byte) error                                              { return nil }
-func syncRange([]byte, int, int) error                                { return nil }
-func syncDir(string) error                                            { return nil }
-func tryLock(*os.File) (bool, error)                                  { return false, errNoMmap }
+func createSegmentFile(string, int64) (*os.File, error) { return nil, errNoMmap }
+func mapFile(*os.File, int) ([]byte, error)             { return nil, errNoMmap }
+func prefault([]byte)                                   {}
+func unmap([]byte) error                                { return nil }
+func syncFile(*os.File) error                           { return nil }
+func syncDir(string) error                              { return nil }
+func tryLock(*os.File) (bool, error)                    { return false, errNoMmap }
+func preallocate(*os.File, int64) error                 { return errNoMmap }
