@@ -65,7 +65,7 @@ var _ sdklog.Processor = (*Processor)(nil)
 
 // NewProcessor builds resilog's processor chain from opts and the OTEL_* environment, as
 // [New] does, for a LoggerProvider the caller builds (see [Processor]). ctx bounds
-// exporter construction only; it is not retained. Call its Shutdown before the
+// exporter construction and the replay of the spool, as for [New]; it is not retained. Call its Shutdown before the
 // provider's Shutdown, before the program ends: the SDK's LoggerProvider.Shutdown calls
 // it too, but not when its ctx ends while a ForceFlush or a log call is under way (it then
 // returns the ctx's error and never calls a processor again), which would leave the
@@ -135,7 +135,7 @@ func newChain(ctx context.Context, o *options, s settings, engine *redact.Redact
 		c.sinks = append(c.sinks, k)
 	}
 	if len(c.sinks) > 0 {
-		if c.spool, err = openSpool(s.spool, c.sinks[0]); err != nil {
+		if c.spool, err = openSpool(ctx, s.spool, c.sinks[0]); err != nil {
 			_ = c.Shutdown(ctx)
 			return nil, err
 		}

@@ -40,7 +40,10 @@ type Pipeline struct {
 }
 
 // New builds the pipeline from opts and the OTEL_* environment. ctx bounds resource
-// detection and exporter construction only; it is not retained.
+// detection, exporter construction and the replay of the spool (WithSpool); it is not
+// retained. When ctx ends while the replay waits for room in the queue, New stops
+// replaying and returns the pipeline with the records queued so far: the others stay in
+// the spool for the next New on the directory, and one line on stderr says so.
 func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	var o options
 	for _, opt := range opts {

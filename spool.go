@@ -1,11 +1,13 @@
 package resilog
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/delivery"
 	"github.com/resilog/resilog/internal/spool"
 )
@@ -19,7 +21,9 @@ import (
 // carries log.record.uid, so that a backend can drop the copy delivered twice when a
 // crash came between an export and its release.
 //
-// New fails if another process holds dir (the error names it). With several exporters,
+// New fails if another process holds dir (the error names it). New's context bounds the
+// replay: see [New]. The directory is named in errors and on stderr as other settings'
+// values are, withheld when it may hold a credential. With several exporters,
 // the spool keeps the records of the first one (Stats().Exporters[0]); the others get
 // them from memory, as without a spool.
 func WithSpool(dir string) Option {
@@ -79,6 +83,9 @@ func resolveSpool(o *options, first func(...string) (string, string, bool)) (spo
 	if c.Dir == "" {
 		return spool.Config{}, nil
 	}
+	// The directory is named in messages as other settings' values are: a path can carry
+	// a credential (a mounted secret's name) or control characters.
+	c.Name = shown(c.Dir)
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -87,8 +94,10 @@ func resolveSpool(o *options, first func(...string) (string, string, bool)) (spo
 
 // openSpool opens the spool cfg names (none when cfg.Dir is "") for the first sink, and
 // queues the records earlier runs left in it before any new record: New returns once
-// they are all queued (the queue's bounds hold; New waits for exports to make room).
-func openSpool(cfg spool.Config, first *sink) (*spool.Spool, error) {
+// they are all queued (the queue's bounds hold; New waits for exports to make room), or
+// once ctx is done: the records not queued then stay in the spool for the next run, and
+// one line on stderr says so.
+func openSpool(ctx context.Context, cfg spool.Config, first *sink) (*spool.Spool, error) {
 	if cfg.Dir == "" || first == nil {
 		return nil, nil
 	}
@@ -98,7 +107,15 @@ func openSpool(cfg spool.Config, first *sink) (*spool.Spool, error) {
 	}
 	replay, corrupt := delivery.SpoolBatch(first.batch, s, cfg.Sync == spool.SyncBatch)
 	for seq, r := range s.Earlier() {
-		replay(r, seq)
+		if ctx.Err() != nil || !replay(ctx, r, seq) {
+			report := cfg.Report
+			if report == nil {
+				report = accounting.Stderr()
+			}
+			report.Print(fmt.Sprintf("resilog: spool %s: replay stopped (%v): the records of earlier runs not queued stay in the spool for the next run",
+				cfg.Name, context.Cause(ctx)))
+			break
+		}
 	}
 	// Records earlier runs lost to damage (a torn tail, flipped bytes) are counted here,
 	// as emitted and dropped (corrupt), so that the balance holds.

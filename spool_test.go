@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -23,9 +24,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/recordtest"
 	"github.com/resilog/resilog/internal/spool"
 	"github.com/resilog/resilog/processor"
+	"github.com/resilog/resilog/redact"
 )
 
 // hanging is a collector that never answers: every export waits for its context, so
@@ -393,4 +396,163 @@ func TestSpoolUIDReachesTheExporterAndTheFallback(t *testing.T) {
 	if len(uids) != 100 {
 		t.Errorf("%d distinct uids, want 100", len(uids))
 	}
+}
+
+// Found by the adversary as TestAttackNewIgnoresItsContextDuringReplay: New replays an
+// earlier run's records into the queue and, when they do not fit, waits for exports to
+// make room, without looking at the context it was given. With the collector down at
+// start (it never answers) and an export timeout the user chose long, New blocks for
+// export timeout × (spool / queue) however short its context's deadline: a process cannot
+// bound its own start. Correct: New gives up the wait when ctx is done (returning ctx's
+// error, or leaving the rest of the spool for later/for the fallback), so New(ctx)
+// returns soon after ctx's deadline.
+//
+// New returns the pipeline with what it replayed; the rest stays in the spool for the
+// next run, and each record is counted once.
+func TestNewStopsTheReplayWhenItsContextEnds(t *testing.T) {
+	dir := t.TempDir()
+	// An earlier run left 200 records in the spool (the collector never answered).
+	sp, err := spool.Open(spool.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		r := recordtest.Make("t", func(r *otellog.Record) { r.SetBody(attribute.IntValue(i)) })
+		if _, res := sp.Append(&r); res != spool.Spooled {
+			t.Fatalf("Append = %v", res)
+		}
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The next start: a small queue, the collector still down, 1s to start.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	fb := &recordtest.Exporter{}
+	type result struct {
+		p   *Pipeline
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		p, err := New(ctx, envOf(nil), WithSpool(dir), WithSDKExporter(hanging{}), WithFallback(fb),
+			WithBatch(processor.BatchConfig{MaxQueueRecords: 16, MaxBatch: 16, ExportTimeout: time.Hour}),
+			WithFailover(processor.FailoverConfig{RetryMaxElapsed: time.Hour}))
+		done <- result{p, err}
+	}()
+	var p *Pipeline
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("New: %v", r.err)
+		}
+		p = r.p
+	case <-time.After(20 * time.Second):
+		t.Fatal("New(ctx) with a 1s deadline has not returned after 20s: the replay waits for queue room regardless of ctx")
+	}
+	replayed := p.Stats().Replayed
+	sctx, c := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	_ = p.Shutdown(sctx)
+	c()
+	st := p.Stats()
+	t.Logf("replayed %d of 200; after Shutdown %+v", replayed, st)
+	if replayed == 0 || replayed >= 200 || st.Emitted != replayed {
+		t.Fatalf("replayed %d of 200, emitted %d: want some records replayed, not all (the queue holds 16), and only those emitted", replayed, st.Emitted)
+	}
+	checkPipelineBalance(t, p)
+
+	// The records not replayed are the next run's, none lost and none twice.
+	delivered := map[string]bool{}
+	for _, r := range fb.Records() {
+		delivered[r.Body().String()] = true
+	}
+	sp, err = spool.Open(spool.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	left := map[string]bool{}
+	for _, r := range sp.Earlier() {
+		b := r.Body().String()
+		if delivered[b] {
+			t.Errorf("record %s was written to the fallback and is still in the spool", b)
+		}
+		left[b] = true
+	}
+	if uint64(len(left)) != 200-replayed || uint64(len(delivered))+st.DroppedTotal != replayed {
+		t.Errorf("%d records left in the spool, %d delivered, %d dropped: want the %d not replayed left, the %d replayed delivered or dropped",
+			len(left), len(delivered), st.DroppedTotal, 200-replayed, replayed)
+	}
+}
+
+// Found by the adversary as TestAttackSpoolDirShownRawInErrors: every other setting's
+// value is echoed in errors only through shown(), which withholds a value the redaction
+// rules flag as a credential. The spool directory bypasses it: a RESILOG_SPOOL_DIR that
+// carries a secret (a path built from a token, a mount named after a password) is quoted
+// raw in New's error when the directory is held (and in the stderr line when the spool
+// turns off). Correct: the directory is shown as the other settings are, withheld when it
+// may hold a credential.
+func TestSpoolDirShownAsOtherSettingsAre(t *testing.T) {
+	const secret = "hunter2hunter2"
+	dir := filepath.Join(t.TempDir(), "password="+secret)
+	if r, _ := redact.New(redact.Config{}); r.String(dir) == dir {
+		t.Fatalf("precondition: redaction does not flag %q", dir)
+	}
+	p, err := New(context.Background(), envOf(map[string]string{"RESILOG_SPOOL_DIR": dir}), WithSDKExporter(&recordtest.Exporter{}))
+	if err != nil {
+		t.Fatalf("first New: %v", err)
+	}
+	defer p.Shutdown(context.Background())
+	_, err = New(context.Background(), envOf(map[string]string{"RESILOG_SPOOL_DIR": dir}), WithSDKExporter(&recordtest.Exporter{}))
+	if err == nil {
+		t.Fatal("second New on a held directory succeeded")
+	}
+	if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "value not shown") {
+		t.Errorf("New's error quotes the spool directory raw, credential included: %v", err)
+	}
+
+	// A directory that cannot be made: the spool turns off with one stderr line, which
+	// names neither the directory nor the parent the system error is about.
+	parent := filepath.Join(t.TempDir(), "password="+secret)
+	if err := os.Mkdir(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	notDir := filepath.Join(parent, "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	line := stderrOf(t, func() {
+		p, err := New(context.Background(), envOf(map[string]string{"RESILOG_SPOOL_DIR": filepath.Join(notDir, "spool")}),
+			WithSDKExporter(&recordtest.Exporter{}))
+		if err != nil {
+			t.Fatalf("New with an unusable spool directory: %v", err)
+		}
+		p.Shutdown(context.Background())
+	})
+	t.Logf("stderr: %q", line)
+	if strings.Contains(line, secret) || !strings.Contains(line, "spool (value not shown: it may hold a credential) off") {
+		t.Errorf("the spool's stderr line quotes its directory raw: %q", line)
+	}
+}
+
+// stderrOf returns what the process's stderr report wrote while fn ran.
+func stderrOf(t *testing.T, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	old := os.Stderr
+	os.Stderr = w
+	fn()
+	// The report's writer reads os.Stderr: restore it once the writer has written.
+	if !accounting.Stderr().Wait(3 * time.Second) {
+		t.Error("the stderr report was not written")
+	}
+	os.Stderr = old
+	w.Close()
+	out, _ := io.ReadAll(r)
+	return string(out)
 }

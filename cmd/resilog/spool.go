@@ -62,7 +62,7 @@ type runStat struct {
 func spoolStat(dir string, stdout, stderr io.Writer) int {
 	runs := map[spool.RunID]*runStat{}
 	var total runStat
-	corrupt, err := spool.Scan(dir, func(e spool.Entry) bool {
+	found, err := spool.Scan(dir, func(e spool.Entry) bool {
 		rs := runs[e.Run.ID]
 		if rs == nil {
 			rs = &runStat{run: e.Run, firstSeq: e.Seq}
@@ -101,12 +101,20 @@ func spoolStat(dir string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "records=%d bytes=%d%s\n", rs.records, rs.bytes, span(rs))
 	}
 	fmt.Fprintf(w, "total: runs=%d records=%d bytes=%d disk_bytes=%d corrupt=%d%s\n",
-		len(order), total.records, total.bytes, diskBytes(dir), corrupt, span(&total))
+		len(order), total.records, total.bytes, diskBytes(dir), found.Corrupt, span(&total))
+	newerSegments(found, "stat", stderr)
 	if err := w.Flush(); err != nil {
 		fmt.Fprintf(stderr, "resilog spool stat: writing output: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// newerSegments says on stderr that segments a newer resilog wrote were left unread.
+func newerSegments(found spool.Scanned, cmd string, stderr io.Writer) {
+	if found.Newer > 0 {
+		fmt.Fprintf(stderr, "resilog spool %s: %d segment(s) written by a newer resilog not read: use that version to read them\n", cmd, found.Newer)
+	}
 }
 
 func span(rs *runStat) string {
@@ -135,7 +143,7 @@ func spoolCat(dir string, stdout, stderr io.Writer) int {
 	var buf []byte
 	var werr error
 	undecodable := 0
-	corrupt, err := spool.Scan(dir, func(e spool.Entry) bool {
+	found, err := spool.Scan(dir, func(e spool.Entry) bool {
 		r, err := e.Record()
 		if err != nil {
 			undecodable++
@@ -156,9 +164,10 @@ func spoolCat(dir string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "resilog spool cat: writing output: %v\n", werr)
 		return 1
 	}
-	if n := corrupt + uint64(undecodable); n > 0 {
+	if n := found.Corrupt + uint64(undecodable); n > 0 {
 		fmt.Fprintf(stderr, "resilog spool cat: %d damaged record(s) skipped\n", n)
 	}
+	newerSegments(found, "cat", stderr)
 	return 0
 }
 

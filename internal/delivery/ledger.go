@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
@@ -140,6 +141,7 @@ func (l *Ledger) Counts() Counts {
 
 // SpoolBatch gives the processor.Batch p the spool s (syncBatch: sync before each
 // export) and returns the functions that queue an earlier run's record read back from
-// it, and count n earlier records lost to damage (emitted and dropped, corrupt). Package
-// processor sets it; the root package calls it, before the first record.
-var SpoolBatch func(p sdklog.Processor, s *spool.Spool, syncBatch bool) (replay func(r sdklog.Record, seq uint64), corrupt func(n uint64))
+// it (false: ctx ended while it waited for room; the record is not queued), and count n
+// earlier records lost to damage (emitted and dropped, corrupt). Package processor sets
+// it; the root package calls it, before the first record.
+var SpoolBatch func(p sdklog.Processor, s *spool.Spool, syncBatch bool) (replay func(ctx context.Context, r sdklog.Record, seq uint64) bool, corrupt func(n uint64))

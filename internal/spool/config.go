@@ -3,6 +3,8 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/resilog/resilog/internal/accounting"
@@ -46,6 +48,10 @@ type Config struct {
 	Sync SyncMode
 	// SyncInterval is SyncInterval's period (default 100ms).
 	SyncInterval time.Duration
+	// Name is how the spool's messages (Open's error, its stderr lines) name Dir, in
+	// place of Dir, which a caller may not want quoted: a path can carry a credential
+	// (a mounted secret's name) or control characters. "" names it by Dir.
+	Name string
 	// Report is where the spool's one line goes when it turns itself off (disk full,
 	// read-only directory, I/O error); nil: the process's stderr report.
 	Report *accounting.Report
@@ -89,4 +95,25 @@ func (c Config) withDefaults() Config {
 		c.Report = accounting.Stderr()
 	}
 	return c
+}
+
+// name returns how messages name the directory.
+func (c Config) name() string {
+	if c.Name == "" {
+		return c.Dir
+	}
+	return c.Name
+}
+
+// named returns msg with the directory named as Name says: the directory and the
+// paths in it, and its parent directories that a system error names ("mkdir PATH:").
+func (c Config) named(msg string) string {
+	if c.Name == "" || len(c.Dir) < 2 { // "/" names nothing
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, c.Dir, c.Name)
+	for p := filepath.Dir(c.Dir); len(p) > 1; p = filepath.Dir(p) {
+		msg = strings.ReplaceAll(msg, p+":", "a parent of "+c.Name+":")
+	}
+	return msg
 }

@@ -52,7 +52,20 @@
 // Reading back never fails on damage: a torn or corrupt frame is skipped by looking for
 // the next magic number whose frame checks out, and the records lost are counted from
 // the gap in sequence numbers, or, for a damaged resource-and-scope frame, as the
-// records left without it (Stats().Corrupt).
+// records left without it (Stats().Corrupt). Each loss is counted once across runs: a
+// lost record's seq is marked released when it is counted, and a later run that reads
+// the segment again (some of its records were not delivered yet) counts only the lost
+// seqs not marked; the mark reaches the side file at the next sync, as releases do. A
+// damaged tail whose extent is unknown is counted as one record, marked at the seq after
+// the last intact one. A record released before its frame was damaged is not a loss.
+//
+// A segment whose header says a newer format version (a newer resilog wrote it, and the
+// library was rolled back) is left as it is, for a run that can read it: not read, not
+// counted, not deleted, said once on stderr; its bytes count toward MaxBytes, and this
+// run's seqs go past those its header says it holds.
+//
+// The spool's messages (Open's error, its stderr lines) name the directory as
+// Config.Name says, for a caller whose directory may carry a credential.
 //
 // The spool is bounded (Config.MaxBytes, 1 GiB by default): when a new segment would
 // pass the bound, Append reports Full and the caller keeps the record in memory.

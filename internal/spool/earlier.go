@@ -1,6 +1,10 @@
 package spool
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
 	"iter"
 	"os"
 
@@ -11,7 +15,8 @@ import (
 // its seq: the caller delivers them and releases each seq, as for its own records. A
 // segment is read when the iteration reaches it, so a large spool costs no time at Open
 // and memory for one segment at a time. Damaged records are skipped and counted
-// (Stats().Corrupt); a record whose segment cannot be read is left for the next run.
+// (Stats().Corrupt), once across runs (see the package doc); a record whose segment
+// cannot be read, or that a newer resilog wrote, is left for the next run.
 // Stopping early leaves the rest for the next run. Call it once, from one goroutine.
 func (s *Spool) Earlier() iter.Seq2[uint64, sdklog.Record] {
 	return func(yield func(uint64, sdklog.Record) bool) {
@@ -56,6 +61,13 @@ type frameRef struct {
 
 // readEarlier reads an earlier run's segment, counts its damage and sets up the release
 // bookkeeping of its intact records before any of them is handed out.
+//
+// A record lost to damage is counted once across runs: it is counted only if its seq is
+// not released yet, and marked released when counted, so that the side file (written at
+// the next sync) tells a later run that reads the segment again, because some of its
+// records were not delivered, that the loss is counted. The same mark keeps a record
+// delivered before its frame was damaged from being counted lost. A damaged tail whose
+// extent is unknown is counted as one record, at the seq after the last intact one.
 func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 	data, err := os.ReadFile(g.path)
 	if err != nil {
@@ -72,29 +84,42 @@ func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 	}
 	var frames []frameRef
 	dict := frameDict{}
-	orphans := uint64(0)
 	released := readReleased(g.path)
-	last := uint64(0)
+	lost := uint64(0) // records lost to damage that no run has counted yet
+	lose := func(from, to uint64) {
+		for seq := from; seq < to; seq++ {
+			if !released(seq) {
+				lost++
+			}
+		}
+	}
+	next := g.first // the seq after the last intact record frame
 	st := scanFrames(data[min(len(data), segHeader):], first, func(seq uint64, payload []byte) bool {
+		if seq != 0 && seq < g.first {
+			return true // not this segment's
+		}
+		if seq != 0 {
+			lose(next, seq) // the records between the previous intact frame and this one
+			next = max(next, seq+1)
+		}
 		isRecord, prefix, rec, ok := dict.add(payload)
 		switch {
-		case !ok:
-			orphans++ // its prefix was damaged, or the payload is malformed
-		case !isRecord || seq < g.first: // a seq below the segment's first is not this segment's
-		case released(seq): // delivered by the run that wrote it
-			last = max(last, seq)
+		case !ok && seq != 0: // its prefix was damaged, or the payload is malformed
+			lose(seq, seq+1)
+		case !ok, !isRecord, released(seq): // released: delivered by an earlier run
 		default:
 			frames = append(frames, frameRef{seq, prefix, rec})
-			last = max(last, seq)
 		}
 		return true
 	})
-	s.corrupt.Add(st.corrupt + orphans + s.tailLoss(g, h, hdrOK, st))
+	end := next + s.tailLoss(g, h, hdrOK, st)
+	lose(next, end)
+	s.corrupt.Add(lost)
 
 	s.mu.Lock()
-	if last >= g.first {
-		g.records = int(last - g.first + 1)
-	}
+	// Every seq up to end starts released, the lost ones included; then the intact
+	// records not delivered yet are made live.
+	g.records = int(end - g.first)
 	g.released = make([]uint64, (g.records+63)/64)
 	for i := range g.released {
 		g.released[i] = ^uint64(0)
@@ -105,6 +130,7 @@ func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 	}
 	g.live = len(frames)
 	g.known = true
+	g.relDirty = lost > 0
 	var gone []*segment
 	if g.done() {
 		gone = append(gone, s.deleteLocked(g))
@@ -148,14 +174,55 @@ func endLoss(st scanStats, h segInfo, hdrOK bool, next segInfo, nextOK bool) uin
 
 // readSegHeader reads the header of the segment file at path.
 func readSegHeader(path string) (segInfo, bool) {
-	hdr := make([]byte, segHeader)
-	f, err := os.Open(path)
+	hdr, err := readHeader(path)
 	if err != nil {
 		return segInfo{}, false
 	}
-	defer f.Close()
-	if _, err := f.ReadAt(hdr, 0); err != nil {
-		return segInfo{}, false
-	}
 	return parseSegHeader(hdr)
+}
+
+// readHeader returns the first bytes of the segment file at path: its header, or fewer
+// bytes if the file is shorter.
+func readHeader(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	hdr := make([]byte, segHeader)
+	n, err := f.ReadAt(hdr, 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return hdr[:n], nil
+}
+
+// newerFormat reports whether hdr, the first bytes of a segment file, is the header of
+// a segment written by a newer resilog, in a format this version cannot read (version):
+// the magic, then a version above this one's. Such a segment is left as it is, for a
+// run that can read it. A header of this version whose version field alone is damaged
+// is not newer: its checksum checks out with this version in place. When the newer
+// header keeps this version's layout, first is its first seq (else 0), so that the
+// seqs of this run go past the ones it may hold.
+func newerFormat(hdr []byte) (version uint32, first uint64, newer bool) {
+	const crcAt = 8 + 4 + 4 + 8 + 8 + 8 // where this version's header has its checksum
+	if len(hdr) < 12 || [8]byte(hdr[:8]) != segMagic {
+		return 0, 0, false
+	}
+	version = binary.LittleEndian.Uint32(hdr[8:])
+	if version <= segVersion {
+		return 0, 0, false
+	}
+	if len(hdr) >= crcAt+4 {
+		sum := binary.LittleEndian.Uint32(hdr[crcAt:])
+		ours := bytes.Clone(hdr[:crcAt])
+		binary.LittleEndian.PutUint32(ours[8:], segVersion)
+		if crc32.Checksum(ours, castagnoli) == sum {
+			return 0, 0, false // this version's, damaged
+		}
+		if crc32.Checksum(hdr[:crcAt], castagnoli) == sum {
+			first = binary.LittleEndian.Uint64(hdr[32:])
+		}
+	}
+	return version, first, true
 }

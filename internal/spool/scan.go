@@ -33,14 +33,21 @@ func (e Entry) Time() (time.Time, bool) { return recordTime(e.rec) }
 // Record decodes the record, with its own resource and scope.
 func (e Entry) Record() (sdklog.Record, error) { return e.dec.decode(e.prefix, e.rec) }
 
+// Scanned is what Scan found besides the records it handed out.
+type Scanned struct {
+	Corrupt uint64 // records found damaged
+	Newer   int    // segments in a newer resilog's format, not read
+}
+
 // Scan reads the records in the spool directory dir, oldest first, without taking the
 // directory: beside a running process it sees what that process has written so far
 // (and not released as of its last sync). It calls fn for each intact record not
-// released, until fn returns false, and returns how many records it found damaged.
-func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
+// released, until fn returns false, and returns how many records it found damaged and
+// how many segments a newer resilog wrote (which it leaves unread).
+func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	files, err := listSegments(dir)
 	if err != nil {
-		return 0, err
+		return found, err
 	}
 	type seg struct {
 		segFile
@@ -50,6 +57,12 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 	}
 	segs := make([]seg, 0, len(files))
 	for _, f := range files {
+		if hdr, err := readHeader(f.path); err == nil {
+			if _, _, newer := newerFormat(hdr); newer {
+				found.Newer++
+				continue
+			}
+		}
 		h, ok := readSegHeader(f.path)
 		first := h.first
 		if !ok { // placed by its first intact frame
@@ -64,7 +77,7 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 	for i, g := range segs {
 		data, err := os.ReadFile(g.path)
 		if err != nil {
-			return corrupt, err
+			return found, err
 		}
 		run := RunInfo{ID: g.h.run, PID: g.h.pid, Started: g.h.started, Known: g.ok}
 		stopped := false
@@ -73,7 +86,7 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 		st := scanFrames(data[min(len(data), segHeader):], g.first, func(seq uint64, payload []byte) bool {
 			isRecord, prefix, rec, ok := dict.add(payload)
 			if !ok {
-				corrupt++
+				found.Corrupt++
 				return true
 			}
 			if isRecord && !released(seq) && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
@@ -83,34 +96,34 @@ func Scan(dir string, fn func(Entry) bool) (corrupt uint64, err error) {
 			return true
 		})
 		if stopped {
-			return corrupt, nil
+			return found, nil
 		}
 		var next segInfo
 		nextOK := false
 		if i+1 < len(segs) {
 			next, nextOK = segs[i+1].h, segs[i+1].ok
 		}
-		corrupt += st.corrupt + endLoss(st, g.h, g.ok, next, nextOK)
+		found.Corrupt += st.corrupt + endLoss(st, g.h, g.ok, next, nextOK)
 	}
 	// Then the records a run wrote to the ring (ring.go) and did not copy to a segment
 	// yet: those of a process killed since, or being written by a live one.
 	ringData, err := os.ReadFile(filepath.Join(dir, ringName))
 	if err != nil {
-		return corrupt, nil
+		return found, nil
 	}
 	tail, rst, _ := rescueOf(dir, ringData)
 	if len(tail) < segHeader {
-		return corrupt, nil
+		return found, nil
 	}
 	run := RunInfo{ID: rst.run, PID: rst.pid, Started: rst.started, Known: true}
 	dict := frameDict{}
 	scanFrames(tail[segHeader:], 0, func(seq uint64, payload []byte) bool {
 		isRecord, prefix, rec, ok := dict.add(payload)
 		if !ok {
-			corrupt++
+			found.Corrupt++
 			return true
 		}
 		return !isRecord || fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec})
 	})
-	return corrupt, nil
+	return found, nil
 }

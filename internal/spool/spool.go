@@ -146,16 +146,26 @@ func (s *Spool) open() error {
 		return err
 	}
 	s.next = 1 // seq 0 means "unknown" in a scan
+	newer, version := 0, uint32(0)
 	for _, f := range files {
-		g, err := s.earlierSegment(f)
+		g, v, err := s.earlierSegment(f)
 		if err != nil {
 			return err
+		}
+		if v != 0 { // kept for a newer resilog, and taking room under MaxBytes
+			newer, version = newer+1, max(version, v)
+			s.bytes += f.size
+			continue
 		}
 		if g == nil {
 			continue
 		}
 		s.segs = append(s.segs, g)
 		s.bytes += g.size
+	}
+	if newer > 0 {
+		s.cfg.Report.Print(fmt.Sprintf("resilog: spool %s: %d segment(s) written by a newer resilog (format %d) left as they are, for a version that can read them",
+			s.cfg.name(), newer, version))
 	}
 	// Write order is seq order: a spare made in the background can get a lower index
 	// than a segment made on the spot and still be used after it.
@@ -219,7 +229,7 @@ func (s *Spool) lock() error {
 			if h == "" {
 				h = "another process"
 			}
-			return fmt.Errorf("%w: %s is held by %s", ErrLocked, s.cfg.Dir, h)
+			return fmt.Errorf("%w: %s is held by %s", ErrLocked, s.cfg.name(), h)
 		}
 		return err
 	}
@@ -243,17 +253,28 @@ var minFrame = frameHeader + 2 + uidFieldLen
 
 // earlierSegment returns the bookkeeping for an earlier run's segment, and moves the
 // next seq past every seq it can hold. A segment whose header is damaged is scanned now
-// (its first seq is needed to place it); nil means there is nothing in it.
-func (s *Spool) earlierSegment(f segFile) (*segment, error) {
-	g := &segment{index: f.index, path: f.path, size: f.size, sealed: true}
-	if h, ok := readSegHeader(f.path); ok {
+// (its first seq is needed to place it). nil means there is nothing in it, or, with
+// newer set to its format version, that a newer resilog wrote it: it is left as it is.
+func (s *Spool) earlierSegment(f segFile) (g *segment, newer uint32, err error) {
+	hdr, err := readHeader(f.path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if v, first, ok := newerFormat(hdr); ok {
+		if first != 0 {
+			s.next = max(s.next, first+uint64(f.size/int64(minFrame))+1)
+		}
+		return nil, v, nil
+	}
+	g = &segment{index: f.index, path: f.path, size: f.size, sealed: true}
+	if h, ok := parseSegHeader(hdr); ok {
 		g.first = h.first
 		s.next = max(s.next, h.first+uint64(f.size/int64(minFrame))+1)
-		return g, nil
+		return g, 0, nil
 	}
 	data, err := os.ReadFile(f.path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	st := scanFrames(data[min(len(data), segHeader):], 0, nil)
 	if st.frames == 0 {
@@ -261,14 +282,12 @@ func (s *Spool) earlierSegment(f segFile) (*segment, error) {
 			s.corrupt.Add(1)
 		}
 		_ = os.Remove(f.path)
-		return nil, nil
+		return nil, 0, nil
 	}
-	if st.tail {
-		s.corrupt.Add(1)
-	}
+	// Damage after its last intact frame is counted when the segment is read (Earlier).
 	g.first = st.first
 	s.next = max(s.next, st.last+1)
-	return g, nil
+	return g, 0, nil
 }
 
 // background prepares spares and, in SyncInterval mode, syncs.
@@ -375,7 +394,7 @@ func (s *Spool) createSegment(index uint64) (*segment, error) {
 func (s *Spool) turnOff(err error) {
 	s.on.Store(false)
 	if s.offSaid.CompareAndSwap(false, true) {
-		s.cfg.Report.Print(fmt.Sprintf("resilog: spool %s off, records stay in memory from now on: %v", s.cfg.Dir, err))
+		s.cfg.Report.Print(s.cfg.named(fmt.Sprintf("resilog: spool %s off, records stay in memory from now on: %v", s.cfg.Dir, err)))
 	}
 }
 
