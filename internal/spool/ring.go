@@ -187,7 +187,7 @@ func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err err
 			return fail(err)
 		}
 		var empty []string
-		tail, st, empty = rescueOf(dir, old)
+		tail, st, empty = rescueOf(dir, old, nil)
 		for _, p := range empty {
 			// Made active after the last copy, nothing copied to it: the rescued
 			// frames are its records. Kept, it would claim their seqs.
@@ -220,7 +220,11 @@ func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err err
 // next seq (past the last of them lie frames of an earlier turn around the ring, with
 // lower seqs, or damage), less those a segment file already holds (a run killed between
 // copying frames and saying so in the header).
-func rescueOf(dir string, b []byte) (tail []byte, st ringState, empty []string) {
+//
+// A reader beside a live run (Scan) reads the ring before the segments, and passes seen,
+// the last seq of each run it found in them: those frames are not rescued again, and
+// frames copied after it read the segments are still in the ring it read first.
+func rescueOf(dir string, b []byte, seen map[RunID]uint64) (tail []byte, st ringState, empty []string) {
 	st, ok := ringStateOf(b)
 	if !ok || st.data == 0 || uint64(len(b)) != ringHeader+st.data {
 		return nil, st, nil
@@ -253,13 +257,18 @@ func rescueOf(dir string, b []byte) (tail []byte, st ringState, empty []string) 
 				}
 				return true
 			})
-			have = max(have, sc.last)
+			if seen == nil {
+				have = max(have, sc.last)
+			}
 			if sc.frames == 0 && !sc.tail {
 				empty = append(empty, f.path) // its prefixes, if any, are kept above
 			}
 		}
 	}
 
+	if seen != nil {
+		have = seen[st.run]
+	}
 	data := b[ringHeader:]
 	at := int(st.flushed % st.data)
 	lin := append(append(make([]byte, 0, len(data)), data[at:]...), data[:at]...)

@@ -45,6 +45,9 @@ type Scanned struct {
 // released, until fn returns false, and returns how many records it found damaged and
 // how many segments a newer resilog wrote (which it leaves unread).
 func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
+	// The ring first: what its run copies to a segment meanwhile is still in it.
+	ringData, ringErr := os.ReadFile(filepath.Join(dir, ringName))
+	seen := map[RunID]uint64{}
 	files, err := listSegments(dir)
 	if err != nil {
 		return found, err
@@ -89,6 +92,9 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 				found.Corrupt++
 				return true
 			}
+			if isRecord && g.ok {
+				seen[g.h.run] = max(seen[g.h.run], seq)
+			}
 			if isRecord && !released(seq) && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
 				stopped = true
 				return false
@@ -107,11 +113,10 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	}
 	// Then the records a run wrote to the ring (ring.go) and did not copy to a segment
 	// yet: those of a process killed since, or being written by a live one.
-	ringData, err := os.ReadFile(filepath.Join(dir, ringName))
-	if err != nil {
+	if ringErr != nil {
 		return found, nil
 	}
-	tail, rst, _ := rescueOf(dir, ringData)
+	tail, rst, _ := rescueOf(dir, ringData, seen)
 	if len(tail) < segHeader {
 		return found, nil
 	}
