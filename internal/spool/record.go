@@ -64,8 +64,20 @@ func appendUID(b []byte, run RunID, seq uint64) []byte {
 	return hex.AppendEncode(b, s[:])
 }
 
+// uidFieldHead is the uid attribute's encoding (a LogRecord's attributes field) but
+// for the uid itself, which ends it: every uid has the same length.
+var uidFieldHead = func() []byte {
+	f := otlpenc.AppendRecordAttribute(nil, attribute.String(UIDKey, string(appendUID(nil, RunID{}, 0))))
+	return f[:len(f)-uidLen]
+}()
+
 // uidFieldLen is the length of the uid attribute's encoding, the same for every uid.
-var uidFieldLen = len(otlpenc.AppendRecordAttribute(nil, attribute.String(UIDKey, string(appendUID(nil, RunID{}, 0)))))
+var uidFieldLen = len(uidFieldHead) + uidLen
+
+// appendUIDField appends the uid attribute of (run, seq), as otlpenc would encode it.
+func appendUIDField(b []byte, run RunID, seq uint64) []byte {
+	return appendUID(append(b, uidFieldHead...), run, seq)
+}
 
 // prefixKey identifies a (resource, scope) pair.
 type prefixKey struct {

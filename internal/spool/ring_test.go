@@ -1,10 +1,15 @@
 package spool
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/resilog/resilog/internal/otlpenc"
 )
 
 // Records still in the ring at a crash (not yet copied to a segment) come back: Scan
@@ -134,5 +139,15 @@ func TestFramesCopiedButNotSaidComeBackOnce(t *testing.T) {
 	defer s3.Close()
 	if bodies, _ := replay(t, s3); len(bodies) != 0 {
 		t.Errorf("third run replayed %d records", len(bodies))
+	}
+}
+
+func TestUIDFieldIsTheAttributesEncoding(t *testing.T) {
+	run := RunID{1, 2, 3, 4, 5, 6, 7, 0xff}
+	for _, seq := range []uint64{0, 1, 1 << 40, ^uint64(0)} {
+		want := otlpenc.AppendRecordAttribute(nil, attribute.String(UIDKey, string(appendUID(nil, run, seq))))
+		if got := appendUIDField(nil, run, seq); !bytes.Equal(got, want) || len(got) != uidFieldLen {
+			t.Errorf("seq %d: %x, want %x", seq, got, want)
+		}
 	}
 }

@@ -488,7 +488,7 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 	u := s.uids[:uidLen:uidLen]
 	s.uids = s.uids[uidLen:]
 	uid = attribute.String(UIDKey, uidString(u, s.run, seq))
-	b = otlpenc.AppendRecordAttribute(b, uid)
+	b = appendUIDField(b, s.run, seq)
 	sealFrame(b, seq)
 	if !s.put(b) {
 		return 0, attribute.KeyValue{}, Off
