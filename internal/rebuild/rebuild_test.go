@@ -31,7 +31,7 @@ func TestRecordGoesPastTheCountLimit(t *testing.T) {
 		t.Fatal("Record reported no template for a record with a resource")
 	}
 	var got []string
-	out.WalkAttributes(func(kv attribute.KeyValue) bool { got = append(got, string(kv.Key)+"="+kv.Value.Emit()); return true })
+	out.WalkAttributes(func(kv attribute.KeyValue) bool { got = append(got, string(kv.Key)+"="+kv.Value.String()); return true })
 	if fmt.Sprint(got) != "[a=1 b=2 c=3]" || out.DroppedAttributes() != 4 {
 		t.Errorf("attributes %v, dropped %d; want [a=1 b=2 c=3], 4", got, out.DroppedAttributes())
 	}

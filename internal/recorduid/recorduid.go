@@ -11,6 +11,7 @@ package recorduid
 
 import (
 	"context"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -22,13 +23,11 @@ import (
 // the same into its frames (spool.UIDKey).
 const Key = "log.record.uid"
 
-// Source gives the uid of a record by its seq: the spool. Both report false for a seq
+// Source gives the uid of a record by its seq: the spool. It reports false for a seq
 // with no uid to write (0: not spooled; an earlier run's record, which carries its own).
 type Source interface {
 	// AppendUID appends the uid's value to b.
 	AppendUID(b []byte, seq uint64) ([]byte, bool)
-	// UID returns the uid as an attribute.
-	UID(seq uint64) (attribute.KeyValue, bool)
 }
 
 // UIDs are the uids of the records of one batch, by index. The zero value has none.
@@ -63,14 +62,6 @@ func (u UIDs) Append(b []byte, i int) ([]byte, bool) {
 	return u.src.AppendUID(b, u.seqs[i])
 }
 
-// Attribute returns record i's uid as an attribute, or false when it has none.
-func (u UIDs) Attribute(i int) (attribute.KeyValue, bool) {
-	if u.src == nil || i >= len(u.seqs) || u.seqs[i] == 0 {
-		return attribute.KeyValue{}, false
-	}
-	return u.src.UID(u.seqs[i])
-}
-
 type ctxKey struct{}
 
 // NewContext returns ctx carrying u, for the Export of u's batch; ctx itself when u has
@@ -93,17 +84,26 @@ func FromContext(ctx context.Context) UIDs {
 // its last attribute, in place of any log.record.uid it was logged with (the spooled
 // copy's uid is the one a backend can match), past the count limit of a record
 // processor.Limit cut (its dropped count kept). templates builds the copies that
-// AddAttributes cannot.
+// AddAttributes cannot. The uids' strings are carved from one block per call.
 func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates) []sdklog.Record {
 	if !u.Any() {
 		return records
 	}
 	var out []sdklog.Record
+	var block []byte
 	for i := range records {
-		uid, ok := u.Attribute(i)
+		if block == nil {
+			block = make([]byte, 0, uidLen*len(records))
+		}
+		start := len(block)
+		b, ok := u.Append(block, i)
 		if !ok {
 			continue
 		}
+		// The bytes from start on are never written again (the block only grows, and
+		// a block that had to move leaves the strings made so far in the old one).
+		block = b
+		uid := attribute.String(Key, unsafe.String(unsafe.SliceData(b[start:]), len(b)-start))
 		if out == nil {
 			out = append(dst[:0], records...)
 		}
@@ -114,6 +114,9 @@ func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates)
 	}
 	return out
 }
+
+// uidLen is the length of the spool's uids, to size the block they are carved from.
+const uidLen = 32
 
 // withUID returns a copy of r with uid as its last attribute, in place of any Key it has.
 func withUID(r *sdklog.Record, uid attribute.KeyValue, templates *rebuild.Templates) sdklog.Record {
