@@ -105,14 +105,17 @@ func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates)
 		block = b
 		uid := attribute.String(Key, unsafe.String(unsafe.SliceData(b[start:]), len(b)-start))
 		if out == nil {
-			out = append(dst[:0], records...)
+			out = append(dst[:0], records[:i]...)
 		}
-		out[i] = withUID(&records[i], uid, templates)
+		for len(out) < i {
+			out = append(out, records[len(out)])
+		}
+		out = append(out, withUID(&records[i], uid, templates))
 	}
 	if out == nil {
 		return records
 	}
-	return out
+	return append(out, records[len(out):]...)
 }
 
 // uidLen is the length of the spool's uids, to size the block they are carved from.
