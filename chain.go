@@ -170,7 +170,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 	// fallback would otherwise tear each other's lines.
 	stdout, stderr := newTurn(), newTurn()
 	if o.sdkExporter != nil && !s.disabled {
-		outs = append(outs, output{name: customExporter, primary: guard(o.sdkExporter, customExporter, newTurn())})
+		outs = append(outs, output{name: customExporter, primary: guardForeign(o.sdkExporter, customExporter)})
 	} else {
 		for _, name := range s.exporters {
 			var out output
@@ -201,7 +201,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 		if s.disabled {
 			break // telemetry off: the console exporter alone
 		}
-		outs = append(outs, output{name: x.name, primary: guard(x.exporter, x.name, newTurn())})
+		outs = append(outs, output{name: x.name, primary: guardForeign(x.exporter, x.name)})
 	}
 	users := 0
 	for _, out := range outs {
@@ -215,7 +215,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 	// The fallback is shared: its Exports take turns, whichever exporter's records they carry.
 	var fallback sdklog.Exporter
 	if o.fallback != nil {
-		fallback = guard(o.fallback, "fallback", newTurn())
+		fallback = guardForeign(o.fallback, "fallback")
 	} else {
 		fallback = guard(defaultFallback(s, os.Stdout), "fallback", stdout)
 	}

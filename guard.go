@@ -12,6 +12,8 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/exporter"
+	"github.com/resilog/resilog/internal/rebuild"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // turn is one writer at a time: the lock of an exporter that must not see concurrent
@@ -38,15 +40,31 @@ func (t turn) give() { <-t }
 // never called concurrently, and a file descriptor written by two exporters at once
 // tears lines), a panic turned into a permanent failure, and the error's text scrubbed of
 // credentials and named after the exporter, since it is kept in Stats and printed on stderr.
+//
+// An exporter resilog does not own cannot write the log.record.uid of spooled records
+// while encoding them, as resilog's own do (package recorduid): it is given copies of
+// the records with the attribute added, made here, on the export's goroutine.
 type guarded struct {
 	sdklog.Exporter
 	name string // said in the error: which exporter of the list failed
 	turn turn   // nil: Exports may run concurrently (resilog's own exporters)
+	// uidCopies builds the copies an exporter resilog does not own gets, in copies
+	// (under turn: the exporter must not retain the slice); nil for resilog's own
+	// exporters, which write the uids themselves.
+	uidCopies *rebuild.Templates
+	copies    []sdklog.Record
 }
 
-// guard wraps e; t nil leaves its Exports concurrent.
+// guard wraps e, one of resilog's own exporters; t nil leaves its Exports concurrent.
 func guard(e sdklog.Exporter, name string, t turn) sdklog.Exporter {
 	return &guarded{Exporter: e, name: name, turn: t}
+}
+
+// guardForeign wraps e, an exporter resilog does not own (WithSDKExporter,
+// WithAdditionalExporter, WithFallback), as guard does with a turn of its own, and
+// gives it copies of the spooled records with their log.record.uid.
+func guardForeign(e sdklog.Exporter, name string) sdklog.Exporter {
+	return &guarded{Exporter: e, name: name, turn: newTurn(), uidCopies: new(rebuild.Templates)}
 }
 
 func (g *guarded) Export(ctx context.Context, records []sdklog.Record) (err error) {
@@ -55,6 +73,17 @@ func (g *guarded) Export(ctx context.Context, records []sdklog.Record) (err erro
 			return err
 		}
 		defer g.turn.give()
+	}
+	if uids := recorduid.FromContext(ctx); g.uidCopies != nil && uids.Any() {
+		if c := uids.Copies(g.copies, records, g.uidCopies); len(c) > 0 && &c[0] != &records[0] {
+			records = c
+			defer func() {
+				clear(c) // the copies' attributes go to the garbage collector; the slice is kept
+				g.copies = c[:0]
+			}()
+		}
+		// Written: an exporter of ours that e wraps must not write them again.
+		ctx = recorduid.NewContext(ctx, recorduid.UIDs{})
 	}
 	defer func() {
 		if v := recover(); v != nil {

@@ -364,7 +364,7 @@ func TestSpoolReleasesWhatTheOverflowPolicyDrops(t *testing.T) {
 
 // Every record a spooled log call hands on carries its log.record.uid, one per record:
 // those the queue keeps for the exporter and those the overflow policy spills straight
-// to the fallback (the log call adds the uid to the copy it hands on, not to its own).
+// to the fallback (written where each leaves the core, from the seq the queue keeps).
 func TestSpoolUIDReachesTheExporterAndTheFallback(t *testing.T) {
 	exp := &gated{open: make(chan struct{})}
 	fb := &recordtest.Exporter{}

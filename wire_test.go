@@ -9,6 +9,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/otlpenc"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // wire is an exporter that keeps the OTLP/protobuf request resilog's own OTLP exporter
@@ -21,7 +22,7 @@ type wire struct {
 func (w *wire) Export(_ context.Context, records []sdklog.Record) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf.Write(otlpenc.AppendRequest(nil, records))
+	w.buf.Write(otlpenc.AppendRequest(nil, records, recorduid.UIDs{}))
 	return nil
 }
 func (w *wire) ForceFlush(context.Context) error { return nil }

@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // Console writes records as text lines for a developer's terminal:
@@ -27,7 +29,7 @@ type Console struct{ lines }
 // stderr, a closed pipe is an error, not a SIGPIPE (see [NewJSONLines]).
 func NewConsole(w io.Writer) *Console {
 	c := new(Console)
-	c.init(w, AppendConsole)
+	c.init(w, appendConsole)
 	return c
 }
 
@@ -35,7 +37,11 @@ func NewConsole(w io.Writer) *Console {
 const consoleTime = "2006-01-02T15:04:05.000Z07:00"
 
 // AppendConsole appends r as one text line to b.
-func AppendConsole(b []byte, r *sdklog.Record) []byte {
+func AppendConsole(b []byte, r *sdklog.Record) []byte { return appendConsole(b, r, nil) }
+
+// appendConsole is AppendConsole, with uid (nil: none) as the last attribute,
+// log.record.uid, in place of any r has.
+func appendConsole(b []byte, r *sdklog.Record, uid []byte) []byte {
 	// A record without a time starts with its level (slog's rule); when it was observed
 	// ends the line as observed_time.
 	ts := r.Timestamp()
@@ -76,9 +82,15 @@ func AppendConsole(b []byte, r *sdklog.Record) []byte {
 		}
 	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		b = appendConsoleAttr(b, string(kv.Key), kv.Value, 0)
+		if uid == nil || kv.Key != recorduid.Key {
+			b = appendConsoleAttr(b, string(kv.Key), kv.Value, 0)
+		}
 		return true
 	})
+	if uid != nil {
+		b = append(b, " "+recorduid.Key+"="...)
+		b = append(b, uid...) // hex digits: nothing to escape or quote
+	}
 	if obs := r.ObservedTimestamp(); ts.IsZero() && !obs.IsZero() {
 		b = append(b, " observed_time="...)
 		b = obs.UTC().AppendFormat(b, consoleTime)

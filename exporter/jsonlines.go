@@ -18,6 +18,7 @@ import (
 
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/recorduid"
 	"github.com/resilog/resilog/internal/stdfd"
 )
 
@@ -50,7 +51,7 @@ type JSONLines struct{ lines }
 // the first Export and closed by Shutdown, after which Export returns an error.
 func NewJSONLines(w io.Writer) *JSONLines {
 	j := new(JSONLines)
-	j.init(w, AppendJSON)
+	j.init(w, appendJSON)
 	return j
 }
 
@@ -60,7 +61,8 @@ type lines struct {
 	mu     sync.Mutex // serialises Export, held across its Write
 	w      io.Writer
 	buf    []byte
-	format func([]byte, *sdklog.Record) []byte
+	uid    []byte // the uid of the record being formatted (package recorduid)
+	format func(b []byte, r *sdklog.Record, uid []byte) []byte
 
 	// std is w when it is the process's stdout or stderr, written through dup (see
 	// NewJSONLines). dupMu is never held across a write, so that Shutdown does not wait
@@ -71,7 +73,9 @@ type lines struct {
 	closed bool
 }
 
-func (l *lines) init(w io.Writer, format func([]byte, *sdklog.Record) []byte) {
+// init sets l up to write to w; format appends a record's line, with uid (nil: none)
+// as its log.record.uid attribute in place of any the record has.
+func (l *lines) init(w io.Writer, format func(b []byte, r *sdklog.Record, uid []byte) []byte) {
 	l.w, l.format = w, format
 	if f, ok := w.(*os.File); ok && stdfd.IsStd(f) {
 		l.std = f
@@ -81,17 +85,22 @@ func (l *lines) init(w io.Writer, format func([]byte, *sdklog.Record) []byte) {
 // errShutdown is returned by an Export on stdout or stderr after Shutdown.
 var errShutdown = errors.New("exporter: shut down")
 
-// Export writes records.
-func (l *lines) Export(_ context.Context, records []sdklog.Record) error {
+// Export writes records, each with the log.record.uid ctx gives it (package recorduid).
+func (l *lines) Export(ctx context.Context, records []sdklog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w, err := l.writer()
 	if err != nil {
 		return err
 	}
+	uids := recorduid.FromContext(ctx)
 	l.buf = l.buf[:0]
 	for i := range records {
-		l.buf = l.format(l.buf, &records[i])
+		var uid []byte
+		if u, ok := uids.Append(l.uid[:0], i); ok {
+			uid, l.uid = u, u[:0]
+		}
+		l.buf = l.format(l.buf, &records[i], uid)
 	}
 	_, err = w.Write(l.buf)
 	if cap(l.buf) > 1<<20 {
@@ -153,7 +162,11 @@ func reservedKey(k string) bool {
 const requestIDKey = "request.id"
 
 // AppendJSON appends r as one JSON line (with its newline) to b.
-func AppendJSON(b []byte, r *sdklog.Record) []byte {
+func AppendJSON(b []byte, r *sdklog.Record) []byte { return appendJSON(b, r, nil) }
+
+// appendJSON is AppendJSON, with uid (nil: none) as the last attribute, log.record.uid,
+// in place of any r has.
+func appendJSON(b []byte, r *sdklog.Record, uid []byte) []byte {
 	b = append(b, '{')
 	first := true
 	field := func(name string) {
@@ -214,7 +227,7 @@ func AppendJSON(b []byte, r *sdklog.Record) []byte {
 	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
 		k := string(kv.Key)
-		if k == requestIDKey && kv.Value.Type() == attribute.STRING {
+		if k == requestIDKey && kv.Value.Type() == attribute.STRING || uid != nil && k == recorduid.Key {
 			return true
 		}
 		if !first {
@@ -230,6 +243,12 @@ func AppendJSON(b []byte, r *sdklog.Record) []byte {
 		b = appendValue(b, kv.Value, 0)
 		return true
 	})
+	if uid != nil {
+		field(recorduid.Key)
+		b = append(b, '"')
+		b = append(b, uid...) // hex digits: nothing to escape
+		b = append(b, '"')
+	}
 	return append(b, '}', '\n')
 }
 

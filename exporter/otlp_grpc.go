@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/resilog/resilog/internal/otlpenc"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // exportMethod is the OTLP logs service's one method.
@@ -153,7 +154,7 @@ func (g *grpcLogs) Export(ctx context.Context, records []sdklog.Record) error {
 		bp = new([]byte)
 	}
 	defer g.bufs.Put(bp)
-	*bp = otlpenc.AppendRequest((*bp)[:0], records)
+	*bp = otlpenc.AppendRequest((*bp)[:0], records, recorduid.FromContext(ctx))
 	actx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	err := g.call(actx, *bp)

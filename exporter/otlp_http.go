@@ -15,6 +15,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/otlpenc"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // httpLogs sends OTLP/HTTP protobuf requests, encoded by otlpenc rather than through the
@@ -74,10 +75,10 @@ func (h *httpLogs) Export(ctx context.Context, records []sdklog.Record) error {
 	}
 	defer h.bufs.Put(bp)
 	var body []byte
-	if h.json {
-		body = otlpenc.AppendRequestJSON((*bp)[:0], records)
+	if uids := recorduid.FromContext(ctx); h.json {
+		body = otlpenc.AppendRequestJSON((*bp)[:0], records, uids)
 	} else {
-		body = otlpenc.AppendRequest((*bp)[:0], records)
+		body = otlpenc.AppendRequest((*bp)[:0], records, uids)
 	}
 	*bp = body
 	switch h.compression {

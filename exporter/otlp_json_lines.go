@@ -31,8 +31,8 @@ func NewOTLPJSONLines(w io.Writer) *OTLPJSONLines {
 }
 
 // appendOTLPJSON appends r as one OTLP/JSON ExportLogsServiceRequest line (with its
-// newline) to b.
-func appendOTLPJSON(b []byte, r *sdklog.Record) []byte {
-	b = otlpenc.AppendRequestJSON(b, []sdklog.Record{*r})
+// newline) to b, with uid (nil: none) as its log.record.uid.
+func appendOTLPJSON(b []byte, r *sdklog.Record, uid []byte) []byte {
+	b = otlpenc.AppendRecordRequestJSON(b, r, uid)
 	return append(b, '\n')
 }

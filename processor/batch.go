@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
@@ -280,15 +279,14 @@ func (b *Batch) TryOnEmit(ctx context.Context, r *sdklog.Record) bool {
 // OnEmit queues a clone of r. It returns nil; what happens to r is counted in Stats.
 //
 // With a spool (resilog.WithSpool), r is appended to it first, and released once its
-// fate is counted; the copy queued (or spilled to the fallback) carries the spooled
-// copy's log.record.uid attribute. r itself is left as it is.
+// fate is counted. The copy queued (or spilled to the fallback) keeps only its seq: its
+// log.record.uid, the spooled copy's, is written where it leaves the core, by the
+// exporter's encoder or on a copy for an exporter resilog does not own (package
+// recorduid), not here. r itself is left as it is.
 func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	b.ledger.Emitted(1)
-	seq, uid := b.ledger.Append(r)
+	seq := b.ledger.Append(r)
 	c := r.Clone() // the copy the queue keeps
-	if seq != 0 {
-		c.AddAttributes(uid)
-	}
 	size := recordsize.Of(&c)
 	b.mu.Lock()
 	var waitUntil time.Time
@@ -336,7 +334,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 			return nil
 		default: // OverflowFallback
 			b.mu.Unlock()
-			b.route.SpillRecord(withUID(r, seq, uid), seq, accounting.QueueFull)
+			b.route.SpillRecord(r, seq, accounting.QueueFull)
 			return nil
 		}
 	}
@@ -349,7 +347,7 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	// full fallback gets batches, not a batch per record, and the log call never takes a
 	// fresh batch buffer per record, which would outrun the free list and have it
 	// allocate and clear ~600 KB itself).
-	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && len(b.unordered) == 0 && b.route.TrySpillRecord(withUID(r, seq, uid), seq) {
+	if b.route.Bypass() && b.q.Len() == 0 && b.handing == 0 && len(b.unordered) == 0 && b.route.TrySpillRecord(r, seq) {
 		b.mu.Unlock()
 		return nil
 	}
@@ -358,18 +356,6 @@ func (b *Batch) OnEmit(_ context.Context, r *sdklog.Record) error {
 	}
 	b.mu.Unlock()
 	return nil
-}
-
-// withUID returns r, or when it is spooled (seq != 0) a copy of r with uid, its
-// spooled copy's log.record.uid: for the paths that hand r to the fallback, which
-// clones it. Only they pay for the copy.
-func withUID(r *sdklog.Record, seq uint64, uid attribute.KeyValue) *sdklog.Record {
-	if seq == 0 {
-		return r
-	}
-	c := r.Clone()
-	c.AddAttributes(uid)
-	return &c
 }
 
 // fullLocked reports whether a record of size bytes does not fit in the queue. The bound
@@ -507,7 +493,7 @@ func (b *Batch) unorderedBeforeLocked(seq uint64) bool {
 // the primary took (or a shutdown deadline counted as dropped) are released from the
 // spool; those handed to the fallback take their seqs with them.
 func (b *Batch) deliver(ctx context.Context, p *delivery.Chunk) {
-	if b.route.Deliver(ctx, p.Records) {
+	if b.route.Deliver(ctx, p.Records, p.Seqs) {
 		b.route.ToFallback(ctx, p.Records, p.Seqs, accounting.ExportFailed)
 	} else {
 		b.ledger.Release(p.Seqs...)

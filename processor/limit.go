@@ -3,17 +3,14 @@ package processor
 import (
 	"context"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
-	"go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/resilog/resilog/internal/rebuild"
 	"github.com/resilog/resilog/propagation"
 )
 
@@ -53,7 +50,7 @@ type Limit struct {
 
 	dropped, truncated atomic.Uint64
 
-	templates templates
+	templates rebuild.Templates
 }
 
 var _ sdklog.Processor = (*Limit)(nil)
@@ -119,29 +116,13 @@ func (l *Limit) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	kept := keepFirst(ctx, attrs, l.count)
 	drop := n - len(kept)
 	l.dropped.Add(uint64(drop))
-	tmpl, ok := l.templates.get(r.Resource(), r.InstrumentationScope(), l.count)
+	// The only way to set a record's dropped count is the SDK's own count limit: the
+	// record is built again from a template whose limit is l.count (rebuild).
+	out, ok := l.templates.Record(r, kept, drop+r.DroppedAttributes())
 	if !ok {
 		r.SetAttributes(kept...)
 		return nil
 	}
-	// The only way to set a record's dropped count is the SDK's own count limit: build the
-	// record again from a template whose limit is l.count and let it drop placeholders
-	// standing for what Limit removed (and what was dropped before).
-	out := tmpl.Clone()
-	out.SetEventName(r.EventName())
-	out.SetTimestamp(r.Timestamp())
-	out.SetObservedTimestamp(r.ObservedTimestamp())
-	out.SetSeverity(r.Severity())
-	out.SetSeverityText(r.SeverityText())
-	out.SetBody(r.Body())
-	out.SetTraceID(r.TraceID())
-	out.SetSpanID(r.SpanID())
-	out.SetTraceFlags(r.TraceFlags())
-	filler := attribute.Bool("resilog.dropped", true)
-	for range drop + r.DroppedAttributes() {
-		kept = append(kept, filler)
-	}
-	out.SetAttributes(kept...)
 	*r = out
 	return nil
 }
@@ -259,85 +240,6 @@ func truncate(s string, limit int) string {
 		n++
 	}
 	return s
-}
-
-// templates holds, per resource, scope and count limit, an empty record from a private
-// LoggerProvider configured with that count limit: the SDK sets a record's dropped count
-// only through its own limit, and a record's resource and scope cannot be set.
-//
-// It holds at most maxTemplates records (scope names are not a bounded set) and starts
-// over when full.
-type templates struct {
-	mu        sync.Mutex
-	providers map[templateProvider]*capture
-	records   map[templateKey]sdklog.Record
-}
-
-const maxTemplates = 256
-
-type templateProvider struct {
-	res   *resource.Resource
-	count int
-}
-
-type templateKey struct {
-	templateProvider
-	scope instrumentation.Scope
-}
-
-// capture keeps a clone of the last record emitted to it.
-type capture struct {
-	provider *sdklog.LoggerProvider
-	res      *resource.Resource // the resource its records must carry
-	fixed    bool               // the provider's resource is res's value
-	last     sdklog.Record
-}
-
-// OnEmit keeps a clone of r, with res as its resource. sdklog.WithResource merged
-// resource.Environment() under res, reading OTEL_RESOURCE_ATTRIBUTES again, unredacted
-// and perhaps changed since the pipeline was built: the first record overwrites the
-// value of the provider's resource (its private copy, made by that merge) with res's.
-func (c *capture) OnEmit(_ context.Context, r *sdklog.Record) error {
-	if !c.fixed {
-		if got := r.Resource(); got != nil && got != c.res {
-			*got = *c.res
-		}
-		c.fixed = true
-	}
-	c.last = r.Clone()
-	return nil
-}
-func (c *capture) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (c *capture) Shutdown(context.Context) error                         { return nil }
-func (c *capture) ForceFlush(context.Context) error                       { return nil }
-
-// get returns the template record for res, scope and count; ok is false when res is nil.
-func (t *templates) get(res *resource.Resource, scope instrumentation.Scope, count int) (sdklog.Record, bool) {
-	if res == nil {
-		return sdklog.Record{}, false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	key := templateKey{templateProvider{res, count}, scope}
-	if r, ok := t.records[key]; ok {
-		return r, true
-	}
-	if t.providers == nil || len(t.records) >= maxTemplates {
-		t.providers = map[templateProvider]*capture{}
-		t.records = map[templateKey]sdklog.Record{}
-	}
-	c := t.providers[key.templateProvider]
-	if c == nil {
-		c = &capture{res: res}
-		// No goroutine and nothing to flush: the provider needs no Shutdown.
-		c.provider = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(),
-			sdklog.WithAttributeCountLimit(count), sdklog.WithAttributeValueLengthLimit(-1), sdklog.WithProcessor(c))
-		t.providers[key.templateProvider] = c
-	}
-	c.provider.Logger(scope.Name, log.WithInstrumentationVersion(scope.Version), log.WithSchemaURL(scope.SchemaURL),
-		log.WithInstrumentationAttributeSet(scope.Attributes)).Emit(context.Background(), log.Record{})
-	t.records[key] = c.last
-	return c.last, true
 }
 
 // Enabled returns true.

@@ -159,24 +159,3 @@ func TestLimitKeepsTheRecordsResourceWhateverTheEnvironment(t *testing.T) {
 		t.Errorf("dropped %d, want 1", r.DroppedAttributes())
 	}
 }
-
-// Limit keeps one template record per scope; scope names are not a bounded set, the
-// templates are.
-func TestLimitTemplatesAreBounded(t *testing.T) {
-	l := NewLimit(LimitConfig{AttributeCount: 1})
-	res := resource.NewSchemaless(attribute.String("service.name", "svc"))
-	for i := range 3 * maxTemplates {
-		r := recordtest.Make(fmt.Sprint("scope-", i), func(r *log.Record) {
-			r.AddAttributes(attribute.Int("a", 1), attribute.Int("b", 2))
-		}, append(unlimited, sdklog.WithResource(res))...)
-		if err := l.OnEmit(context.Background(), &r); err != nil {
-			t.Fatal(err)
-		}
-		if r.DroppedAttributes() != 1 || r.InstrumentationScope().Name != fmt.Sprint("scope-", i) {
-			t.Fatalf("record %d: dropped %d, scope %q", i, r.DroppedAttributes(), r.InstrumentationScope().Name)
-		}
-	}
-	if n := len(l.templates.records); n > maxTemplates {
-		t.Errorf("%d templates kept, want at most %d", n, maxTemplates)
-	}
-}

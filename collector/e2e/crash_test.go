@@ -240,6 +240,7 @@ func (g *crashRig) check(deaths int, damaged bool) (seen map[int64]int) {
 			break
 		}
 	}
+	g.checkUIDs()
 	if dups := records - len(seen); dups > crashBatch*crashExports*deaths {
 		t.Errorf("%d duplicates after %d deaths: more than the %d exports of %d records in flight at each", dups, deaths, crashExports, crashBatch)
 	}
@@ -265,6 +266,55 @@ func (g *crashRig) check(deaths int, damaged bool) (seen map[int64]int) {
 		len(g.runs), deaths, returned, len(seen), records-len(seen), len(missing), corrupt,
 		num("Emitted"), num("Replayed"), num("Exported"), num("Fallback"), s["Dropped"])
 	return seen
+}
+
+// checkUIDs asserts that every record delivered, to the collector (OTLP, exported from
+// memory or replayed from the spool) or to a run's fallback (JSON lines), carries a
+// log.record.uid, and that every copy of a record carries the same: the one exported
+// from memory before a death and the one replayed from disk after it.
+func (g *crashRig) checkUIDs() {
+	t := g.t
+	t.Helper()
+	uids := map[int64]string{}
+	bad := 0
+	see := func(seq int64, uid any, where string) {
+		u, _ := uid.(string)
+		switch prev, ok := uids[seq]; {
+		case len(u) != 32:
+			if bad++; bad <= 5 {
+				t.Errorf("record %d in %s: log.record.uid %v, want 32 hex digits", seq, where, uid)
+			}
+		case ok && prev != u:
+			if bad++; bad <= 5 {
+				t.Errorf("record %d delivered with two uids, %s and %s (%s)", seq, prev, u, where)
+			}
+		default:
+			uids[seq] = u
+		}
+	}
+	for _, rec := range g.c.Logs() {
+		if seq, ok := rec.Attributes["seq"].(int64); ok {
+			see(seq, rec.Attributes["log.record.uid"], "the collector")
+		}
+	}
+	for _, r := range g.runs {
+		data, err := os.ReadFile(r.stdout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range bytes.Lines(data) {
+			var m map[string]any
+			if json.Unmarshal(line, &m) != nil {
+				continue // torn by a death (countFallbackFile says which may be)
+			}
+			if seq, ok := fallbackSeq(line); ok {
+				see(seq, m["log.record.uid"], r.stdout)
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%d records in all with a missing or changed uid", bad)
+	}
 }
 
 // statsCorrupt is what a run's Stats count as damaged on disk: dropped{corrupt}.

@@ -15,6 +15,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/resilog/resilog"
 	"github.com/resilog/resilog/collector/collectortest"
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/spool"
@@ -116,5 +117,46 @@ func TestSpoolReplayExportsWhatAProcessLeft(t *testing.T) {
 	// A second replay finds nothing.
 	if got, want := replay(), "resilog spool replay: records=0 corrupt=0 emitted=0 exported=0 fallback=0 dropped=0 kept=0\n"; got != want {
 		t.Errorf("second replay: stderr %q, want %q", got, want)
+	}
+}
+
+// With the spool on, every record resilog's OTLP exporter sends from memory carries its
+// spooled copy's log.record.uid, written by the encoder, over each protocol the real
+// collector decodes: once, 32 hex digits, a different one per record, in place of one
+// the record was logged with.
+func TestSpoolUIDOnTheWire(t *testing.T) {
+	for _, proto := range []string{"http/protobuf", "http/json", "grpc"} {
+		t.Run(proto, func(t *testing.T) {
+			c := collectortest.Start(t)
+			endpoint := c.HTTPEndpoint()
+			if proto == "grpc" {
+				endpoint = c.GRPCEndpoint()
+			}
+			p := newPipeline(t, resilog.WithSpool(t.TempDir()), resilog.WithProtocol(proto), resilog.WithEndpoint(endpoint),
+				resilog.WithServiceName("uid-wire"))
+			l := p.Logger("uid")
+			for i := range 100 {
+				if i == 50 {
+					l.Info("forwarded", "i", i, spool.UIDKey, "upstream-uid")
+					continue
+				}
+				l.Info("record", "i", i)
+			}
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			recs := c.WaitForLogs(t, 100, 10*time.Second)
+			uids := map[string]bool{}
+			for _, r := range recs {
+				uid, _ := r.Attributes[spool.UIDKey].(string)
+				if len(uid) != 32 || uids[uid] {
+					t.Errorf("record %v: %s %q, want 32 hex digits of its own", r.Attributes["i"], spool.UIDKey, uid)
+				}
+				uids[uid] = true
+			}
+			if len(recs) != 100 || len(uids) != 100 {
+				t.Errorf("%d records, %d distinct uids; want 100 of each", len(recs), len(uids))
+			}
+		})
 	}
 }

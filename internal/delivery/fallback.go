@@ -10,6 +10,7 @@ import (
 
 	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/recordsize"
+	"github.com/resilog/resilog/internal/recorduid"
 	"github.com/resilog/resilog/internal/wake"
 )
 
@@ -202,7 +203,7 @@ func (f *Fallback) run() {
 
 		f.ledger.SyncForExport() // the spool's batch mode: on disk before it is written
 		for i, c := range taken {
-			err := f.exp.Export(context.Background(), c.Records)
+			err := f.exp.Export(recorduid.NewContext(context.Background(), f.ledger.uids(c.Seqs)), c.Records)
 			n := len(c.Records)
 
 			f.mu.Lock()

@@ -5,10 +5,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/recorduid"
 	"github.com/resilog/resilog/internal/spool"
 )
 
@@ -42,20 +42,28 @@ func (l *Ledger) Spooled() bool { return l.spool != nil }
 
 // Append writes r, accepted by the core, to the spool and returns its seq, or 0 when it
 // is not spooled: no spool, the spool off, or full (counted as spool_full, which is not
-// a loss: the record takes the memory path). r is left as it is: the caller adds uid,
-// the spooled copy's log.record.uid, to the copy of r it keeps.
-func (l *Ledger) Append(r *sdklog.Record) (seq uint64, uid attribute.KeyValue) {
+// a loss: the record takes the memory path). r is left as it is: its log.record.uid is
+// written where it leaves the core, from its seq (uids).
+func (l *Ledger) Append(r *sdklog.Record) (seq uint64) {
 	if l.spool == nil {
-		return 0, uid
+		return 0
 	}
-	seq, uid, res := l.spool.Write(r)
+	seq, _, res := l.spool.Write(r)
 	if res != spool.Spooled {
 		if res == spool.Full {
 			l.spoolFull.Add(1)
 		}
-		return 0, attribute.KeyValue{}
+		return 0
 	}
-	return seq, uid
+	return seq
+}
+
+// uids returns the log.record.uid of records spooled under seqs, for their Export.
+func (l *Ledger) uids(seqs []uint64) recorduid.UIDs {
+	if l.spool == nil {
+		return recorduid.UIDs{}
+	}
+	return recorduid.New(l.spool, seqs)
 }
 
 // Release releases records from the spool: their fate (exported, written to the

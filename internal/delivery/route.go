@@ -13,6 +13,7 @@ import (
 
 	"github.com/resilog/resilog/exporter"
 	"github.com/resilog/resilog/internal/accounting"
+	"github.com/resilog/resilog/internal/recorduid"
 	"github.com/resilog/resilog/internal/wake"
 )
 
@@ -153,8 +154,9 @@ func (r *Route) Flowing() bool {
 // is open. It counts the records exported when the primary takes them and reports
 // whether the caller must hand them to the fallback ([Route.ToFallback]): false when
 // they were exported, or counted as dropped because a shutdown deadline passed while
-// they were under way.
-func (r *Route) Deliver(ctx context.Context, records []sdklog.Record) (toFallback bool) {
+// they were under way. seqs are the records' spool seqs (nil: none spooled): the
+// primary is given their log.record.uid (package recorduid).
+func (r *Route) Deliver(ctx context.Context, records []sdklog.Record, seqs []uint64) (toFallback bool) {
 	if len(records) == 0 {
 		return false
 	}
@@ -166,7 +168,7 @@ func (r *Route) Deliver(ctx context.Context, records []sdklog.Record) (toFallbac
 	if r.ledger.open.Load() && !r.trial.CompareAndSwap(true, false) {
 		err = errBreakerOpen
 	} else {
-		err = r.deliver(ctx, records)
+		err = r.deliver(recorduid.NewContext(ctx, r.ledger.uids(seqs)), records)
 	}
 	if !r.end(c) {
 		return false

@@ -30,7 +30,7 @@ func newFailover(primary, fallback sdklog.Exporter, p Policy) failover {
 }
 
 func (f failover) Export(ctx context.Context, records []sdklog.Record) error {
-	if f.Deliver(ctx, records) {
+	if f.Deliver(ctx, records, nil) {
 		f.ToFallback(ctx, records, nil, accounting.ExportFailed)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // TestJSONRoundTripsASeverityBeyondInt32 guards against what adversary attackwire found (fixed): a record whose
@@ -26,7 +27,7 @@ func TestJSONRoundTripsASeverityBeyondInt32(t *testing.T) {
 		r.SetSeverity(log.Severity(math.MaxInt32 + 9))
 		r.SetBody(attribute.StringValue("odd level"))
 	})
-	line := AppendRequestJSON(nil, []sdklog.Record{r})
+	line := AppendRequestJSON(nil, []sdklog.Record{r}, recorduid.UIDs{})
 	rls, err := DecodeRequestJSON(line)
 	if err != nil {
 		t.Fatalf("the line the otlp-json fallback writes does not decode: %v\n%s", err, line)

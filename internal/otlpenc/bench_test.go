@@ -8,6 +8,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // BenchmarkAppendRequest encodes a batch of 1024 ordinary records (a message, five
@@ -17,7 +18,7 @@ func BenchmarkAppendRequest(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendRequest(buf[:0], batch)
+		buf = AppendRequest(buf[:0], batch, recorduid.UIDs{})
 	}
 	b.SetBytes(int64(len(buf)))
 }
@@ -29,7 +30,7 @@ func BenchmarkAppendRequestJSON(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = AppendRequestJSON(buf[:0], batch)
+		buf = AppendRequestJSON(buf[:0], batch, recorduid.UIDs{})
 	}
 	b.SetBytes(int64(len(buf)))
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // AppendRequestJSON appends records as one ExportLogsServiceRequest in the OTLP/JSON
@@ -19,8 +21,22 @@ import (
 // writes: lowerCamelCase field names, trace and span IDs as hex, 64-bit integers as
 // decimal strings, enums as numbers, fields at their default value omitted), on one line
 // without a trailing newline: every control character and line separator in a string is
-// escaped. Records are grouped by resource and scope as AppendRequest groups them.
-func AppendRequestJSON(b []byte, records []sdklog.Record) []byte {
+// escaped. Records are grouped by resource and scope as AppendRequest groups them, and
+// carry the uids uids gives as AppendRequest writes them.
+func AppendRequestJSON(b []byte, records []sdklog.Record, uids recorduid.UIDs) []byte {
+	var uid [64]byte
+	return appendRequestJSON(b, records, func(b []byte, i int) []byte { return uidOf(b, uids, i, &uid) })
+}
+
+// AppendRecordRequestJSON appends an ExportLogsServiceRequest holding r alone, as
+// AppendRequestJSON does, with uid (nil: none) as its log.record.uid: for a writer of
+// one request per line.
+func AppendRecordRequestJSON(b []byte, r *sdklog.Record, uid []byte) []byte {
+	return appendRequestJSON(b, unsafe.Slice(r, 1), func([]byte, int) []byte { return uid })
+}
+
+// appendRequestJSON is AppendRequestJSON with uidAt(b, i) giving records[i]'s uid.
+func appendRequestJSON(b []byte, records []sdklog.Record, uidAt func(b []byte, i int) []byte) []byte {
 	b = append(b, `{"resourceLogs":[`...)
 	for gi, g := range group(records) {
 		if gi > 0 {
@@ -40,7 +56,7 @@ func AppendRequestJSON(b []byte, records []sdklog.Record) []byte {
 				if ri > 0 {
 					b = append(b, ',')
 				}
-				b = appendRecordJSON(b, &records[i])
+				b = appendRecordJSON(b, &records[i], uidAt(b, i))
 			}
 			b = append(b, ']')
 			if s.scope.SchemaURL != "" {
@@ -100,7 +116,8 @@ func appendScopeJSON(b []byte, s instrumentation.Scope) []byte {
 	return o.b
 }
 
-func appendRecordJSON(b []byte, r *sdklog.Record) []byte {
+// appendRecordJSON appends r's LogRecord object; uid as appendRecord's.
+func appendRecordJSON(b []byte, r *sdklog.Record, uid []byte) []byte {
 	o := jsonObject{b: append(b, '{'), first: true}
 	if t := r.Timestamp(); !t.IsZero() {
 		o.key("timeUnixNano")
@@ -122,11 +139,14 @@ func appendRecordJSON(b []byte, r *sdklog.Record) []byte {
 		o.key("body")
 		o.b = appendAnyValueJSON(o.b, body, 0)
 	}
-	if r.AttributesLen() > 0 {
+	if r.AttributesLen() > 0 || uid != nil {
 		o.key("attributes")
 		o.b = append(o.b, '[')
 		n := 0
 		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if uid != nil && kv.Key == recorduid.Key {
+				return true
+			}
 			if n > 0 {
 				o.b = append(o.b, ',')
 			}
@@ -134,6 +154,14 @@ func appendRecordJSON(b []byte, r *sdklog.Record) []byte {
 			o.b = appendKeyValueJSON(o.b, kv, 0)
 			return true
 		})
+		if uid != nil {
+			if n > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, `{"key":"`+recorduid.Key+`","value":{"stringValue":"`...)
+			o.b = append(o.b, uid...) // hex digits: nothing to escape
+			o.b = append(o.b, `"}}`...)
+		}
 		o.b = append(o.b, ']')
 	}
 	if d := r.DroppedAttributes(); d > 0 {

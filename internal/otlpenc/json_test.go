@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // jsonRecords are records with every field and value type set, two resources and two scopes.
@@ -60,7 +61,7 @@ func jsonRecords() []sdklog.Record {
 // base64 in proto3 JSON) are converted.
 func TestJSONEncodingMatchesProtobuf(t *testing.T) {
 	records := jsonRecords()
-	js := AppendRequestJSON(nil, records)
+	js := AppendRequestJSON(nil, records, recorduid.UIDs{})
 	if bytes.ContainsAny(js, "\n\r") || bytes.Contains(js, []byte("\u2028")) {
 		t.Fatalf("the encoding is not one line: %s", js)
 	}
@@ -75,7 +76,7 @@ func TestJSONEncodingMatchesProtobuf(t *testing.T) {
 		t.Fatalf("not an ExportLogsServiceRequest in proto3 JSON: %v\n%s", err, js)
 	}
 	var fromProto collogpb.ExportLogsServiceRequest
-	if err := proto.Unmarshal(AppendRequest(nil, records), &fromProto); err != nil {
+	if err := proto.Unmarshal(AppendRequest(nil, records, recorduid.UIDs{}), &fromProto); err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(&fromJSON, &fromProto) {
@@ -115,7 +116,7 @@ func idsToBase64(t *testing.T, v any) {
 // TestJSONDecodeRoundTrips: DecodeRequestJSON gives back every field AppendRequestJSON wrote.
 func TestJSONDecodeRoundTrips(t *testing.T) {
 	records := jsonRecords()
-	got, err := DecodeRequestJSON(AppendRequestJSON(nil, records))
+	got, err := DecodeRequestJSON(AppendRequestJSON(nil, records, recorduid.UIDs{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 // Wire types.
@@ -174,7 +175,9 @@ func appendKVList(b []byte, kvs []attribute.KeyValue, depth int) []byte {
 
 // LogRecord.
 
-func appendRecord(b []byte, r *sdklog.Record) []byte {
+// appendRecord appends r's LogRecord message. A uid (not nil) is written as its last
+// attribute, log.record.uid, in place of any r was logged with.
+func appendRecord(b []byte, r *sdklog.Record, uid []byte) []byte {
 	if t := r.Timestamp(); !t.IsZero() {
 		b = binary.LittleEndian.AppendUint64(append(b, tag(1, wire64)), uint64(t.UnixNano()))
 	}
@@ -191,9 +194,14 @@ func appendRecord(b []byte, r *sdklog.Record) []byte {
 		b = closeField(b, start, 1)
 	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		b = appendKeyValueField(b, 6, kv, 0)
+		if uid == nil || kv.Key != recorduid.Key {
+			b = appendKeyValueField(b, 6, kv, 0)
+		}
 		return true
 	})
+	if uid != nil {
+		b = appendUIDField(b, uid)
+	}
 	if d := r.DroppedAttributes(); d > 0 {
 		b = appendVarint(append(b, tag(7, wireVarint)), uint64(d))
 	}
@@ -291,8 +299,41 @@ func appendResource(b []byte, r *resource.Resource) []byte {
 	return b
 }
 
+// appendUIDField appends the attribute log.record.uid = uid as a LogRecord field.
+func appendUIDField(b []byte, uid []byte) []byte {
+	b, kv := openField(b, 6, 1)
+	b = appendStringField(b, 1, recorduid.Key)
+	b, v := openField(b, 2, 1)
+	b = appendVarint(append(b, tag(1, wireBytes)), uint64(len(uid)))
+	b = append(b, uid...) // hex digits: valid UTF-8
+	b = closeField(b, v, 1)
+	return closeField(b, kv, 1)
+}
+
+// uidOf returns record i's uid from uids, or nil. It is written into b's spare room
+// and copied into a: no allocation but for growing b's buffer, which the records
+// written next use anyway.
+func uidOf(b []byte, uids recorduid.UIDs, i int, a *[64]byte) []byte {
+	if !uids.Any() {
+		return nil
+	}
+	mark := len(b)
+	b, ok := uids.Append(b, i)
+	if !ok {
+		return nil
+	}
+	v := b[mark:]
+	if len(v) > len(a) {
+		return append([]byte(nil), v...)
+	}
+	return a[:copy(a[:], v)]
+}
+
 // AppendRequest appends the encoding of an ExportLogsServiceRequest holding records to b.
-func AppendRequest(b []byte, records []sdklog.Record) []byte {
+// Each record uids gives a uid carries it as its log.record.uid attribute
+// (package recorduid); the zero UIDs gives none.
+func AppendRequest(b []byte, records []sdklog.Record, uids recorduid.UIDs) []byte {
+	var uid [64]byte
 	var rl, res, sl, sc, rec int // where each open field's content starts
 	for _, g := range group(records) {
 		b, rl = openField(b, 1, 3) // ExportLogsServiceRequest.resource_logs
@@ -306,7 +347,7 @@ func AppendRequest(b []byte, records []sdklog.Record) []byte {
 			b = closeField(b, sc, 1)
 			for _, i := range s.records {
 				b, rec = openField(b, 2, 2) // ScopeLogs.log_records
-				b = appendRecord(b, &records[i])
+				b = appendRecord(b, &records[i], uidOf(b, uids, i, &uid))
 				b = closeField(b, rec, 2)
 			}
 			if s.scope.SchemaURL != "" {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/resilog/resilog/internal/recordtest"
+	"github.com/resilog/resilog/internal/recorduid"
 )
 
 func decode(t *testing.T, b []byte) *collogpb.ExportLogsServiceRequest {
@@ -56,7 +57,7 @@ func TestEncodingRoundTrips(t *testing.T) {
 	r.SetTraceFlags(trace.FlagsSampled)
 	other := recordtest.Make("other/scope", func(r *log.Record) { r.SetBody(attribute.IntValue(7)) }, sdklog.WithResource(res))
 
-	req := decode(t, AppendRequest(nil, []sdklog.Record{r, other, r}))
+	req := decode(t, AppendRequest(nil, []sdklog.Record{r, other, r}, recorduid.UIDs{}))
 	if len(req.ResourceLogs) != 2 {
 		// recordtest.Make builds one provider per record, so the two resources are
 		// distinct values even though equal.
@@ -129,7 +130,7 @@ func TestEncodingIsCanonicalProtobuf(t *testing.T) {
 		r.SetSeverity(log.SeverityInfo)
 		r.AddAttributes(attribute.Map("g", attribute.Slice("a", attribute.IntValue(1))))
 	})
-	b := AppendRequest(nil, []sdklog.Record{r})
+	b := AppendRequest(nil, []sdklog.Record{r}, recorduid.UIDs{})
 	// Re-marshalling what we wrote must give the same bytes: sizes and field order agree
 	// with the generated code's.
 	again, err := proto.MarshalOptions{Deterministic: true}.Marshal(decode(t, b))
@@ -152,7 +153,7 @@ func TestEncodingAtLengthBoundaries(t *testing.T) {
 			r.SetBody(attribute.StringValue(body))
 			r.AddAttributes(attribute.Map("m", attribute.String("k", body[:min(n, 300)])), attribute.Slice("l", attribute.StringValue(body[:min(n, 130)])))
 		})
-		b := AppendRequest(nil, []sdklog.Record{r, r})
+		b := AppendRequest(nil, []sdklog.Record{r, r}, recorduid.UIDs{})
 		req := decode(t, b)
 		recs := req.ResourceLogs[0].ScopeLogs[0].LogRecords
 		if len(recs) != 2 || recs[1].Body.GetStringValue() != body {
@@ -182,6 +183,6 @@ func FuzzEncodeDecodes(f *testing.F) {
 			r.SetBody(v)
 			r.AddAttributes(attribute.KeyValue{Key: attribute.Key(k), Value: v})
 		})
-		decode(t, AppendRequest(nil, []sdklog.Record{r}))
+		decode(t, AppendRequest(nil, []sdklog.Record{r}, recorduid.UIDs{}))
 	})
 }

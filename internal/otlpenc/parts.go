@@ -20,7 +20,7 @@ func AppendResource(b []byte, r *resource.Resource) []byte { return appendResour
 func AppendScope(b []byte, s instrumentation.Scope) []byte { return appendScope(b, s) }
 
 // AppendRecord appends the encoding of r as an OTLP LogRecord message.
-func AppendRecord(b []byte, r *sdklog.Record) []byte { return appendRecord(b, r) }
+func AppendRecord(b []byte, r *sdklog.Record) []byte { return appendRecord(b, r, nil) }
 
 // AppendRecordAttribute appends kv as one more attribute of a LogRecord message whose
 // encoding ends at b's end: attributes are a repeated field, so a field appended after
