@@ -48,7 +48,7 @@ func (l *Ledger) Append(r *sdklog.Record) (seq uint64) {
 	if l.spool == nil {
 		return 0
 	}
-	seq, _, res := l.spool.Write(r)
+	seq, res := l.spool.Append(r)
 	if res != spool.Spooled {
 		if res == spool.Full {
 			l.spoolFull.Add(1)

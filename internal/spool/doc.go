@@ -42,11 +42,11 @@
 //
 // Each record is a frame (frame.go): magic, length, seq and a CRC32C over them and the
 // payload. The payload is the record in OTLP protobuf (written by package otlpenc, as an
-// export would), ending with a log.record.uid attribute (the run id and the seq) that
-// Append also adds to the caller's record (Write returns it instead, for the caller to
-// add to the copy it keeps), so that a backend can drop the copy delivered twice when a
-// crash came between export and release. Its resource and scope
-// are written once per segment, in a frame of their own that its records refer to
+// export would), ending with a log.record.uid attribute (the run id and the seq); the
+// caller's record is left as it is, and the caller writes the same uid (UID, AppendUID)
+// where the record leaves the process, so that a backend can drop the copy delivered
+// twice when a crash came between export and release. Its resource and scope are
+// written once per segment, in a frame of their own that its records refer to
 // (record.go): a detected resource is several times the size of a record.
 //
 // Reading back never fails on damage: a torn or corrupt frame is skipped by looking for

@@ -309,7 +309,7 @@ func (d *decoder) decode(prefix, recBytes []byte) (sdklog.Record, error) {
 	if lr.Body != nil {
 		r.SetBody(value(lr.Body, 0))
 	}
-	r.SetAttributes(keyValues(lr.Attributes, 0)...)
+	r.SetAttributes(ownUID(keyValues(lr.Attributes, 0))...)
 	if len(lr.TraceId) == 16 {
 		r.SetTraceID(trace.TraceID(lr.TraceId))
 	}
@@ -358,4 +358,20 @@ func value(v *commonpb.AnyValue, depth int) attribute.Value {
 		return attribute.MapValue(keyValues(x.KvlistValue.GetValues(), depth+1)...)
 	}
 	return attribute.Value{}
+}
+
+// ownUID returns kvs without the log.record.uid attributes but the last, the spool's: a
+// record logged with one of its own would otherwise come back with two, and a backend
+// could drop the wrong copy. (The copy exported from memory carries the spool's alone.)
+func ownUID(kvs []attribute.KeyValue) []attribute.KeyValue {
+	if len(kvs) == 0 || kvs[len(kvs)-1].Key != UIDKey {
+		return kvs
+	}
+	out := kvs[:0]
+	for i, kv := range kvs {
+		if kv.Key != UIDKey || i == len(kvs)-1 {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

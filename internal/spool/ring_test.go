@@ -151,3 +151,38 @@ func TestUIDFieldIsTheAttributesEncoding(t *testing.T) {
 		}
 	}
 }
+
+// A record logged with a log.record.uid of its own comes back from disk with the
+// spool's alone, the uid its copy exported from memory carries.
+func TestReplayedRecordCarriesTheSpoolsUIDAlone(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := open(t, Config{Dir: dir})
+	r := record(1)
+	r.AddAttributes(attribute.String(UIDKey, "the caller's own"))
+	seq, res := s.Append(&r)
+	if res != Spooled {
+		t.Fatalf("Append = %v", res)
+	}
+	want, _ := s.UID(seq)
+	s.crash()
+	s2, _, _ := open(t, Config{Dir: dir})
+	defer s2.Close()
+	n := 0
+	for seq, g := range s2.Earlier() {
+		var uids []string
+		g.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if kv.Key == UIDKey {
+				uids = append(uids, kv.Value.AsString())
+			}
+			return true
+		})
+		if len(uids) != 1 || uids[0] != want.Value.AsString() {
+			t.Errorf("replayed uids %q, want [%s]", uids, want.Value.AsString())
+		}
+		s2.Release(seq)
+		n++
+	}
+	if n != 1 {
+		t.Fatalf("replayed %d records", n)
+	}
+}

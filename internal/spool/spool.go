@@ -13,9 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -65,10 +63,10 @@ type Spool struct {
 	preparing bool       // the spare is being created
 	nextIndex uint64
 	next      uint64 // the next seq
+	first     uint64 // this run's first seq: the seqs below are earlier runs' (set by open)
 	bytes     int64  // disk taken by segments, the spare and one being created
 	newFile   bool   // a segment file was created since the directory was last synced
 	closed    bool
-	uids      []byte // where the next uids' bytes are carved from (uidArena)
 
 	flushMu  sync.Mutex // one copy from the ring to the segments at a time
 	copies   uint64     // copies ended (under mu)
@@ -170,6 +168,7 @@ func (s *Spool) open() error {
 	// Write order is seq order: a spare made in the background can get a lower index
 	// than a segment made on the spot and still be used after it.
 	sort.SliceStable(s.segs, func(i, j int) bool { return s.segs[i].first < s.segs[j].first })
+	s.first = s.next
 	s.ring.save(ringState{run: s.run, pid: os.Getpid(), started: s.started, data: uint64(len(s.ring.data)), next: s.next})
 	if s.bytes+s.cfg.SegmentBytes <= s.cfg.MaxBytes {
 		g, err := s.createSegment(s.nextIndex)
@@ -402,27 +401,18 @@ func (s *Spool) turnOff(err error) {
 // ring.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// Append writes r to the spool and adds the log.record.uid attribute to r, so that the
-// record the caller keeps in memory and the one on disk carry the same uid. When it
-// returns Spooled, the record is in the kernel's page cache: it survives the death of
-// the process, whatever kills it. Append never returns an error and never waits for
-// the disk; a record it does not take is the caller's to keep in memory. The caller
-// releases seq once the record is delivered.
+// Append writes r to the spool. When it returns Spooled, the record is in the kernel's
+// page cache: it survives the death of the process, whatever kills it. Append never
+// returns an error and never waits for the disk; a record it does not take is the
+// caller's to keep in memory. The caller releases seq once the record is delivered.
+//
+// The copy on disk ends with the log.record.uid attribute of (this run, seq); r is left
+// as it is: the caller writes the same uid where the record leaves the process (UID,
+// AppendUID), so that a backend can drop the copy delivered twice when a crash came
+// between export and release.
 func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
-	seq, uid, res := s.Write(r)
-	if res == Spooled {
-		r.AddAttributes(uid)
-	}
-	return seq, res
-}
-
-// Write is Append but for r, which it leaves as it is: it returns the log.record.uid
-// attribute the spooled copy carries, for the caller to add to the copy it keeps (a
-// record with five attributes already has no inline slot left for a sixth: adding it
-// to the caller's record and cloning that would allocate twice).
-func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res Result) {
 	if !s.on.Load() {
-		return 0, uid, Off
+		return 0, Off
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer func() {
@@ -443,7 +433,7 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 	defer s.mu.Unlock()
 	for copied := false; ; copied = true {
 		if !s.on.Load() {
-			return 0, uid, Off
+			return 0, Off
 		}
 		res = s.reserveLocked(pr.id, def, n)
 		if res != Full || copied || s.ring.room(n+def) {
@@ -458,7 +448,7 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 			ok := s.copyLocked()
 			s.mu.Lock()
 			if !ok {
-				return 0, uid, Full
+				return 0, Full
 			}
 			continue
 		}
@@ -469,29 +459,23 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 		}
 	}
 	if res != Spooled {
-		return 0, uid, res
+		return 0, res
 	}
 	g := s.active
 	need := g.prefixNeed(pr.id, def)
 	if need > 0 {
 		// A record that uses the prefix, whoever appends it, comes after it.
 		if !s.put(appendFrame(nil, 0, pr.payload)) {
-			return 0, uid, Off
+			return 0, Off
 		}
 		g.used += def
 		g.prefixes[pr.id] = struct{}{}
 	}
 	seq = s.next
-	if len(s.uids) < uidLen {
-		s.uids = make([]byte, uidArena)
-	}
-	u := s.uids[:uidLen:uidLen]
-	s.uids = s.uids[uidLen:]
-	uid = attribute.String(UIDKey, uidString(u, s.run, seq))
 	b = appendUIDField(b, s.run, seq)
 	sealFrame(b, seq)
 	if !s.put(b) {
-		return 0, attribute.KeyValue{}, Off
+		return 0, Off
 	}
 	s.next++
 	g.used += n
@@ -503,7 +487,7 @@ func (s *Spool) Write(r *sdklog.Record) (seq uint64, uid attribute.KeyValue, res
 	if g.used > int(g.size)/2 && s.spare == nil && !s.preparing {
 		s.requestSpare()
 	}
-	return seq, uid, Spooled
+	return seq, Spooled
 }
 
 // reserveLocked makes sure the active segment and the ring have room for a record's
@@ -533,19 +517,6 @@ func (s *Spool) copyLocked() bool {
 		s.turnOff(err)
 	}
 	return err == nil
-}
-
-// uidArena is the size of the blocks uids are carved from: one allocation per
-// uidArena/uidLen records rather than one per record. A block stays in memory while
-// any record whose uid it holds does.
-const uidArena = 4096
-
-// uidString writes the uid of (run, seq) into u, len(u) == uidLen, carved from the
-// arena for this uid alone and never written again, and returns it as a string
-// without a copy.
-func uidString(u []byte, run RunID, seq uint64) string {
-	appendUID(u[:0], run, seq)
-	return unsafe.String(&u[0], uidLen)
 }
 
 // put copies a whole frame into the ring, under s.mu. A fault there (the ring file

@@ -106,10 +106,15 @@ func appendAll(t testing.TB, s *Spool, from, to int) (uids []string) {
 	t.Helper()
 	for i := from; i < to; i++ {
 		r := record(i)
-		if _, res := s.Append(&r); res != Spooled {
+		seq, res := s.Append(&r)
+		if res != Spooled {
 			t.Fatalf("Append(%d) = %v", i, res)
 		}
-		uids = append(uids, uidOf(r))
+		uid, ok := s.UID(seq)
+		if !ok || uidOf(r) != "" {
+			t.Fatalf("Append(%d): UID(%d) = %v, record's own uid %q: want this run's uid and r left as it is", i, seq, ok, uidOf(r))
+		}
+		uids = append(uids, uid.Value.AsString())
 	}
 	return uids
 }
@@ -171,10 +176,12 @@ func TestRecordsComeBackWithTheirResourceScopeTimeAndUID(t *testing.T) {
 	s, _, _ := open(t, Config{Dir: dir})
 	want := record(7)
 	r := want.Clone()
-	if _, res := s.Append(&r); res != Spooled {
+	seq, res := s.Append(&r)
+	if res != Spooled {
 		t.Fatalf("Append = %v", res)
 	}
-	uid := uidOf(r)
+	kv, _ := s.UID(seq)
+	uid := kv.Value.AsString()
 	if len(uid) != uidLen || !strings.HasPrefix(uid, s.Run().String()) {
 		t.Fatalf("uid %q: want the run id %s and the seq, %d hex digits", uid, s.Run(), uidLen)
 	}
@@ -203,6 +210,7 @@ func TestRecordsComeBackWithTheirResourceScopeTimeAndUID(t *testing.T) {
 	if g.TraceID() != want.TraceID() || g.SpanID() != want.SpanID() || g.Severity() != want.Severity() || g.SeverityText() != "INFO" {
 		t.Errorf("trace, span or severity differ: %v %v %v", g.TraceID(), g.SpanID(), g.Severity())
 	}
+	r.AddAttributes(kv) // the copy on disk ends with its uid
 	m, w := recordtest.AsMap(g), recordtest.AsMap(r)
 	if fmt.Sprint(m) != fmt.Sprint(w) {
 		t.Errorf("replayed\n%v\nwant\n%v", m, w)
@@ -470,8 +478,8 @@ func TestFullSpoolSaysFullUntilRecordsAreReleased(t *testing.T) {
 			seqs = append(seqs, seq)
 		case Full:
 			full = true
-			if uidOf(r) != "" {
-				t.Error("a record the spool did not take got a uid")
+			if _, ok := s.UID(seq); ok || seq != 0 {
+				t.Errorf("a record the spool did not take got seq %d and a uid", seq)
 			}
 		default:
 			t.Fatalf("Append = %v", res)

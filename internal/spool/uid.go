@@ -29,19 +29,6 @@ func (s *Spool) AppendUID(b []byte, seq uint64) ([]byte, bool) {
 	return appendUID(b, s.run, seq), true
 }
 
-// ours reports whether seq was given by this run. Earlier runs' seqs are all below the
-// first seq of this run (open moves next past every seq their segments can hold), and a
-// record of this run not released yet is in one of this run's segments, none of which
-// starts below that first seq; an earlier run's segment has no file.
-func (s *Spool) ours(seq uint64) bool {
-	if seq == 0 {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if seq >= s.next {
-		return false
-	}
-	g := s.segmentOf(seq)
-	return g != nil && g.file != nil
-}
+// ours reports whether seq was given by this run: every seq of an earlier run is below
+// the first seq of this run (open moves next past every seq their segments can hold).
+func (s *Spool) ours(seq uint64) bool { return seq != 0 && seq >= s.first }
