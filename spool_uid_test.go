@@ -79,14 +79,15 @@ func TestSpoolReplayedRecordKeepsItsOwnUID(t *testing.T) {
 			r.SetBody(attribute.StringValue("earlier"))
 			r.AddAttributes(attribute.Int("i", i))
 		})
-		if _, res := sp.Append(&r); res != spool.Spooled {
+		seq, res := sp.Append(&r)
+		if res != spool.Spooled {
 			t.Fatalf("Append = %v", res)
 		}
-		u := uidsOf(&r)
-		if len(u) != 1 {
-			t.Fatalf("Append gave the record uids %v", u)
+		u, ok := sp.UID(seq)
+		if !ok {
+			t.Fatalf("no uid for seq %d", seq)
 		}
-		want[int64(i)] = u[0]
+		want[int64(i)] = u.Value.AsString()
 	}
 	if err := sp.Close(); err != nil {
 		t.Fatal(err)
