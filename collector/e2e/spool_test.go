@@ -28,15 +28,15 @@ type spoolCapture struct {
 }
 
 func (c *spoolCapture) OnEmit(_ context.Context, r *sdklog.Record) error {
-	if _, res := c.s.Append(r); res != spool.Spooled {
+	seq, res := c.s.Append(r)
+	if res != spool.Spooled {
 		return fmt.Errorf("Append = %v", res)
 	}
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		if kv.Key == spool.UIDKey {
-			c.uids = append(c.uids, kv.Value.AsString())
-		}
-		return true
-	})
+	uid, ok := c.s.UID(seq) // the uid its copy on disk carries
+	if !ok {
+		return fmt.Errorf("no uid for seq %d", seq)
+	}
+	c.uids = append(c.uids, uid.Value.AsString())
 	return nil
 }
 func (*spoolCapture) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
