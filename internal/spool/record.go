@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -57,11 +58,18 @@ const uidLen = 32
 
 func appendUID(b []byte, run RunID, seq uint64) []byte {
 	b = hex.AppendEncode(b, run[:])
-	var s [8]byte
-	for i := range s {
-		s[i] = byte(seq >> (56 - 8*i))
+	return appendSeqHex(b, seq)
+}
+
+// appendSeqHex appends seq as 16 lowercase hex digits.
+func appendSeqHex(b []byte, seq uint64) []byte {
+	const digits = "0123456789abcdef"
+	var h [16]byte
+	for i := 15; i >= 0; i-- {
+		h[i] = digits[seq&0xf]
+		seq >>= 4
 	}
-	return hex.AppendEncode(b, s[:])
+	return append(b, h[:]...)
 }
 
 // uidFieldHead is the uid attribute's encoding (a LogRecord's attributes field) but
@@ -74,9 +82,16 @@ var uidFieldHead = func() []byte {
 // uidFieldLen is the length of the uid attribute's encoding, the same for every uid.
 var uidFieldLen = len(uidFieldHead) + uidLen
 
-// appendUIDField appends the uid attribute of (run, seq), as otlpenc would encode it.
-func appendUIDField(b []byte, run RunID, seq uint64) []byte {
-	return appendUID(append(b, uidFieldHead...), run, seq)
+// appendUIDField appends the uid attribute of (run, seq), as otlpenc would encode it;
+// head is uidFieldHead followed by the run id in hex (uidHead).
+func appendUIDField(b, head []byte, seq uint64) []byte {
+	return appendSeqHex(append(b, head...), seq)
+}
+
+// uidHead returns what every uid attribute of run begins with: uidFieldHead and the run
+// id in hex.
+func uidHead(run RunID) []byte {
+	return hex.AppendEncode(append([]byte(nil), uidFieldHead...), run[:])
 }
 
 // prefixKey identifies a (resource, scope) pair.
@@ -98,15 +113,27 @@ const maxPrefixes = 4096
 
 // prefixes gives (resource, scope) pairs their id and encoding. Safe for concurrent use.
 type prefixes struct {
-	m    sync.Map // prefixKey → *prefix
+	last atomic.Pointer[lastPrefix] // the pair looked up last: most records share it
+	m    sync.Map                   // prefixKey → *prefix
 	mu   sync.Mutex
 	n    int
 	next uint64
 }
 
+type lastPrefix struct {
+	key prefixKey
+	p   *prefix
+}
+
 func (p *prefixes) lookup(r *sdklog.Record) *prefix {
 	key := prefixKey{r.Resource(), r.InstrumentationScope()}
+	if l := p.last.Load(); l != nil && l.key.res == key.res && l.key.scope.Name == key.scope.Name &&
+		l.key.scope.Version == key.scope.Version && l.key.scope.SchemaURL == key.scope.SchemaURL &&
+		l.key.scope.Attributes.Equals(&key.scope.Attributes) {
+		return l.p
+	}
 	if v, ok := p.m.Load(key); ok {
+		p.last.Store(&lastPrefix{key, v.(*prefix)})
 		return v.(*prefix)
 	}
 	enc := encodePrefix(nil, key.res, key.scope)
@@ -124,6 +151,7 @@ func (p *prefixes) lookup(r *sdklog.Record) *prefix {
 	pr.payload = append(protowire.AppendVarint([]byte{kindPrefix}, pr.id), enc...)
 	p.m.Store(key, pr)
 	p.n++
+	p.last.Store(&lastPrefix{key, pr})
 	return pr
 }
 

@@ -146,7 +146,10 @@ func TestUIDFieldIsTheAttributesEncoding(t *testing.T) {
 	run := RunID{1, 2, 3, 4, 5, 6, 7, 0xff}
 	for _, seq := range []uint64{0, 1, 1 << 40, ^uint64(0)} {
 		want := otlpenc.AppendRecordAttribute(nil, attribute.String(UIDKey, string(appendUID(nil, run, seq))))
-		if got := appendUIDField(nil, run, seq); !bytes.Equal(got, want) || len(got) != uidFieldLen {
+		if got, want := string(appendUID(nil, run, seq)), fmt.Sprintf("%x%016x", run[:], seq); got != want {
+			t.Errorf("uid of seq %d: %s, want %s", seq, got, want)
+		}
+		if got := appendUIDField(nil, uidHead(run), seq); !bytes.Equal(got, want) || len(got) != uidFieldLen {
 			t.Errorf("seq %d: %x, want %x", seq, got, want)
 		}
 	}

@@ -48,6 +48,7 @@ type Spool struct {
 	cfg      Config
 	lockFile *os.File
 	run      RunID
+	uidHead  []byte // uidHead(run)
 	started  time.Time
 	prefixes prefixes
 
@@ -97,6 +98,7 @@ func Open(cfg Config) (*Spool, error) {
 		copyDue: make(chan struct{}, 1), stop: make(chan struct{})}
 	s.copyDone.L = &s.mu
 	_, _ = rand.Read(s.run[:])
+	s.uidHead = uidHead(s.run)
 	if err := s.open(); err != nil {
 		if errors.Is(err, ErrLocked) {
 			return nil, err
@@ -472,7 +474,7 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		g.prefixes[pr.id] = struct{}{}
 	}
 	seq = s.next
-	b = appendUIDField(b, s.run, seq)
+	b = appendUIDField(b, s.uidHead, seq)
 	sealFrame(b, seq)
 	if !s.put(b) {
 		return 0, Off
