@@ -55,9 +55,11 @@
 // records left without it (Stats().Corrupt). Each loss is counted once across runs: a
 // lost record's seq is marked released when it is counted, and a later run that reads
 // the segment again (some of its records were not delivered yet) counts only the lost
-// seqs not marked; the mark reaches the side file at the next sync, as releases do. A
-// damaged tail whose extent is unknown is counted as one record, marked at the seq after
-// the last intact one. A record released before its frame was damaged is not a loss.
+// seqs not marked; the mark reaches the side file at the next sync, as releases do. The
+// extent of damage at the end of a segment comes from the next segment's first seq, or,
+// for the segment the last run was copying to, from the ring's header (the seq up to
+// which it copied); a damaged tail whose extent is still unknown is counted as one
+// record, marked at the seq after the last intact one. A record released before its frame was damaged is not a loss.
 //
 // A segment whose header says a newer format version (a newer resilog wrote it, and the
 // library was rolled back) is left as it is, for a run that can read it: not read, not

@@ -189,3 +189,34 @@ func TestReplayedRecordCarriesTheSpoolsUIDAlone(t *testing.T) {
 		t.Fatalf("replayed %d records", n)
 	}
 }
+
+// The end of the newest segment cut off (no later segment's first seq shows the gap):
+// the ring's header says up to which seq the run copied its records there, and every
+// record lost is counted, not one.
+func TestCutNewestSegmentCountsEveryRecordItLost(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, SegmentBytes: minSegmentBytes}
+	s, _, _ := open(t, cfg)
+	appendAll(t, s, 0, 100)
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	s.crash()
+	var newest segFile
+	for _, f := range segments(t, dir) {
+		if len(frameOffsets(t, f.path)) > 0 {
+			newest = f
+		}
+	}
+	offs := frameOffsets(t, newest.path)
+	keep := len(offs) - 30
+	if err := os.Truncate(newest.path, int64(offs[keep]+frameHeader/2)); err != nil {
+		t.Fatal(err)
+	}
+	s2, _, _ := open(t, cfg)
+	defer s2.Close()
+	bodies, _ := replay(t, s2)
+	if c := s2.Stats().Corrupt; len(bodies) != 70 || c != 30 {
+		t.Errorf("replayed %d, counted %d corrupt; want 70 and 30", len(bodies), c)
+	}
+}

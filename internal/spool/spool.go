@@ -56,6 +56,11 @@ type Spool struct {
 	offSaid atomic.Bool   // turnOff's line is written
 	corrupt atomic.Uint64 // records of earlier runs lost to damage
 
+	// prevRing is what the ring's header said of the run that wrote it before this one
+	// (zero if nothing valid): up to which seq it copied its records to segments, and
+	// into which segment. Set by open.
+	prevRing ringState
+
 	mu        sync.Mutex
 	ring      *ring      // where records go first (ring.go)
 	segs      []*segment // every segment kept, in seq order
@@ -190,11 +195,12 @@ func (s *Spool) open() error {
 // pages are faulted in here: the first records of a run come in a burst more often than
 // not.
 func (s *Spool) openRing() error {
-	r, tail, _, err := openRing(s.cfg.Dir, ringDataSize(s.cfg.SegmentBytes))
+	r, tail, prev, err := openRing(s.cfg.Dir, ringDataSize(s.cfg.SegmentBytes))
 	if err != nil {
 		return err
 	}
 	s.ring = r
+	s.prevRing = prev
 	if tail != nil {
 		path := filepath.Join(s.cfg.Dir, segName(s.nextIndex))
 		s.nextIndex++
