@@ -10,14 +10,13 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/jsonstr"
 	"github.com/resilog/resilog/internal/recorduid"
 	"github.com/resilog/resilog/internal/stdfd"
 )
@@ -337,57 +336,6 @@ func appendHex(b []byte, p []byte) []byte {
 	return b
 }
 
-// breaksLine is the report's rule for what could split or reorder a line
-// ([accounting.BreaksLine]).
-func breaksLine(r rune) bool { return accounting.BreaksLine(r) }
 
-// appendString appends s as a JSON string. Besides what JSON requires, it escapes DEL and
-// the runes of [breaksLine] as \uXXXX and replaces invalid UTF-8 with U+FFFD, so the
-// output is valid UTF-8 and one line, for every line splitter, whatever s holds.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if breaksLine(r) {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string ([jsonstr.Append]): one line, valid UTF-8.
+func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s) }

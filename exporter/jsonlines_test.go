@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/resilog/resilog/internal/accounting"
 	"github.com/resilog/resilog/internal/recordtest"
 )
 
@@ -114,7 +115,7 @@ const invisible = "\u200e\u200f\u061c\u200b\ufeff"
 
 // forbiddenRaw are the runes neither exporter may write unescaped.
 func forbiddenRaw(r rune) bool {
-	return r < 0x20 && r != '\n' || r == 0x7f || breaksLine(r) || strings.ContainsRune(invisible, r)
+	return r < 0x20 && r != '\n' || r == 0x7f || accounting.BreaksLine(r) || strings.ContainsRune(invisible, r)
 }
 
 // hostileRecords puts each breaker in the message, a key, a value, a nested key and

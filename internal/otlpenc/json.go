@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"math"
 	"strconv"
-	"unicode/utf8"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/resilog/resilog/internal/attrvalue"
+	"github.com/resilog/resilog/internal/jsonstr"
 	"github.com/resilog/resilog/internal/recorduid"
 )
 
@@ -279,49 +279,7 @@ func appendHexString(b []byte, p []byte) []byte {
 	return append(b, '"')
 }
 
-// appendJSONString appends s as a JSON string on one line: besides what JSON requires, it
-// escapes DEL, C1 controls and U+2028/U+2029 (line breaks to some readers), and replaces
-// invalid UTF-8 as the protobuf encoding does (utf8Valid: one U+FFFD per invalid run).
-func appendJSONString(b []byte, s string) []byte {
-	s = utf8Valid(s)
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r >= 0x80 && r <= 0x9f || r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendJSONString appends s as a JSON string, its invalid UTF-8 replaced as the
+// protobuf encoding replaces it (utf8Valid), so that both encodings of a record carry the
+// same string.
+func appendJSONString(b []byte, s string) []byte { return jsonstr.Append(b, utf8Valid(s)) }
