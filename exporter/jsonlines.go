@@ -336,6 +336,5 @@ func appendHex(b []byte, p []byte) []byte {
 	return b
 }
 
-
 // appendString appends s as a JSON string ([jsonstr.Append]): one line, valid UTF-8.
 func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s) }
