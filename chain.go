@@ -73,17 +73,7 @@ var _ sdklog.Processor = (*Processor)(nil)
 // the provider's (a second call returns the first's result): do so when the provider's
 // Shutdown returned an error.
 func NewProcessor(ctx context.Context, opts ...Option) (*Processor, error) {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt.apply(&o)
-		}
-	}
-	s, err := resolve(&o)
-	if err != nil {
-		return nil, err
-	}
-	engine, err := newEngine(&o)
+	o, s, engine, err := prepare(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +83,23 @@ func NewProcessor(ctx context.Context, opts ...Option) (*Processor, error) {
 	}
 	c.gate = true
 	return c, nil
+}
+
+// prepare applies opts, resolves them with the environment, and builds the redaction
+// engine (nil when redaction is off): what New and NewProcessor both start from.
+func prepare(opts []Option) (options, settings, *redact.Redactor, error) {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt.apply(&o)
+		}
+	}
+	s, err := resolve(&o)
+	if err != nil {
+		return o, settings{}, nil, err
+	}
+	engine, err := newEngine(&o)
+	return o, s, engine, err
 }
 
 // newEngine builds the redaction engine; nil when redaction is off.

@@ -45,17 +45,7 @@ type Pipeline struct {
 // replaying and returns the pipeline with the records queued so far: the others stay in
 // the spool for the next New on the directory, and one line on stderr says so.
 func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt.apply(&o)
-		}
-	}
-	s, err := resolve(&o)
-	if err != nil {
-		return nil, err
-	}
-	engine, err := newEngine(&o)
+	o, s, engine, err := prepare(opts)
 	if err != nil {
 		return nil, err
 	}
