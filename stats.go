@@ -82,27 +82,7 @@ func (p *Pipeline) Stats() Stats {
 func (c *Processor) Stats() Stats {
 	s := Stats{Dropped: map[string]uint64{}, Breaker: "closed"}
 	for _, k := range c.sinks {
-		e := k.stats()
-		s.Exporters = append(s.Exporters, e)
-		s.Emitted += e.Emitted
-		s.Exported += e.Exported
-		s.Fallback += e.Fallback
-		for reason, n := range e.Dropped {
-			s.Dropped[reason] += n
-		}
-		s.DroppedTotal += e.DroppedTotal
-		s.QueueRecords += e.QueueRecords
-		s.QueueBytes += e.QueueBytes
-		s.FallbackQueued += e.FallbackQueued
-		s.Retries += e.Retries
-		if e.Breaker == "open" {
-			s.Breaker = "open"
-		}
-		s.PermanentFailures += e.PermanentFailures
-		s.TransientFailures += e.TransientFailures
-		if e.LastExportErrorTime.After(s.LastExportErrorTime) {
-			s.LastExportError, s.LastExportErrorTime = e.LastExportError, e.LastExportErrorTime
-		}
+		s.add(k.stats())
 	}
 	if len(c.sinks) > 0 {
 		s.ReportLinesLost = c.sinks[0].reportLinesLost()
@@ -117,6 +97,30 @@ func (c *Processor) Stats() Stats {
 		s.AttributesDropped, s.AttributesTruncated = l.AttributesDropped, l.AttributesTruncated
 	}
 	return s
+}
+
+// add counts one exporter's accounting in s, the sum over the exporters.
+func (s *Stats) add(e ExporterStats) {
+	s.Exporters = append(s.Exporters, e)
+	s.Emitted += e.Emitted
+	s.Exported += e.Exported
+	s.Fallback += e.Fallback
+	for reason, n := range e.Dropped {
+		s.Dropped[reason] += n
+	}
+	s.DroppedTotal += e.DroppedTotal
+	s.QueueRecords += e.QueueRecords
+	s.QueueBytes += e.QueueBytes
+	s.FallbackQueued += e.FallbackQueued
+	s.Retries += e.Retries
+	if e.Breaker == "open" {
+		s.Breaker = "open"
+	}
+	s.PermanentFailures += e.PermanentFailures
+	s.TransientFailures += e.TransientFailures
+	if e.LastExportErrorTime.After(s.LastExportErrorTime) {
+		s.LastExportError, s.LastExportErrorTime = e.LastExportError, e.LastExportErrorTime
+	}
 }
 
 // registerMetrics publishes Stats as asynchronous instruments, read at collection time so
