@@ -168,7 +168,9 @@ func (s *Spool) tailLoss(g *segment, h segInfo, hdrOK bool, st scanStats) uint64
 // cut short at a frame boundary leaves no other trace), else one if there are bytes
 // other than zeros there.
 func endLoss(st scanStats, h segInfo, hdrOK bool, next segInfo, nextOK bool) uint64 {
-	if hdrOK && nextOK && st.frames > 0 && next.run == h.run && next.first > st.last+1 {
+	if hdrOK && nextOK && st.frames > 0 && next.run == h.run && next.first > st.last {
+		// The records up to the next segment's first: none when it follows on (a copy
+		// cut short by a kill tears the last frame, and the rescue has it whole).
 		return next.first - st.last - 1
 	}
 	if st.tail {

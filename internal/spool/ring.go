@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -160,19 +161,22 @@ func (r *ring) save(st ringState) {
 	r.st = st
 }
 
-// openRing opens the ring file of dir, sized for data bytes, and maps it. tail is the
-// rescue segment (segment.go's layout) of the frames an earlier run wrote to the ring
-// and did not copy to a segment, nil when there are none; st is the earlier run's state.
-// A ring of another size is read, then made anew.
-func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err error) {
+// openRing opens the ring file of dir, sized for data bytes, and maps it. Before it
+// changes anything of the file, it hands the frames an earlier run wrote to the ring and
+// did not copy to a segment to rescue (as a segment file's bytes, see rescueOf), when
+// there are any: an error from rescue leaves the ring as it was, for the next Open. st
+// is the earlier run's state. A ring of another size is read, then made anew; one that
+// is not a regular file of this spool alone (a symlink, a FIFO, a hard link) is not
+// written through: a hard link is replaced by a file of its own.
+func openRing(dir string, data int, rescue func(tail []byte) error) (r *ring, st ringState, err error) {
 	path := filepath.Join(dir, ringName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNoFollow|openNonBlock, 0o600)
 	if err != nil {
-		return nil, nil, st, err
+		return nil, st, err
 	}
-	fail := func(err error) (*ring, []byte, ringState, error) {
+	fail := func(err error) (*ring, ringState, error) {
 		f.Close()
-		return nil, nil, ringState{}, err
+		return nil, ringState{}, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -181,17 +185,32 @@ func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err err
 	if !fi.Mode().IsRegular() {
 		return fail(errors.New("spool: " + path + " is not a regular file"))
 	}
-	if size := fi.Size(); size > ringHeader {
-		old, err := os.ReadFile(path)
-		if err != nil {
-			return fail(err)
+	if old := readRing(f, fi.Size()); old != nil {
+		tail, prev, empty := rescueOf(dir, old, nil)
+		if tail != nil {
+			if err := rescue(tail); err != nil {
+				return fail(err)
+			}
 		}
-		var empty []string
-		tail, st, empty = rescueOf(dir, old, nil)
+		st = prev
 		for _, p := range empty {
 			// Made active after the last copy, nothing copied to it: the rescued
 			// frames are its records. Kept, it would claim their seqs.
 			_ = os.Remove(p)
+		}
+	}
+	if linkCount(fi) > 1 {
+		// Another name shares the file (a backup made with cp -al, say): writing to it
+		// would change that file too. This name gets a file of its own.
+		f.Close()
+		if err := os.Remove(path); err != nil {
+			return nil, st, err
+		}
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|openNoFollow, 0o600); err != nil {
+			return nil, st, err
+		}
+		if fi, err = f.Stat(); err != nil {
+			return fail(err)
 		}
 	}
 	want := int64(ringHeader + data)
@@ -209,7 +228,36 @@ func openRing(dir string, data int) (r *ring, tail []byte, st ringState, err err
 	}
 	// The next save supersedes both slots' states: the earlier run's, whose frames are
 	// rescued now, must not count again.
-	return &ring{file: f, mem: mem, data: mem[ringHeader:], st: ringState{gen: st.gen}}, tail, st, nil
+	return &ring{file: f, mem: mem, data: mem[ringHeader:], st: ringState{gen: st.gen}}, st, nil
+}
+
+// readRing returns the bytes of the ring file f of size bytes, or nil when it cannot be
+// a ring (too small, or larger than any ring: it is not read whole).
+func readRing(f *os.File, size int64) []byte {
+	if size <= ringHeader || size > ringHeader+maxRingData {
+		return nil
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil
+	}
+	return b
+}
+
+// readRingFile returns the bytes of the ring file at path, for a reader beside its
+// writer (Scan): nil unless it is a regular file (not followed if a symlink, never
+// waited on if a FIFO) of a ring's size.
+func readRingFile(path string) []byte {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow|openNonBlock, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	return readRing(f, fi.Size())
 }
 
 // rescueOf returns, from the bytes of a ring file, the frames of the run that wrote it
@@ -278,6 +326,12 @@ func rescueOf(dir string, b []byte, seen map[RunID]uint64) (tail []byte, st ring
 	}
 	var frames []frame // the prefixes and the records to rescue, in order
 	expect, first := st.next, uint64(0)
+	// Past the run's last frame lie those of earlier turns around the ring, by this run
+	// or an earlier one; an earlier run's seqs may well follow on (a run that finds the
+	// spool empty starts again from 1), so a record frame counts only if it ends with
+	// this run's uid for its seq.
+	head := uidHead(st.run)
+	var uid []byte
 	for off := 0; off < len(lin); {
 		seq, payload, ok := frameAt(lin, off)
 		if !ok {
@@ -290,7 +344,7 @@ func rescueOf(dir string, b []byte, seen map[RunID]uint64) (tail []byte, st ring
 			}
 			frames = append(frames, frame{0, off, to})
 		} else {
-			if seq != expect {
+			if uid = appendUIDField(uid[:0], head, seq); seq != expect || !bytes.HasSuffix(payload, uid) {
 				break
 			}
 			expect++

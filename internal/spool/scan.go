@@ -46,7 +46,7 @@ type Scanned struct {
 // how many segments a newer resilog wrote (which it leaves unread).
 func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	// The ring first: what its run copies to a segment meanwhile is still in it.
-	ringData, ringErr := os.ReadFile(filepath.Join(dir, ringName))
+	ringData := readRingFile(filepath.Join(dir, ringName))
 	seen := map[RunID]uint64{}
 	files, err := listSegments(dir)
 	if err != nil {
@@ -113,7 +113,7 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	}
 	// Then the records a run wrote to the ring (ring.go) and did not copy to a segment
 	// yet: those of a process killed since, or being written by a live one.
-	if ringErr != nil {
+	if ringData == nil {
 		return found, nil
 	}
 	tail, rst, _ := rescueOf(dir, ringData, seen)

@@ -138,6 +138,7 @@ type segment struct {
 	relDirty bool     // released changed since its side file was written
 	known    bool     // records and released are complete (always, for this run's)
 	sealed   bool     // no more records will be added
+	deleted  bool     // dropped from the bookkeeping (Spool.deleteLocked)
 }
 
 // prefixNeed returns def when the prefix id is not defined in g yet, else 0.
@@ -167,9 +168,14 @@ func (g *segment) release(seq uint64) bool {
 	return true
 }
 
-// done reports whether the segment can be deleted: nothing more will be written to it
-// and every record it holds is released. (What of it is left in the ring is not copied.)
-func (g *segment) done() bool { return g.sealed && g.known && g.live == 0 }
+// done reports whether the segment can be deleted: nothing more will be written to it,
+// every record it holds is released, and its frames are copied from the ring (deleted
+// before, a run killed before the copy would leave them in the ring, to be rescued as
+// records not delivered).
+func (g *segment) done() bool { return g.sealed && g.known && g.live == 0 && g.flushed == g.used }
+
+// copyDue reports whether g is done but for the copy of its frames.
+func (g *segment) copyDue() bool { return g.sealed && g.known && g.live == 0 && g.flushed < g.used }
 
 // streamEnd is the ring stream position after g's last frame.
 func (g *segment) streamEnd() uint64 { return g.streamStart + uint64(g.used-segHeader) }

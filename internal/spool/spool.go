@@ -195,13 +195,7 @@ func (s *Spool) open() error {
 // pages are faulted in here: the first records of a run come in a burst more often than
 // not.
 func (s *Spool) openRing() error {
-	r, tail, prev, err := openRing(s.cfg.Dir, ringDataSize(s.cfg.SegmentBytes))
-	if err != nil {
-		return err
-	}
-	s.ring = r
-	s.prevRing = prev
-	if tail != nil {
+	r, prev, err := openRing(s.cfg.Dir, ringDataSize(s.cfg.SegmentBytes), func(tail []byte) error {
 		path := filepath.Join(s.cfg.Dir, segName(s.nextIndex))
 		s.nextIndex++
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
@@ -213,10 +207,13 @@ func (s *Spool) openRing() error {
 		if err == nil {
 			err = syncDir(s.cfg.Dir)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
+	s.ring = r
+	s.prevRing = prev
 	prefault(r.data)
 	return nil
 }
@@ -444,10 +441,11 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 			return 0, Off
 		}
 		res = s.reserveLocked(pr.id, def, n)
-		if res != Full || copied || s.ring.room(n+def) {
+		if res != Full || copied || s.ring.room(n+def) && !s.copyDueLocked() {
 			break
 		}
-		// The ring is full: the copying goroutine is behind (starved by the log calls
+		// The ring is full, or the spool is and segments wait for their copy to be
+		// deleted: the copying goroutine is behind (starved by the log calls
 		// themselves, in a burst). Unless it is copying right now, copy here, once,
 		// rather than leave the record to the memory path; a copy is pwrite to the
 		// page cache, not a wait for the disk.
@@ -496,6 +494,17 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		s.requestSpare()
 	}
 	return seq, Spooled
+}
+
+// copyDueLocked reports whether a segment waits only for the copy of its frames to be
+// deleted.
+func (s *Spool) copyDueLocked() bool {
+	for _, g := range s.segs {
+		if g.copyDue() {
+			return true
+		}
+	}
+	return false
 }
 
 // reserveLocked makes sure the active segment and the ring have room for a record's
@@ -681,14 +690,23 @@ func faultSafe(f func()) (err error) {
 func (s *Spool) Release(seqs ...uint64) {
 	var gone []*segment
 	s.mu.Lock()
+	copyDue := false
 	for _, seq := range seqs {
 		g := s.segmentOf(seq)
-		if g == nil || !g.release(seq) || !g.done() {
+		if g == nil || !g.release(seq) {
 			continue
 		}
-		gone = append(gone, s.deleteLocked(g))
+		switch {
+		case g.done():
+			gone = append(gone, s.deleteLocked(g))
+		case g.copyDue():
+			copyDue = true // deleted once its frames are copied from the ring
+		}
 	}
 	s.mu.Unlock()
+	if copyDue {
+		s.requestCopy()
+	}
 	s.remove(gone)
 }
 
@@ -701,8 +719,13 @@ func (s *Spool) segmentOf(seq uint64) *segment {
 	return s.segs[i-1]
 }
 
-// deleteLocked drops g from the bookkeeping; its file is for remove, outside the lock.
+// deleteLocked drops g from the bookkeeping, once; its file is for remove, outside the
+// lock. It returns nil when g was dropped already.
 func (s *Spool) deleteLocked(g *segment) *segment {
+	if g.deleted {
+		return nil
+	}
+	g.deleted = true
 	for i, h := range s.segs {
 		if h == g {
 			s.segs = append(s.segs[:i], s.segs[i+1:]...)
@@ -720,6 +743,9 @@ func (s *Spool) remove(gone []*segment) {
 		return
 	}
 	for _, g := range gone {
+		if g == nil {
+			continue
+		}
 		if g.file != nil {
 			g.file.Close()
 		}

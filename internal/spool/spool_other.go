@@ -9,6 +9,10 @@ import (
 
 const openNoFollow = 0
 
+const openNonBlock = 0
+
+func linkCount(os.FileInfo) uint64 { return 1 }
+
 var errNoMmap = errors.New("spool: not supported on this system")
 
 func createSegmentFile(string, int64) (*os.File, error) { return nil, errNoMmap }
