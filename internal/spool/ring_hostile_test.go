@@ -203,7 +203,7 @@ func TestRescueCountsNoDeliveredRecordAsCorrupt(t *testing.T) {
 			t.Fatalf("Append = %v", res)
 		}
 	}
-	s.Release(xSeqs...) // X delivered: deleted once its frames are copied from the ring
+	s.Release(xSeqs...)        // X delivered: deleted once its frames are copied from the ring
 	killed := snapshot(t, dir) // SIGKILL now
 	s.flushMu.Unlock()
 	s.Close()
