@@ -33,9 +33,10 @@
 // quarter of the ring is used and at every sync; a run killed before that leaves them
 // in the ring, and the next Open writes them to a segment of their own before it writes
 // over the ring. When the ring has no room (the copying goroutine is behind, starved by
-// a burst of log calls or waiting for a page a sync is writing back), the log call
-// copies itself, or waits for the copy under way to end: a pwrite to the page cache,
-// never a sync.
+// a burst of log calls or waiting for a page a sync is writing back), the log call asks
+// for a copy and waits for it, 100ms at most (a copier stuck on a hung disk), then
+// reports Full; it never does I/O itself. A record larger than a segment or than half
+// the ring (4 MiB by default) is not spooled either (Full).
 // Power loss or a kernel crash is another matter: SyncInterval (the default, every
 // 100ms) copies and syncs the segments, and loses at most the records of the last
 // interval; SyncBatch syncs when the caller asks, before it acknowledges a batch.
@@ -71,7 +72,8 @@
 //
 // The spool is bounded (Config.MaxBytes, 1 GiB by default): when a new segment would
 // pass the bound, Append reports Full and the caller keeps the record in memory.
-// Segments are deleted once all their records are released. A full disk, a read-only
+// Segments are deleted once all their records are released and their frames copied
+// from the ring (by the copying goroutine when the copy comes last). A full disk, a read-only
 // directory or any other I/O error turns the spool off, with one line on stderr:
 // Append reports Off from then on, and never returns an error.
 //

@@ -436,33 +436,21 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for copied := false; ; copied = true {
+	for waited := false; ; waited = true {
 		if !s.on.Load() {
 			return 0, Off
 		}
 		res = s.reserveLocked(pr.id, def, n)
-		if res != Full || copied || s.ring.room(n+def) && !s.copyDueLocked() {
+		if res != Full || waited || s.ring.room(n+def) && !s.copyDueLocked() {
 			break
 		}
 		// The ring is full, or the spool is and segments wait for their copy to be
-		// deleted: the copying goroutine is behind (starved by the log calls
-		// themselves, in a burst). Unless it is copying right now, copy here, once,
-		// rather than leave the record to the memory path; a copy is pwrite to the
-		// page cache, not a wait for the disk.
-		if s.flushMu.TryLock() {
-			s.mu.Unlock()
-			ok := s.copyLocked()
-			s.mu.Lock()
-			if !ok {
-				return 0, Full
-			}
-			continue
-		}
-		// A copy is under way: wait for its end (a pwrite; it may wait for a page of
-		// the segment being written back by a sync), then try once more.
-		for c := s.copies; s.copies == c; {
-			s.copyDone.Wait()
-		}
+		// deleted: the copying goroutine is behind (starved by the log calls themselves,
+		// in a burst, or its pwrite waiting for a page a sync is writing back). Wait for
+		// it once, for copyWait at most, rather than leave the record to the memory
+		// path; the log call itself does no I/O, and a copier stuck on a hung disk
+		// costs it copyWait, then Full.
+		s.waitCopyLocked(n + def)
 	}
 	if res != Spooled {
 		return 0, res
@@ -525,15 +513,24 @@ func (s *Spool) reserveLocked(prefix uint64, def, n int) Result {
 	return Spooled
 }
 
-// copyLocked copies the ring to the segments on the caller's goroutine, which holds
-// flushMu, and reports whether it did without error.
-func (s *Spool) copyLocked() bool {
-	err := s.flushLocked()
-	s.flushMu.Unlock()
-	if err != nil {
-		s.turnOff(err)
+// copyWait bounds how long a log call that finds the ring full waits for the copy.
+const copyWait = 100 * time.Millisecond
+
+// waitCopyLocked asks for copies from the ring and waits, under mu, until the ring has
+// room for n bytes and no segment waits for its copy to be deleted, or copyWait.
+func (s *Spool) waitCopyLocked(n int) {
+	timedOut := false
+	t := time.AfterFunc(copyWait, func() {
+		s.mu.Lock()
+		timedOut = true
+		s.copyDone.Broadcast()
+		s.mu.Unlock()
+	})
+	defer t.Stop()
+	for !timedOut && s.on.Load() && (!s.ring.room(n) || s.copyDueLocked()) {
+		s.requestCopy()
+		s.copyDone.Wait()
 	}
-	return err == nil
 }
 
 // put copies a whole frame into the ring, under s.mu. A fault there (the ring file
@@ -561,6 +558,9 @@ func (s *Spool) rotateLocked(n int) Result {
 	if g := s.active; g != nil {
 		g.sealed = true
 		s.active = nil
+		if g.done() || g.copyDue() {
+			s.requestCopy() // its records were all released before it was sealed
+		}
 	}
 	g := s.spare
 	s.spare = nil
@@ -632,10 +632,13 @@ func (s *Spool) flushLocked() error {
 	if s.active != nil {
 		active = s.active.index + 1
 	}
-	s.mu.Unlock()
 	if from == to {
+		gone := s.sweepLocked()
+		s.mu.Unlock()
+		s.remove(gone)
 		return nil
 	}
+	s.mu.Unlock()
 
 	for _, p := range work {
 		off := int64(segHeader) + int64(p.from-p.g.streamStart)
@@ -656,19 +659,29 @@ func (s *Spool) flushLocked() error {
 	}); err != nil {
 		return err
 	}
-	var gone []*segment
 	s.mu.Lock()
 	s.ring.flushed = to
 	for _, p := range work {
 		p.g.flushed = segHeader + int(p.to-p.g.streamStart)
 		p.g.fileDirty = true
-		if p.g.done() {
-			gone = append(gone, s.deleteLocked(p.g))
-		}
 	}
+	gone := s.sweepLocked()
 	s.mu.Unlock()
 	s.remove(gone)
 	return nil
+}
+
+// sweepLocked drops from the bookkeeping the segments that are done (released and
+// copied: some are done only once sealed or copied, after their last Release) and
+// returns them, for remove.
+func (s *Spool) sweepLocked() []*segment {
+	var gone []*segment
+	for _, g := range append([]*segment(nil), s.segs...) {
+		if g.done() {
+			gone = append(gone, s.deleteLocked(g))
+		}
+	}
+	return gone
 }
 
 // faultSafe runs f, which writes to a mapping, and returns a fault there (the file
@@ -685,11 +698,18 @@ func faultSafe(f func()) (err error) {
 }
 
 // Release marks records delivered (exported, written to the fallback, or dropped and
-// counted). A segment whose records are all released is deleted. Releasing a seq twice,
-// or one the spool never gave, does nothing.
+// counted). A segment whose records are all released is deleted: now, or, when some of
+// its frames are still in the ring, once the copying goroutine has copied them.
+// Releasing a seq twice, or one the spool never gave, does nothing; after Close, Release
+// does nothing (the directory may be another process's by then: the records stay for
+// the next run, as those of an export abandoned at the shutdown deadline should).
 func (s *Spool) Release(seqs ...uint64) {
 	var gone []*segment
 	s.mu.Lock()
+	if s.closed && s.ring == nil {
+		s.mu.Unlock()
+		return
+	}
 	copyDue := false
 	for _, seq := range seqs {
 		g := s.segmentOf(seq)
@@ -704,10 +724,10 @@ func (s *Spool) Release(seqs ...uint64) {
 		}
 	}
 	s.mu.Unlock()
-	if copyDue {
-		s.requestCopy()
-	}
 	s.remove(gone)
+	if copyDue {
+		s.requestCopy() // the segment goes with the copy of its frames
+	}
 }
 
 // segmentOf returns the segment holding seq, or nil.
