@@ -161,9 +161,58 @@ func appendKeyValue(b []byte, kv attribute.KeyValue, depth int) []byte {
 
 // appendKeyValueField appends kv as the length-delimited field number field.
 func appendKeyValueField(b []byte, field int, kv attribute.KeyValue, depth int) []byte {
+	if b, ok := appendScalarKeyValueField(b, field, kv, depth); ok {
+		return b
+	}
 	b, start := openField(b, field, 1)
 	b = appendKeyValue(b, kv, depth)
 	return closeField(b, start, 1)
+}
+
+// appendScalarKeyValueField is appendKeyValueField for a scalar value (most attributes
+// are), its lengths computed ahead rather than written after the fact; ok is false, b
+// untouched, for any other value.
+func appendScalarKeyValueField(b []byte, field int, kv attribute.KeyValue, depth int) (_ []byte, ok bool) {
+	if depth > maxDepth {
+		return b, false
+	}
+	var str string
+	anyLen := 0
+	switch kv.Value.Type() {
+	case attribute.STRING:
+		str = utf8Valid(kv.Value.AsString())
+		anyLen = 1 + sizeVarint(uint64(len(str))) + len(str)
+	case attribute.BOOL:
+		anyLen = 2
+	case attribute.INT64:
+		anyLen = 1 + sizeVarint(uint64(kv.Value.AsInt64()))
+	case attribute.FLOAT64:
+		anyLen = 9
+	default:
+		return b, false
+	}
+	key := utf8Valid(string(kv.Key))
+	kvLen := 1 + sizeVarint(uint64(len(key))) + len(key) + 1 + sizeVarint(uint64(anyLen)) + anyLen
+	b = appendVarint(append(b, tag(field, wireBytes)), uint64(kvLen))
+	b = appendVarint(append(b, tag(1, wireBytes)), uint64(len(key)))
+	b = append(b, key...)
+	b = appendVarint(append(b, tag(2, wireBytes)), uint64(anyLen))
+	switch kv.Value.Type() {
+	case attribute.STRING:
+		b = appendVarint(append(b, tag(1, wireBytes)), uint64(len(str)))
+		b = append(b, str...)
+	case attribute.BOOL:
+		x := byte(0)
+		if kv.Value.AsBool() {
+			x = 1
+		}
+		b = append(b, tag(2, wireVarint), x)
+	case attribute.INT64:
+		b = appendVarint(append(b, tag(3, wireVarint)), uint64(kv.Value.AsInt64()))
+	case attribute.FLOAT64:
+		b = binary.LittleEndian.AppendUint64(append(b, tag(4, wire64)), math.Float64bits(kv.Value.AsFloat64()))
+	}
+	return b, true
 }
 
 func appendKVList(b []byte, kvs []attribute.KeyValue, depth int) []byte {
