@@ -25,7 +25,7 @@ func TestScalarKeyValueFieldIsTheGeneralEncoding(t *testing.T) {
 			b = appendKeyValue(b, kv, 0)
 			slow := closeField(b, start, 1)
 			if !ok || !bytes.Equal(fast, slow) {
-				t.Errorf("%s=%v field %d: fast %x (ok %v), general %x", kv.Key, kv.Value.Emit(), field, fast, ok, slow)
+				t.Errorf("%s=%v field %d: fast %x (ok %v), general %x", kv.Key, kv.Value.String(), field, fast, ok, slow)
 			}
 		}
 	}
