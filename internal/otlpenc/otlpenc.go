@@ -78,10 +78,16 @@ func closeField(b []byte, start, width int) []byte {
 // utf8Valid returns s, or s with each invalid byte sequence replaced by U+FFFD: protobuf
 // strings must be UTF-8, and a collector may reject the whole request otherwise.
 func utf8Valid(s string) string {
-	if utf8.ValidString(s) {
-		return s
+	// Most strings are short and ASCII: checked here, without a call.
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			if utf8.ValidString(s[i:]) {
+				return s
+			}
+			return strings.ToValidUTF8(s, "\uFFFD")
+		}
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return s
 }
 
 // severityNumber returns s as OTLP's int32 severity_number, clamped to int32's range: a

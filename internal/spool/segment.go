@@ -130,6 +130,7 @@ type segment struct {
 	flushed     int                 // frames below it are in file
 	fileDirty   bool                // file written since it was last synced
 	prefixes    map[uint64]struct{} // the prefixes defined in it
+	lastPrefix  uint64              // the last one found in prefixes (0: none; ids start at 1)
 	// Release bookkeeping: records counts the seqs first, first+1, … that the segment
 	// holds (or held: damaged ones are released when found); live those not released.
 	records  int
@@ -143,7 +144,11 @@ type segment struct {
 
 // prefixNeed returns def when the prefix id is not defined in g yet, else 0.
 func (g *segment) prefixNeed(id uint64, def int) int {
+	if id == g.lastPrefix && id != 0 {
+		return 0 // most records share the prefix of the record before
+	}
 	if _, ok := g.prefixes[id]; ok {
+		g.lastPrefix = id
 		return 0
 	}
 	return def
