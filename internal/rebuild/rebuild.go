@@ -99,6 +99,13 @@ func (c *capture) Enabled(context.Context, sdklog.EnabledParameters) bool { retu
 func (c *capture) Shutdown(context.Context) error                         { return nil }
 func (c *capture) ForceFlush(context.Context) error                       { return nil }
 
+// Template returns an empty record of res and scope from a provider without limits, to
+// be cloned and filled in (the spool's decoder builds replayed records so); ok is false
+// when res is nil.
+func (t *Templates) Template(res *resource.Resource, scope instrumentation.Scope) (sdklog.Record, bool) {
+	return t.get(res, scope, -1)
+}
+
 // get returns the template record for res, scope and count; ok is false when res is nil.
 func (t *Templates) get(res *resource.Resource, scope instrumentation.Scope, count int) (sdklog.Record, bool) {
 	if res == nil {

@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/resilog/resilog/internal/otlpenc"
+	"github.com/resilog/resilog/internal/rebuild"
 )
 
 // A frame's payload is one of two kinds, told by its first byte:
@@ -241,40 +241,15 @@ func (d frameDict) add(payload []byte) (isRecord bool, prefix, rec []byte, ok bo
 	return true, prefix, rest, ok
 }
 
-// decoder turns payloads back into SDK records with their own resource and scope. The
-// SDK builds a record's resource and scope only inside a Logger, so the decoder keeps a
-// provider per resource that emits an empty record, and clones it as the template of
-// every record of that resource and scope. Not safe for concurrent use.
+// decoder turns payloads back into SDK records with their own resource and scope: the
+// SDK builds a record's resource and scope only inside a Logger, so each record is a
+// clone of a template from rebuild.Templates, kept here by encoded prefix. Not safe for
+// concurrent use.
 type decoder struct {
-	providers map[string]*capture      // by encoded resource and schema
-	templates map[string]sdklog.Record // by encoded prefix
+	resources map[string]*resource.Resource // by encoded resource and schema
+	templates map[string]sdklog.Record      // by encoded prefix
+	built     rebuild.Templates
 }
-
-// capture keeps a clone of the last record emitted to it.
-type capture struct {
-	provider *sdklog.LoggerProvider
-	res      *resource.Resource
-	fixed    bool
-	last     sdklog.Record
-}
-
-// OnEmit keeps a clone of r with res as its resource. sdklog.WithResource merges
-// resource.Environment() under res (the OTEL_RESOURCE_ATTRIBUTES of the process that
-// decodes, not of the one that logged): the first record overwrites the value of the
-// provider's private copy with res's.
-func (c *capture) OnEmit(_ context.Context, r *sdklog.Record) error {
-	if !c.fixed {
-		if got := r.Resource(); got != nil && got != c.res {
-			*got = *c.res
-		}
-		c.fixed = true
-	}
-	c.last = r.Clone()
-	return nil
-}
-func (c *capture) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (c *capture) Shutdown(context.Context) error                         { return nil }
-func (c *capture) ForceFlush(context.Context) error                       { return nil }
 
 // maxTemplates bounds the decoder's caches; past it they start over.
 const maxTemplates = 1024
@@ -286,29 +261,26 @@ func (d *decoder) template(resBytes []byte, resSchema string, scopeBytes []byte,
 	}
 	if d.templates == nil || len(d.templates) >= maxTemplates {
 		d.templates = map[string]sdklog.Record{}
-		d.providers = map[string]*capture{}
+		d.resources = map[string]*resource.Resource{}
 	}
 	resKey := string(resBytes) + "\x00" + resSchema
-	c := d.providers[resKey]
-	if c == nil {
+	res := d.resources[resKey]
+	if res == nil {
 		var rpb resourcepb.Resource
 		if err := proto.Unmarshal(resBytes, &rpb); err != nil {
 			return sdklog.Record{}, fmt.Errorf("%w: resource: %w", errPayload, err)
 		}
-		res := resource.NewWithAttributes(resSchema, keyValues(rpb.Attributes, 0)...)
-		c = &capture{res: res}
-		c.provider = sdklog.NewLoggerProvider(sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(),
-			sdklog.WithAttributeCountLimit(-1), sdklog.WithAttributeValueLengthLimit(-1), sdklog.WithProcessor(c))
-		d.providers[resKey] = c
+		res = resource.NewWithAttributes(resSchema, keyValues(rpb.Attributes, 0)...)
+		d.resources[resKey] = res
 	}
 	var spb commonpb.InstrumentationScope
 	if err := proto.Unmarshal(scopeBytes, &spb); err != nil {
 		return sdklog.Record{}, fmt.Errorf("%w: scope: %w", errPayload, err)
 	}
-	c.provider.Logger(spb.Name, log.WithInstrumentationVersion(spb.Version), log.WithSchemaURL(scopeSchema),
-		log.WithInstrumentationAttributes(keyValues(spb.Attributes, 0)...)).Emit(context.Background(), log.Record{})
-	d.templates[key] = c.last
-	return c.last, nil
+	r, _ := d.built.Template(res, instrumentation.Scope{Name: spb.Name, Version: spb.Version, SchemaURL: scopeSchema,
+		Attributes: attribute.NewSet(keyValues(spb.Attributes, 0)...)})
+	d.templates[key] = r
+	return r, nil
 }
 
 // decode returns the record a LogRecord and its prefix hold.
