@@ -83,26 +83,12 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 			return found, err
 		}
 		run := RunInfo{ID: g.h.run, PID: g.h.pid, Started: g.h.started, Known: g.ok}
-		stopped := false
-		dict := frameDict{}
-		released := readReleased(g.path)
-		st := scanFrames(data[min(len(data), segHeader):], g.first, func(seq uint64, payload []byte) bool {
-			isRecord, prefix, rec, ok := dict.add(payload)
-			if !ok {
-				found.Corrupt++
-				return true
-			}
-			if isRecord && g.ok {
-				seen[g.h.run] = max(seen[g.h.run], seq)
-			}
-			if isRecord && !released(seq) && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
-				stopped = true
-				return false
-			}
-			return true
-		})
+		st, stopped := entries(data[min(len(data), segHeader):], g.first, run, readReleased(g.path), dec, &found, fn)
 		if stopped {
 			return found, nil
+		}
+		if g.ok {
+			seen[g.h.run] = max(seen[g.h.run], st.last)
 		}
 		var next segInfo
 		nextOK := false
@@ -121,14 +107,27 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		return found, nil
 	}
 	run := RunInfo{ID: rst.run, PID: rst.pid, Started: rst.started, Known: true}
+	entries(tail[segHeader:], 0, run, func(uint64) bool { return false }, dec, &found, fn)
+	return found, nil
+}
+
+// entries calls fn for each intact record of a segment's frames (data, from segHeader
+// on; first as for scanFrames) that is not released, until fn returns false (stopped);
+// a record whose prefix is damaged is counted in found.Corrupt.
+func entries(data []byte, first uint64, run RunInfo, released func(uint64) bool, dec *decoder, found *Scanned,
+	fn func(Entry) bool) (st scanStats, stopped bool) {
 	dict := frameDict{}
-	scanFrames(tail[segHeader:], 0, func(seq uint64, payload []byte) bool {
+	st = scanFrames(data, first, func(seq uint64, payload []byte) bool {
 		isRecord, prefix, rec, ok := dict.add(payload)
 		if !ok {
 			found.Corrupt++
 			return true
 		}
-		return !isRecord || fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec})
+		if isRecord && !released(seq) && !fn(Entry{Seq: seq, Run: run, Size: frameHeader + len(payload), prefix: prefix, rec: rec, dec: dec}) {
+			stopped = true
+			return false
+		}
+		return true
 	})
-	return found, nil
+	return st, stopped
 }
