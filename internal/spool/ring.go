@@ -127,7 +127,7 @@ type ring struct {
 	data    []byte // mem[ringHeader:]
 	pos     uint64 // stream position of the next frame
 	flushed uint64 // frames before it are in segment files
-	st      ringState
+	gen     uint64 // of the header slot saved last
 }
 
 // room reports whether n more bytes fit without overwriting what is not copied yet.
@@ -154,11 +154,10 @@ func (r *ring) span(from, to uint64) [][]byte {
 
 // save writes st into the older slot.
 func (r *ring) save(st ringState) {
-	r.st.gen++
-	st.gen = r.st.gen
+	r.gen++
+	st.gen = r.gen
 	slot := int(st.gen%2) * ringSlot
 	copy(r.mem[slot:slot+ringSlot], st.append(nil))
-	r.st = st
 }
 
 // openRing opens the ring file of dir, sized for data bytes, and maps it. Before it
@@ -228,7 +227,7 @@ func openRing(dir string, data int, rescue func(tail []byte) error) (r *ring, st
 	}
 	// The next save supersedes both slots' states: the earlier run's, whose frames are
 	// rescued now, must not count again.
-	return &ring{file: f, mem: mem, data: mem[ringHeader:], st: ringState{gen: st.gen}}, st, nil
+	return &ring{file: f, mem: mem, data: mem[ringHeader:], gen: st.gen}, st, nil
 }
 
 // readRing returns the bytes of the ring file f of size bytes, or nil when it cannot be

@@ -334,7 +334,7 @@ func TestOpenReadsOnlyARingSizedRing(t *testing.T) {
 	}
 }
 
-// TestReleaseRacingTheCopyDeletesASegmentOnce: a copy (flushLocked) takes its work
+// TestReleaseRacingTheCopyDeletesASegmentOnce: a copy (flush) takes its work
 // list under the lock, pwrites outside it, then deletes, under the lock again, the
 // segments of its list that are done. A Release of a sealed segment's last record that
 // comes in between deletes the segment itself (deleteLocked: s.bytes -= size), and then

@@ -75,7 +75,6 @@ type Spool struct {
 	closed    bool
 
 	flushMu  sync.Mutex // one copy from the ring to the segments at a time
-	copies   uint64     // copies ended (under mu)
 	copyDone sync.Cond  // on mu: a copy ended
 
 	wake    chan struct{} // asks the background goroutine for a spare
@@ -599,13 +598,8 @@ func (s *Spool) rotateLocked(n int) Result {
 func (s *Spool) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
-	return s.flushLocked()
-}
-
-func (s *Spool) flushLocked() error {
 	defer func() {
 		s.mu.Lock()
-		s.copies++
 		s.copyDone.Broadcast()
 		s.mu.Unlock()
 	}()
