@@ -435,11 +435,12 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var need int
 	for waited := false; ; waited = true {
 		if !s.on.Load() {
 			return 0, Off
 		}
-		res = s.reserveLocked(pr.id, def, n)
+		res, need = s.reserveLocked(pr.id, def, n)
 		if res != Full || waited || s.ring.room(n+def) && !s.copyDueLocked() {
 			break
 		}
@@ -455,7 +456,6 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 		return 0, res
 	}
 	g := s.active
-	need := g.prefixNeed(pr.id, def)
 	if need > 0 {
 		// A record that uses the prefix, whoever appends it, comes after it.
 		if !s.put(appendFrame(nil, 0, pr.payload)) {
@@ -495,21 +495,24 @@ func (s *Spool) copyDueLocked() bool {
 }
 
 // reserveLocked makes sure the active segment and the ring have room for a record's
-// frame of n bytes, and its prefix's frame of def bytes if the segment lacks it. Full
-// with s.ring.room(n+def) false: the ring lacks room.
-func (s *Spool) reserveLocked(prefix uint64, def, n int) Result {
+// frame of n bytes, and its prefix's frame of def bytes if the segment lacks it: need is
+// def then, else 0. Full with s.ring.room(n+def) false: the ring lacks room.
+func (s *Spool) reserveLocked(prefix uint64, def, n int) (res Result, need int) {
 	g := s.active
-	if g == nil || g.used+n+g.prefixNeed(prefix, def) > int(g.size) {
+	if g != nil {
+		need = g.prefixNeed(prefix, def)
+	}
+	if g == nil || g.used+n+need > int(g.size) {
 		if res := s.rotateLocked(n + def); res != Spooled {
-			return res
+			return res, 0
 		}
-		g = s.active
+		need = def // a new segment defines no prefix yet
 	}
-	if !s.ring.room(g.prefixNeed(prefix, def) + n) {
+	if !s.ring.room(need + n) {
 		s.requestCopy()
-		return Full
+		return Full, 0
 	}
-	return Spooled
+	return Spooled, need
 }
 
 // copyWait bounds how long a log call that finds the ring full waits for the copy.
