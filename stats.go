@@ -123,61 +123,68 @@ func (s *Stats) add(e ExporterStats) {
 	}
 }
 
+// statMetrics are the instruments registerMetrics publishes, one value of Stats each
+// (resilog.records.dropped and resilog.export.failures, with attributes, are apart).
+var statMetrics = []struct {
+	name, unit, desc string
+	counter          bool
+	value            func(Stats) int64
+}{
+	{"resilog.records.emitted", "{record}", "Records that reached the batching processor.", true, func(s Stats) int64 { return int64(s.Emitted) }},
+	{"resilog.records.exported", "{record}", "Records accepted by the collector.", true, func(s Stats) int64 { return int64(s.Exported) }},
+	{"resilog.records.fallback", "{record}", "Records written by the fallback exporter.", true, func(s Stats) int64 { return int64(s.Fallback) }},
+	{"resilog.queue.records", "{record}", "Records waiting to be exported.", false, func(s Stats) int64 { return int64(s.QueueRecords) }},
+	{"resilog.queue.bytes", "By", "Estimated memory of the records waiting to be exported.", false, func(s Stats) int64 { return int64(s.QueueBytes) }},
+	{"resilog.export.retries", "{attempt}", "Export attempts beyond the first.", true, func(s Stats) int64 { return int64(s.Retries) }},
+	{"resilog.breaker.open", "", "1 while the circuit breaker sends batches straight to the fallback.", false, func(s Stats) int64 {
+		if s.Breaker == "open" {
+			return 1
+		}
+		return 0
+	}},
+	{"resilog.records.replayed", "{record}", "Records earlier runs left in the spool, queued at start.", true, func(s Stats) int64 { return int64(s.Replayed) }},
+	{"resilog.spool.full", "{record}", "Records the full spool could not take (they took the memory path).", true, func(s Stats) int64 { return int64(s.SpoolFull) }},
+	{"resilog.spool.records", "{record}", "Records in the spool not yet delivered.", false, func(s Stats) int64 { return s.SpoolRecords }},
+	{"resilog.spool.bytes", "By", "Disk the spool takes.", false, func(s Stats) int64 { return s.SpoolBytes }},
+}
+
 // registerMetrics publishes Stats as asynchronous instruments, read at collection time so
 // that the log call pays nothing for them.
 func registerMetrics(mp metric.MeterProvider, stats func() Stats) (metric.Registration, error) {
 	m := mp.Meter("github.com/resilog/resilog")
-	emitted, err1 := m.Int64ObservableCounter("resilog.records.emitted", metric.WithUnit("{record}"),
-		metric.WithDescription("Records that reached the batching processor."))
-	exported, err2 := m.Int64ObservableCounter("resilog.records.exported", metric.WithUnit("{record}"),
-		metric.WithDescription("Records accepted by the collector."))
-	fallback, err3 := m.Int64ObservableCounter("resilog.records.fallback", metric.WithUnit("{record}"),
-		metric.WithDescription("Records written by the fallback exporter."))
-	dropped, err4 := m.Int64ObservableCounter("resilog.records.dropped", metric.WithUnit("{record}"),
+	var errs []error
+	instruments := make([]metric.Int64Observable, len(statMetrics))
+	for i, d := range statMetrics {
+		var err error
+		if d.counter {
+			instruments[i], err = m.Int64ObservableCounter(d.name, metric.WithUnit(d.unit), metric.WithDescription(d.desc))
+		} else {
+			instruments[i], err = m.Int64ObservableGauge(d.name, metric.WithUnit(d.unit), metric.WithDescription(d.desc))
+		}
+		errs = append(errs, err)
+	}
+	dropped, err := m.Int64ObservableCounter("resilog.records.dropped", metric.WithUnit("{record}"),
 		metric.WithDescription("Records dropped, by reason."))
-	queue, err5 := m.Int64ObservableGauge("resilog.queue.records", metric.WithUnit("{record}"),
-		metric.WithDescription("Records waiting to be exported."))
-	queueBytes, err6 := m.Int64ObservableGauge("resilog.queue.bytes", metric.WithUnit("By"),
-		metric.WithDescription("Estimated memory of the records waiting to be exported."))
-	retries, err7 := m.Int64ObservableCounter("resilog.export.retries", metric.WithUnit("{attempt}"),
-		metric.WithDescription("Export attempts beyond the first."))
-	breaker, err8 := m.Int64ObservableGauge("resilog.breaker.open",
-		metric.WithDescription("1 while the circuit breaker sends batches straight to the fallback."))
-	failures, err9 := m.Int64ObservableCounter("resilog.export.failures", metric.WithUnit("{failure}"),
+	errs = append(errs, err)
+	failures, err := m.Int64ObservableCounter("resilog.export.failures", metric.WithUnit("{failure}"),
 		metric.WithDescription("Failed exports: permanent (batches rejected for good) or transient (attempts a retry can fix)."))
-	replayed, err10 := m.Int64ObservableCounter("resilog.records.replayed", metric.WithUnit("{record}"),
-		metric.WithDescription("Records earlier runs left in the spool, queued at start."))
-	spoolFull, err11 := m.Int64ObservableCounter("resilog.spool.full", metric.WithUnit("{record}"),
-		metric.WithDescription("Records the full spool could not take (they took the memory path)."))
-	spoolRecords, err12 := m.Int64ObservableGauge("resilog.spool.records", metric.WithUnit("{record}"),
-		metric.WithDescription("Records in the spool not yet delivered."))
-	spoolBytes, err13 := m.Int64ObservableGauge("resilog.spool.bytes", metric.WithUnit("By"),
-		metric.WithDescription("Disk the spool takes."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11, err12, err13); err != nil {
+	if err := errors.Join(append(errs, err)...); err != nil {
 		return nil, err
+	}
+	observed := make([]metric.Observable, 0, len(instruments)+2)
+	for _, in := range instruments {
+		observed = append(observed, in)
 	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := stats()
-		o.ObserveInt64(emitted, int64(s.Emitted))
-		o.ObserveInt64(exported, int64(s.Exported))
-		o.ObserveInt64(fallback, int64(s.Fallback))
+		for i, d := range statMetrics {
+			o.ObserveInt64(instruments[i], d.value(s))
+		}
 		for reason, n := range s.Dropped {
 			o.ObserveInt64(dropped, int64(n), metric.WithAttributes(attribute.String("reason", reason)))
 		}
-		o.ObserveInt64(queue, int64(s.QueueRecords))
-		o.ObserveInt64(queueBytes, int64(s.QueueBytes))
-		o.ObserveInt64(retries, int64(s.Retries))
-		open := int64(0)
-		if s.Breaker == "open" {
-			open = 1
-		}
-		o.ObserveInt64(breaker, open)
 		o.ObserveInt64(failures, int64(s.PermanentFailures), metric.WithAttributes(attribute.String("failure", "permanent")))
 		o.ObserveInt64(failures, int64(s.TransientFailures), metric.WithAttributes(attribute.String("failure", "transient")))
-		o.ObserveInt64(replayed, int64(s.Replayed))
-		o.ObserveInt64(spoolFull, int64(s.SpoolFull))
-		o.ObserveInt64(spoolRecords, s.SpoolRecords)
-		o.ObserveInt64(spoolBytes, s.SpoolBytes)
 		return nil
-	}, emitted, exported, fallback, dropped, queue, queueBytes, retries, breaker, failures, replayed, spoolFull, spoolRecords, spoolBytes)
+	}, append(observed, dropped, failures)...)
 }
