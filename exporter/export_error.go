@@ -120,6 +120,11 @@ func FailureKind(err error) string {
 		return "TLS: refused by the collector"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		// Also how a TLS 1.3 collector's refusal of a missing client certificate often
+		// arrives: its alert comes after the client's handshake is done, and the
+		// request's write may meet the closed connection before the alert is read.
+		return "connection reset"
 	case errors.As(err, &dnsErr):
 		return "DNS lookup failed"
 	}
