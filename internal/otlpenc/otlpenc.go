@@ -183,40 +183,50 @@ func appendScalarKeyValueField(b []byte, field int, kv attribute.KeyValue, depth
 		return b, false
 	}
 	var str string
+	var num uint64 // a bool's, an int's or a float's bits
 	anyLen := 0
-	switch kv.Value.Type() {
+	t := kv.Value.Type()
+	switch t {
 	case attribute.STRING:
 		str = utf8Valid(kv.Value.AsString())
 		anyLen = 1 + sizeVarint(uint64(len(str))) + len(str)
 	case attribute.BOOL:
+		if kv.Value.AsBool() {
+			num = 1
+		}
 		anyLen = 2
 	case attribute.INT64:
-		anyLen = 1 + sizeVarint(uint64(kv.Value.AsInt64()))
+		num = uint64(kv.Value.AsInt64())
+		anyLen = 1 + sizeVarint(num)
 	case attribute.FLOAT64:
+		num = math.Float64bits(kv.Value.AsFloat64())
 		anyLen = 9
 	default:
 		return b, false
 	}
 	key := utf8Valid(string(kv.Key))
 	kvLen := 1 + sizeVarint(uint64(len(key))) + len(key) + 1 + sizeVarint(uint64(anyLen)) + anyLen
-	b = appendVarint(append(b, tag(field, wireBytes)), uint64(kvLen))
-	b = appendVarint(append(b, tag(1, wireBytes)), uint64(len(key)))
-	b = append(b, key...)
-	b = appendVarint(append(b, tag(2, wireBytes)), uint64(anyLen))
-	switch kv.Value.Type() {
+	if kvLen < 0x80 {
+		// Every length fits one byte (most attributes): one append for the four bytes.
+		b = append(b, tag(field, wireBytes), byte(kvLen), tag(1, wireBytes), byte(len(key)))
+		b = append(b, key...)
+		b = append(b, tag(2, wireBytes), byte(anyLen))
+	} else {
+		b = appendVarint(append(b, tag(field, wireBytes)), uint64(kvLen))
+		b = appendVarint(append(b, tag(1, wireBytes)), uint64(len(key)))
+		b = append(b, key...)
+		b = appendVarint(append(b, tag(2, wireBytes)), uint64(anyLen))
+	}
+	switch t {
 	case attribute.STRING:
 		b = appendVarint(append(b, tag(1, wireBytes)), uint64(len(str)))
 		b = append(b, str...)
 	case attribute.BOOL:
-		x := byte(0)
-		if kv.Value.AsBool() {
-			x = 1
-		}
-		b = append(b, tag(2, wireVarint), x)
+		b = append(b, tag(2, wireVarint), byte(num))
 	case attribute.INT64:
-		b = appendVarint(append(b, tag(3, wireVarint)), uint64(kv.Value.AsInt64()))
+		b = appendVarint(append(b, tag(3, wireVarint)), num)
 	case attribute.FLOAT64:
-		b = binary.LittleEndian.AppendUint64(append(b, tag(4, wire64)), math.Float64bits(kv.Value.AsFloat64()))
+		b = binary.LittleEndian.AppendUint64(append(b, tag(4, wire64)), num)
 	}
 	return b, true
 }
