@@ -110,7 +110,9 @@ func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates)
 		for len(out) < i {
 			out = append(out, records[len(out)])
 		}
-		out = append(out, withUID(&records[i], uid, templates))
+		// Built in its slot: a record is a large struct, each copy of it counts.
+		out = append(out, records[i].Clone()) // the attributes' storage is copied: records[i] is left as it is
+		setUID(&out[i], uid, templates)
 	}
 	if out == nil {
 		return records
@@ -121,34 +123,35 @@ func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates)
 // uidLen is the length of the spool's uids, to size the block they are carved from.
 const uidLen = 32
 
-// withUID returns a copy of r with uid as its last attribute, in place of any Key it has.
-func withUID(r *sdklog.Record, uid attribute.KeyValue, templates *rebuild.Templates) sdklog.Record {
+// setUID makes uid c's last attribute, in place of any Key it has. c is a clone.
+func setUID(c *sdklog.Record, uid attribute.KeyValue, templates *rebuild.Templates) {
 	has := false
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+	c.WalkAttributes(func(kv attribute.KeyValue) bool {
 		has = kv.Key == Key
 		return !has
 	})
-	n := r.AttributesLen()
+	n := c.AttributesLen()
+	dropped := c.DroppedAttributes()
 	if !has {
-		c := r.Clone() // the attributes' storage is copied: r is left as it is
 		c.AddAttributes(uid)
 		if c.AttributesLen() == n+1 {
-			return c
+			return
 		}
-		// r was emitted under a count limit it reached.
+		// c was emitted under a count limit it reached: AddAttributes dropped the uid,
+		// and counted it.
+		dropped = c.DroppedAttributes() - 1
 	}
-	attrs := make([]attribute.KeyValue, 0, n+1+r.DroppedAttributes())
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+	attrs := make([]attribute.KeyValue, 0, n+1+dropped)
+	c.WalkAttributes(func(kv attribute.KeyValue) bool {
 		if kv.Key != Key {
 			attrs = append(attrs, kv)
 		}
 		return true
 	})
 	attrs = append(attrs, uid)
-	if c, ok := templates.Record(r, attrs, r.DroppedAttributes()); ok {
-		return c
+	if r, ok := templates.Record(c, attrs, dropped); ok {
+		*c = r
+		return
 	}
-	c := r.Clone() // no resource: no template; the record's own limit applies
-	c.SetAttributes(attrs...)
-	return c
+	c.SetAttributes(attrs...) // no resource: no template; the record's own limit applies
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -154,24 +155,34 @@ func (g *segment) prefixNeed(id uint64, def int) int {
 	return def
 }
 
-// release marks seq released and reports whether it was live.
-func (g *segment) release(seq uint64) bool {
-	if seq < g.first || seq-g.first >= uint64(g.records) {
-		return false
-	}
+// release marks the k seqs from seq on released (all of them g's) and returns how many
+// of them were live. A batch's seqs are mostly consecutive: they are marked a bitmap
+// word at a time, which keeps Release's time under the spool's lock, which the log call
+// waits for, short.
+func (g *segment) release(seq uint64, k int) (n int) {
 	i := seq - g.first
-	w, bit := i/64, uint64(1)<<(i%64)
-	for uint64(len(g.released)) <= w {
-		g.released = append(g.released, 0)
+	end := i + uint64(k)
+	if w := int((end - 1) / 64); len(g.released) <= w {
+		g.released = append(g.released, make([]uint64, w+1-len(g.released))...)
 	}
-	if g.released[w]&bit != 0 {
-		return false
+	for i < end {
+		lo := i % 64
+		width := min(64-lo, end-i)
+		mask := ^uint64(0) >> (64 - width) << lo
+		w := &g.released[i/64]
+		n += bits.OnesCount64(mask &^ *w)
+		*w |= mask
+		i += width
 	}
-	g.released[w] |= bit
-	g.live--
-	g.relDirty = true
-	return true
+	if n > 0 {
+		g.live -= n
+		g.relDirty = true
+	}
+	return n
 }
+
+// holds reports whether seq is one of g's.
+func (g *segment) holds(seq uint64) bool { return seq >= g.first && seq-g.first < uint64(g.records) }
 
 // done reports whether the segment can be deleted: nothing more will be written to it,
 // every record it holds is released, and its frames are copied from the ring (deleted

@@ -708,14 +708,29 @@ func (s *Spool) Release(seqs ...uint64) {
 		return
 	}
 	copyDue := false
-	for _, seq := range seqs {
-		g := s.segmentOf(seq)
-		if g == nil || !g.release(seq) {
+	var g *segment
+	for i := 0; i < len(seqs); {
+		seq := seqs[i]
+		if g == nil || !g.holds(seq) {
+			if g = s.segmentOf(seq); g == nil || !g.holds(seq) {
+				g = nil
+				i++
+				continue
+			}
+		}
+		// The run of consecutive seqs from seq on, within g.
+		k := 1
+		for i+k < len(seqs) && seqs[i+k] == seq+uint64(k) && g.holds(seq+uint64(k)) {
+			k++
+		}
+		i += k
+		if g.release(seq, k) == 0 {
 			continue
 		}
 		switch {
 		case g.done():
 			gone = append(gone, s.deleteLocked(g))
+			g = nil
 		case g.copyDue():
 			copyDue = true // deleted once its frames are copied from the ring
 		}
