@@ -43,7 +43,7 @@ func BenchmarkHotPath(b *testing.B) {
 		logCall(b, p.Logger("bench"))
 	})
 	// The same with the spool on (WithSpool): each record is also encoded and copied into
-	// a memory-mapped segment before the call returns. Target (issue 13): at most 1.25×
+	// the spool's memory-mapped ring before the call returns. Target (issue 13): at most 1.25×
 	// resilog's figure, and below stock's.
 	b.Run("resilog-spool", func(b *testing.B) {
 		p, err := New(ctx, envOf(nil), WithServiceName("bench"), WithSDKExporter(discard{}), WithSpool(b.TempDir()))
