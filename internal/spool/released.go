@@ -75,7 +75,13 @@ func readReleased(segPath string) func(seq uint64) bool {
 
 // saveReleased writes the side files of the segments whose releases changed.
 func (s *Spool) saveReleased() error {
+	// One at a time (in SyncBatch mode every export worker syncs): each takes its
+	// snapshot and writes it before the next takes its own, so that a side file never
+	// goes back to an older bitmap, and the temporary file each writes is its own.
+	s.relMu.Lock()
+	defer s.relMu.Unlock()
 	type snap struct {
+		g      *segment
 		path   string
 		first  uint64
 		bitmap []uint64
@@ -85,14 +91,19 @@ func (s *Spool) saveReleased() error {
 	for _, g := range s.segs {
 		if g.relDirty && g.known {
 			g.relDirty = false
-			todo = append(todo, snap{g.path, g.first, append([]uint64(nil), g.released...)})
+			todo = append(todo, snap{g, g.path, g.first, append([]uint64(nil), g.released...)})
 		}
 	}
 	s.mu.Unlock()
 	var first error
 	for _, t := range todo {
-		if err := writeReleased(t.path, t.first, t.bitmap); err != nil && first == nil {
-			first = err
+		if err := writeReleased(t.path, t.first, t.bitmap); err != nil {
+			s.mu.Lock()
+			t.g.relDirty = true // written again by the next Sync, or by Close
+			s.mu.Unlock()
+			if first == nil {
+				first = err
+			}
 		}
 	}
 	return first

@@ -75,6 +75,7 @@ type Spool struct {
 	closed    bool
 
 	flushMu  sync.Mutex // one copy from the ring to the segments at a time
+	relMu    sync.Mutex // one write of the released side files at a time (saveReleased)
 	copyDone sync.Cond  // on mu: a copy ended
 
 	wake    chan struct{} // asks the background goroutine for a spare
