@@ -177,7 +177,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 	// fallback would otherwise tear each other's lines.
 	stdout, stderr := newTurn(), newTurn()
 	if o.sdkExporter != nil && !s.disabled {
-		outs = append(outs, output{name: customExporter, primary: guardForeign(o.sdkExporter, customExporter)})
+		outs = append(outs, output{name: customExporter, primary: guardForeign(o.sdkExporter, customExporter, !o.ownProvider)})
 	} else {
 		for _, name := range s.exporters {
 			var out output
@@ -208,7 +208,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 		if s.disabled {
 			break // telemetry off: the console exporter alone
 		}
-		outs = append(outs, output{name: x.name, primary: guardForeign(x.exporter, x.name)})
+		outs = append(outs, output{name: x.name, primary: guardForeign(x.exporter, x.name, !o.ownProvider)})
 	}
 	users := 0
 	for _, out := range outs {
@@ -222,7 +222,7 @@ func buildExporters(ctx context.Context, o *options, s settings) ([]output, erro
 	// The fallback is shared: its Exports take turns, whichever exporter's records they carry.
 	var fallback sdklog.Exporter
 	if o.fallback != nil {
-		fallback = guardForeign(o.fallback, "fallback")
+		fallback = guardForeign(o.fallback, "fallback", !o.ownProvider)
 	} else {
 		fallback = guard(defaultFallback(s, os.Stdout), "fallback", stdout)
 	}

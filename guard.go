@@ -53,6 +53,9 @@ type guarded struct {
 	// exporters, which write the uids themselves.
 	uidCopies *rebuild.Templates
 	copies    []sdklog.Record
+	// valueLimit: records may come from a user's provider with an attribute value length
+	// limit (NewProcessor), which AddAttributes applies to the uid too.
+	valueLimit bool
 }
 
 // guard wraps e, one of resilog's own exporters; t nil leaves its Exports concurrent.
@@ -62,9 +65,11 @@ func guard(e sdklog.Exporter, name string, t turn) sdklog.Exporter {
 
 // guardForeign wraps e, an exporter resilog does not own (WithSDKExporter,
 // WithAdditionalExporter, WithFallback), as guard does with a turn of its own, and
-// gives it copies of the spooled records with their log.record.uid.
-func guardForeign(e sdklog.Exporter, name string) sdklog.Exporter {
-	return &guarded{Exporter: e, name: name, turn: newTurn(), uidCopies: new(rebuild.Templates)}
+// gives it copies of the spooled records with their log.record.uid. userProvider: the
+// records come from a provider that is not New's (NewProcessor), whose limits are the
+// user's.
+func guardForeign(e sdklog.Exporter, name string, userProvider bool) sdklog.Exporter {
+	return &guarded{Exporter: e, name: name, turn: newTurn(), uidCopies: new(rebuild.Templates), valueLimit: userProvider}
 }
 
 func (g *guarded) Export(ctx context.Context, records []sdklog.Record) (err error) {
@@ -75,7 +80,7 @@ func (g *guarded) Export(ctx context.Context, records []sdklog.Record) (err erro
 		defer g.turn.give()
 	}
 	if uids := recorduid.FromContext(ctx); g.uidCopies != nil && uids.Any() {
-		if c := uids.Copies(g.copies, records, g.uidCopies); len(c) > 0 && &c[0] != &records[0] {
+		if c := uids.Copies(g.copies, records, g.uidCopies, g.valueLimit); len(c) > 0 && &c[0] != &records[0] {
 			records = c
 			defer func() {
 				clear(c) // the copies' attributes go to the garbage collector; the slice is kept

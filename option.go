@@ -65,6 +65,10 @@ type options struct {
 	spoolDir       *string
 	spoolSync      *string
 	spoolMaxBytes  *int64
+
+	// ownProvider is set by New, not by an Option: the records come from New's own
+	// LoggerProvider, which has no attribute limits of the SDK's.
+	ownProvider bool
 }
 
 func ptr[T any](v T) *T { return &v }

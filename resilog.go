@@ -49,6 +49,7 @@ func New(ctx context.Context, opts ...Option) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.ownProvider = true
 	res, err := buildResource(ctx, &o, s, engine)
 	if err != nil {
 		return nil, err

@@ -84,8 +84,10 @@ func FromContext(ctx context.Context) UIDs {
 // its last attribute, in place of any log.record.uid it was logged with (the spooled
 // copy's uid is the one a backend can match), past the count limit of a record
 // processor.Limit cut (its dropped count kept). templates builds the copies that
-// AddAttributes cannot. The uids' strings are carved from one block per call.
-func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates) []sdklog.Record {
+// AddAttributes cannot. valueLimit says the records may come from a provider with an
+// attribute value length limit (a user's): a uid AddAttributes cut is then found and
+// written whole. The uids' strings are carved from one block per call.
+func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates, valueLimit bool) []sdklog.Record {
 	if !u.Any() {
 		return records
 	}
@@ -112,7 +114,7 @@ func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates)
 		}
 		// Built in its slot: a record is a large struct, each copy of it counts.
 		out = append(out, records[i].Clone()) // the attributes' storage is copied: records[i] is left as it is
-		setUID(&out[i], uid, templates)
+		setUID(&out[i], uid, templates, valueLimit)
 	}
 	if out == nil {
 		return records
@@ -123,8 +125,17 @@ func (u UIDs) Copies(dst, records []sdklog.Record, templates *rebuild.Templates)
 // uidLen is the length of the spool's uids, to size the block they are carved from.
 const uidLen = 32
 
+// lastValue returns the string value of r's last attribute.
+func lastValue(r *sdklog.Record) (v string) {
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		v = kv.Value.AsString()
+		return true
+	})
+	return v
+}
+
 // setUID makes uid c's last attribute, in place of any Key it has. c is a clone.
-func setUID(c *sdklog.Record, uid attribute.KeyValue, templates *rebuild.Templates) {
+func setUID(c *sdklog.Record, uid attribute.KeyValue, templates *rebuild.Templates, valueLimit bool) {
 	has := false
 	c.WalkAttributes(func(kv attribute.KeyValue) bool {
 		has = kv.Key == Key
@@ -134,12 +145,16 @@ func setUID(c *sdklog.Record, uid attribute.KeyValue, templates *rebuild.Templat
 	dropped := c.DroppedAttributes()
 	if !has {
 		c.AddAttributes(uid)
-		if c.AttributesLen() == n+1 {
+		switch {
+		case c.AttributesLen() != n+1:
+			// c was emitted under a count limit it reached: AddAttributes dropped the
+			// uid, and counted it.
+			dropped = c.DroppedAttributes() - 1
+		case !valueLimit || lastValue(c) == uid.Value.AsString():
 			return
 		}
-		// c was emitted under a count limit it reached: AddAttributes dropped the uid,
-		// and counted it.
-		dropped = c.DroppedAttributes() - 1
+		// Else kept, but cut by the value length limit c was emitted under: the uid
+		// must stay whole, to match the spooled copy's.
 	}
 	attrs := make([]attribute.KeyValue, 0, n+1+dropped)
 	c.WalkAttributes(func(kv attribute.KeyValue) bool {

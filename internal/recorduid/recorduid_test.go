@@ -51,13 +51,16 @@ func TestCopiesAddTheUIDOnce(t *testing.T) {
 	}, sdklog.WithResource(res), sdklog.WithAttributeCountLimit(2))
 	earlier := recordtest.Make("s", func(r *log.Record) { r.AddAttributes(attribute.String(recorduid.Key, "its own")) },
 		sdklog.WithResource(res))
-	records := []sdklog.Record{plain, forwarded, limited, earlier, plain}
-	seqs := []uint64{1, 2, 3, 1001, 0}
+	short := recordtest.Make("s", func(r *log.Record) { r.AddAttributes(attribute.String("a", "1")) },
+		sdklog.WithResource(res), sdklog.WithAttributeValueLengthLimit(8))
+	records := []sdklog.Record{plain, forwarded, limited, earlier, plain, short}
+	seqs := []uint64{1, 2, 3, 1001, 0, 6}
 
 	u := recorduid.New(hexSeqs{}, seqs)
-	out := u.Copies(nil, records, new(rebuild.Templates))
+	out := u.Copies(nil, records, new(rebuild.Templates), true)
 	want := [][]string{
 		{fmt.Sprintf("%032x", 1)}, {fmt.Sprintf("%032x", 2)}, {fmt.Sprintf("%032x", 3)}, {"its own"}, nil,
+		{fmt.Sprintf("%032x", 6)}, // whole, past the value length limit
 	}
 	for i := range out {
 		if got := uidsOf(&out[i]); fmt.Sprint(got) != fmt.Sprint(want[i]) {
@@ -75,7 +78,7 @@ func TestCopiesAddTheUIDOnce(t *testing.T) {
 			t.Errorf("record %d given to Copies now has uids %q", i, got)
 		}
 	}
-	if got := recorduid.New(hexSeqs{}, []uint64{0, 1001}).Copies(nil, records[3:], nil); &got[0] != &records[3] {
+	if got := recorduid.New(hexSeqs{}, []uint64{0, 1001}).Copies(nil, records[3:], nil, true); &got[0] != &records[3] {
 		t.Error("Copies copied a batch with no uid to write")
 	}
 }
@@ -118,7 +121,7 @@ func BenchmarkCopies(b *testing.B) {
 	var dst []sdklog.Record
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = u.Copies(dst, records, &templates)
+		dst = u.Copies(dst, records, &templates, false) // New's provider: no value limit
 		clear(dst)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(records)), "ns/record")

@@ -51,17 +51,14 @@ func (e *spoolPeek) Export(_ context.Context, records []sdklog.Record) error {
 func (*spoolPeek) Shutdown(context.Context) error   { return nil }
 func (*spoolPeek) ForceFlush(context.Context) error { return nil }
 
-// TestAttackForeignUIDCutByValueLengthLimit: an application plugs NewProcessor into its
-// own LoggerProvider, which has an attribute value length limit (the SDK's
-// OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT, or WithAttributeValueLengthLimit), with the
-// spool on and an exporter of its own (WithSDKExporter). The copy that exporter gets has
-// log.record.uid added with the record's AddAttributes (recorduid.setUID), which applies
-// the record's value length limit to it: the uid is cut to the limit, and no longer
-// equals the spooled copy's, so a backend cannot match the copy delivered twice after a
-// crash. Correct: the copy carries the spooled copy's uid whole (32 hex digits), as it
-// does when the record is at its count limit or was logged with a uid (both rebuilt from
-// a template without a value length limit).
-func TestAttackForeignUIDCutByValueLengthLimit(t *testing.T) {
+// An application plugs NewProcessor into its own LoggerProvider, which has an attribute
+// value length limit (the SDK's OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT, or
+// WithAttributeValueLengthLimit), with the spool on and an exporter of its own
+// (WithSDKExporter): the copy that exporter gets carries the spooled copy's
+// log.record.uid whole (32 hex digits), so that a backend can match the copy delivered
+// twice after a crash. (Found by the adversary: AddAttributes applied the record's value
+// length limit to the uid, and cut it.)
+func TestForeignUIDWholePastAValueLengthLimit(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	exp := &spoolPeek{dir: dir}
