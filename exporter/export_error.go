@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -125,6 +126,9 @@ func FailureKind(err error) string {
 		// arrives: its alert comes after the client's handshake is done, and the
 		// request's write may meet the closed connection before the alert is read.
 		return "connection reset"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		// The collector (or a proxy before it) closed the connection without an answer.
+		return "connection closed"
 	case errors.As(err, &dnsErr):
 		return "DNS lookup failed"
 	}

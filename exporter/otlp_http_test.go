@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -229,8 +230,8 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
 
-// A collector (or a proxy) that resets the connection mid-request: the failure's kind
-// says so rather than "error".
+// A collector (or a proxy) that resets the connection mid-request, or closes it without
+// an answer: the failure's kind says so rather than "error".
 func TestHTTPConnectionResetKind(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -252,5 +253,33 @@ func TestHTTPConnectionResetKind(t *testing.T) {
 	err = exportOnce(t, OTLPConfig{Endpoint: "http://" + ln.Addr().String() + "/v1/logs"}, plainRecords())
 	if kind := FailureKind(err); kind != "connection reset" {
 		t.Errorf("kind %q for %v, want connection reset", kind, err)
+	}
+}
+
+func TestHTTPConnectionClosedKind(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				// The whole request read, then a close without an answer (FIN, not RST).
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err == nil {
+					io.Copy(io.Discard, req.Body)
+				}
+				c.Close()
+			}()
+		}
+	}()
+	err = exportOnce(t, OTLPConfig{Endpoint: "http://" + ln.Addr().String() + "/v1/logs"}, plainRecords())
+	if kind := FailureKind(err); kind != "connection closed" {
+		t.Errorf("kind %q for %v, want connection closed", kind, err)
 	}
 }
