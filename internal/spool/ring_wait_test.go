@@ -3,6 +3,8 @@
 package spool
 
 import (
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,5 +71,64 @@ func TestSegmentReleasedBeforeItsRotationIsDeleted(t *testing.T) {
 		if err := s.Sync(); err != nil { // the interval's sync (copies the ring)
 			t.Fatal(err)
 		}
+	}
+}
+
+// A log call that finds no spare segment at a rotation makes none itself: on a hung disk
+// it would wait for the file under the spool's lock, and every log call after it. It
+// waits roomWait for spareMaker, then takes the memory path (Full); once the spare is
+// made, records are spooled again. (Before, rotateLocked created the segment on the log
+// call: this test hung there.)
+func TestRotationWithoutASpareMakesNoFileOnTheLogCall(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	createFile = func(path string, size int64) (*os.File, error) {
+		if calls.Add(1) > 1 { // Open's spare is made; the next one waits, as on a hung disk
+			<-release
+		}
+		return createSegmentFile(path, size)
+	}
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+		createFile = createSegmentFile
+	}()
+	s, _, _ := open(t, Config{Dir: t.TempDir(), SegmentBytes: minSegmentBytes})
+	done := make(chan Result, 1)
+	go func() {
+		// The spare becomes active at the first rotation; the second finds none.
+		for i := 0; ; i++ {
+			r := record(i)
+			if _, res := s.Append(&r); res != Spooled {
+				done <- res
+				return
+			}
+		}
+	}()
+	select {
+	case res := <-done:
+		if res != Full {
+			t.Errorf("Append without a spare = %v, want Full", res)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Append without a spare did not return in 20 s: it waits for the file")
+	}
+	close(release)
+	released = true
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := record(0)
+		if _, res := s.Append(&r); res == Spooled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no record spooled in 20 s after the spare could be made")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -82,6 +82,20 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		if err != nil {
 			return found, err
 		}
+		if !g.ok {
+			// A live run's copier writes a segment's header just before its first
+			// frames: read before them, it was not there yet. Read again, the file
+			// has it if it has any frame.
+			if h, ok := parseSegHeader(data); ok {
+				g.h, g.ok = h, true
+			} else if scanFrames(data[min(len(data), segHeader):], 0, nil).frames > 0 {
+				if again, err := os.ReadFile(g.path); err == nil {
+					if h, ok := parseSegHeader(again); ok {
+						data, g.h, g.ok = again, h, true
+					}
+				}
+			}
+		}
 		run := RunInfo{ID: g.h.run, PID: g.h.pid, Started: g.h.started, Known: g.ok}
 		st, stopped := entries(data[min(len(data), segHeader):], g.first, run, readReleased(g.path), dec, &found, fn)
 		if stopped {

@@ -130,6 +130,7 @@ type segment struct {
 	used        int                 // where the next frame goes
 	flushed     int                 // frames below it are in file
 	fileDirty   bool                // file written since it was last synced
+	headerDone  bool                // its header is written (by the copier, with its first frames)
 	prefixes    map[uint64]struct{} // the prefixes defined in it
 	lastPrefix  uint64              // the last one found in prefixes (0: none; ids start at 1)
 	// Release bookkeeping: records counts the seqs first, first+1, … that the segment

@@ -76,7 +76,7 @@ type Spool struct {
 
 	flushMu  sync.Mutex // one copy from the ring to the segments at a time
 	relMu    sync.Mutex // one write of the released side files at a time (saveReleased)
-	copyDone sync.Cond  // on mu: a copy ended
+	roomMade sync.Cond  // on mu: a copy ended, or a spare segment is ready
 
 	wake    chan struct{} // asks the background goroutine for a spare
 	copyDue chan struct{} // asks the copying goroutine to copy the ring to the segments
@@ -101,7 +101,7 @@ func Open(cfg Config) (*Spool, error) {
 	}
 	s := &Spool{cfg: cfg.withDefaults(), started: time.Now(), wake: make(chan struct{}, 1),
 		copyDue: make(chan struct{}, 1), stop: make(chan struct{})}
-	s.copyDone.L = &s.mu
+	s.roomMade.L = &s.mu
 	_, _ = rand.Read(s.run[:])
 	s.uidHead = uidHead(s.run)
 	if err := s.open(); err != nil {
@@ -122,9 +122,10 @@ func Open(cfg Config) (*Spool, error) {
 		return s, nil
 	}
 	s.on.Store(true)
-	s.bg.Add(2)
+	s.bg.Add(3)
 	go s.background()
 	go s.copier()
+	go s.spareMaker()
 	s.requestSpare()
 	return s, nil
 }
@@ -311,6 +312,18 @@ func (s *Spool) background() {
 			if err := s.Sync(); err != nil {
 				s.turnOff(err)
 			}
+		}
+	}
+}
+
+// spareMaker creates the next segment ahead of need, when asked (requestSpare): its own
+// goroutine, so that a slow sync does not hold up the spare the log calls wait for.
+func (s *Spool) spareMaker() {
+	defer s.bg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
 		case <-s.wake:
 			s.prepareSpare()
 		}
@@ -377,6 +390,7 @@ func (s *Spool) prepareSpare() {
 		defer s.remove([]*segment{g})
 	default:
 		s.spare = g
+		s.roomMade.Broadcast()
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -384,9 +398,12 @@ func (s *Spool) prepareSpare() {
 	}
 }
 
+// createFile is createSegmentFile; a test makes it slow.
+var createFile = createSegmentFile
+
 func (s *Spool) createSegment(index uint64) (*segment, error) {
 	path := filepath.Join(s.cfg.Dir, segName(index))
-	f, err := createSegmentFile(path, s.cfg.SegmentBytes)
+	f, err := createFile(path, s.cfg.SegmentBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -442,16 +459,16 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 			return 0, Off
 		}
 		res, need = s.reserveLocked(pr.id, def, n)
-		if res != Full || waited || s.ring.room(n+def) && !s.copyDueLocked() {
+		if res != Full || waited || !s.waitingLocked(n+def) {
 			break
 		}
 		// The ring is full, or the spool is and segments wait for their copy to be
 		// deleted: the copying goroutine is behind (starved by the log calls themselves,
-		// in a burst, or its pwrite waiting for a page a sync is writing back). Wait for
-		// it once, for copyWait at most, rather than leave the record to the memory
-		// path; the log call itself does no I/O, and a copier stuck on a hung disk
-		// costs it copyWait, then Full.
-		s.waitCopyLocked(n + def)
+		// in a burst, or its pwrite waiting for a page a sync is writing back). Or the
+		// next segment is not made yet. Wait for them once, for roomWait at most, rather
+		// than leave the record to the memory path; the log call itself does no I/O,
+		// and a goroutine stuck on a hung disk costs it roomWait, then Full.
+		s.waitRoomLocked(n + def)
 	}
 	if res != Spooled {
 		return 0, res
@@ -516,23 +533,34 @@ func (s *Spool) reserveLocked(prefix uint64, def, n int) (res Result, need int) 
 	return Spooled, need
 }
 
-// copyWait bounds how long a log call that finds the ring full waits for the copy.
-const copyWait = 100 * time.Millisecond
+// roomWait bounds how long a log call that finds no room waits for it to be made.
+const roomWait = 100 * time.Millisecond
 
-// waitCopyLocked asks for copies from the ring and waits, under mu, until the ring has
-// room for n bytes and no segment waits for its copy to be deleted, or copyWait.
-func (s *Spool) waitCopyLocked(n int) {
+// waitingLocked reports whether a frame of n bytes waits for room the spool's goroutines
+// are making: the ring's copy, a segment's copy before it can be deleted, or the next
+// segment (no active one, no spare, and one being made or room under MaxBytes for it).
+func (s *Spool) waitingLocked(n int) bool {
+	return !s.ring.room(n) || s.copyDueLocked() ||
+		s.active == nil && s.spare == nil && (s.preparing || s.bytes+s.cfg.SegmentBytes <= s.cfg.MaxBytes)
+}
+
+// waitRoomLocked asks for copies from the ring and for a spare segment, and waits, under
+// mu, until a frame of n bytes no longer waits (waitingLocked), or roomWait.
+func (s *Spool) waitRoomLocked(n int) {
 	timedOut := false
-	t := time.AfterFunc(copyWait, func() {
+	t := time.AfterFunc(roomWait, func() {
 		s.mu.Lock()
 		timedOut = true
-		s.copyDone.Broadcast()
+		s.roomMade.Broadcast()
 		s.mu.Unlock()
 	})
 	defer t.Stop()
-	for !timedOut && s.on.Load() && (!s.ring.room(n) || s.copyDueLocked()) {
+	for !timedOut && s.on.Load() && s.waitingLocked(n) {
 		s.requestCopy()
-		s.copyDone.Wait()
+		if s.active == nil && s.spare == nil {
+			s.requestSpare()
+		}
+		s.roomMade.Wait()
 	}
 }
 
@@ -566,31 +594,16 @@ func (s *Spool) rotateLocked(n int) Result {
 		}
 	}
 	g := s.spare
-	s.spare = nil
 	if g == nil {
-		if s.bytes+s.cfg.SegmentBytes > s.cfg.MaxBytes {
-			return Full
-		}
-		var err error
-		if g, err = s.createSegment(s.nextIndex); err != nil {
-			s.turnOff(err) // Print never waits
-			return Off
-		}
-		s.nextIndex++
-		s.bytes += g.size
-		s.newFile = true
+		// The log call makes no file: spareMaker does, asked for it here (and when the
+		// active segment passed its half), and the caller may wait for it.
+		s.requestSpare()
+		return Full
 	}
+	s.spare = nil
 	g.first = s.next
 	g.streamStart = s.ring.pos
-	// The header is written now: a segment whose frames are copied later has it.
-	if _, err := g.file.WriteAt(segInfo{run: s.run, pid: os.Getpid(), started: s.started, first: g.first}.append(nil), 0); err != nil {
-		s.turnOff(err)
-		g.file.Close()
-		_ = os.Remove(g.path)
-		s.bytes -= g.size
-		return Off
-	}
-	g.fileDirty = true
+	// Its header is written by the copier, with its first frames (flush).
 	s.segs = append(s.segs, g)
 	s.active = g
 	s.requestSpare()
@@ -604,12 +617,13 @@ func (s *Spool) flush() error {
 	defer s.flushMu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.copyDone.Broadcast()
+		s.roomMade.Broadcast()
 		s.mu.Unlock()
 	}()
 	type piece struct {
 		g        *segment
 		from, to uint64 // stream positions
+		header   []byte // the segment's header, to write first; nil once written
 	}
 	s.mu.Lock()
 	if s.ring == nil {
@@ -623,7 +637,11 @@ func (s *Spool) flush() error {
 			continue
 		}
 		if lo, hi := max(from, g.streamStart), min(to, g.streamEnd()); lo < hi {
-			work = append(work, piece{g, lo, hi})
+			p := piece{g: g, from: lo, to: hi}
+			if !g.headerDone {
+				p.header = segInfo{run: s.run, pid: os.Getpid(), started: s.started, first: g.first}.append(nil)
+			}
+			work = append(work, p)
 		}
 	}
 	active := uint64(0)
@@ -639,6 +657,13 @@ func (s *Spool) flush() error {
 	s.mu.Unlock()
 
 	for _, p := range work {
+		// The header before the frames: a segment with frames on disk says whose they
+		// are, and from which seq.
+		if p.header != nil {
+			if _, err := p.g.file.WriteAt(p.header, 0); err != nil && !errors.Is(err, os.ErrClosed) {
+				return err
+			}
+		}
 		off := int64(segHeader) + int64(p.from-p.g.streamStart)
 		for _, b := range s.ring.span(p.from, p.to) {
 			if _, err := p.g.file.WriteAt(b, off); err != nil && !errors.Is(err, os.ErrClosed) {
@@ -662,6 +687,7 @@ func (s *Spool) flush() error {
 	for _, p := range work {
 		p.g.flushed = segHeader + int(p.to-p.g.streamStart)
 		p.g.fileDirty = true
+		p.g.headerDone = true
 	}
 	gone := s.sweepLocked()
 	s.mu.Unlock()
