@@ -233,53 +233,50 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 // A collector (or a proxy) that resets the connection mid-request, or closes it without
 // an answer: the failure's kind says so rather than "error".
 func TestHTTPConnectionResetKind(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 1)
-			c.Read(buf) // the request has begun
-			c.(*net.TCPConn).SetLinger(0)
-			c.Close() // RST
-		}
-	}()
-	err = exportOnce(t, OTLPConfig{Endpoint: "http://" + ln.Addr().String() + "/v1/logs"}, plainRecords())
+	addr := serveTCP(t, func(c net.Conn) {
+		buf := make([]byte, 1)
+		c.Read(buf) // the request has begun
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close() // RST
+	})
+	err := exportOnce(t, OTLPConfig{Endpoint: "http://" + addr + "/v1/logs"}, plainRecords())
 	if kind := FailureKind(err); kind != "connection reset" {
 		t.Errorf("kind %q for %v, want connection reset", kind, err)
 	}
 }
 
 func TestHTTPConnectionClosedKind(t *testing.T) {
+	addr := serveTCP(t, func(c net.Conn) {
+		// The whole request read, then a close without an answer (FIN, not RST).
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err == nil {
+			io.Copy(io.Discard, req.Body)
+		}
+		c.Close()
+	})
+	err := exportOnce(t, OTLPConfig{Endpoint: "http://" + addr + "/v1/logs"}, plainRecords())
+	if kind := FailureKind(err); kind != "connection closed" {
+		t.Errorf("kind %q for %v, want connection closed", kind, err)
+	}
+}
+
+// serveTCP accepts connections on 127.0.0.1 until the test ends, each handled by handle
+// on its own goroutine, and returns the address.
+func serveTCP(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go func() {
-				// The whole request read, then a close without an answer (FIN, not RST).
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err == nil {
-					io.Copy(io.Discard, req.Body)
-				}
-				c.Close()
-			}()
+			go handle(c)
 		}
 	}()
-	err = exportOnce(t, OTLPConfig{Endpoint: "http://" + ln.Addr().String() + "/v1/logs"}, plainRecords())
-	if kind := FailureKind(err); kind != "connection closed" {
-		t.Errorf("kind %q for %v, want connection closed", kind, err)
-	}
+	return ln.Addr().String()
 }

@@ -20,15 +20,7 @@ func TestConcurrentSyncsKeepEveryRelease(t *testing.T) {
 	dir := t.TempDir()
 	s, _, _ := open(t, Config{Dir: dir, Sync: SyncBatch})
 	const n = 12000
-	var seqs []uint64
-	for i := range n {
-		r := record(i)
-		seq, res := s.Append(&r)
-		if res != Spooled {
-			t.Fatalf("Append = %v", res)
-		}
-		seqs = append(seqs, seq)
-	}
+	seqs := appendSeqs(t, s, n)
 	if err := s.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,15 +85,7 @@ func TestConcurrentSyncsKeepEveryRelease(t *testing.T) {
 func TestFailedReleasedWriteIsRetried(t *testing.T) {
 	dir := t.TempDir()
 	s, _, _ := open(t, Config{Dir: dir, Sync: SyncBatch})
-	var seqs []uint64
-	for i := range 100 {
-		r := record(i)
-		seq, res := s.Append(&r)
-		if res != Spooled {
-			t.Fatalf("Append = %v", res)
-		}
-		seqs = append(seqs, seq)
-	}
+	seqs := appendSeqs(t, s, 100)
 	if err := s.Sync(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,4 +118,19 @@ func TestFailedReleasedWriteIsRetried(t *testing.T) {
 	if back > 0 {
 		t.Errorf("%d of the 50 records released before a failed side-file write came back", back)
 	}
+}
+
+// appendSeqs appends n records and returns their seqs.
+func appendSeqs(t *testing.T, s *Spool, n int) []uint64 {
+	t.Helper()
+	seqs := make([]uint64, 0, n)
+	for i := range n {
+		r := record(i)
+		seq, res := s.Append(&r)
+		if res != Spooled {
+			t.Fatalf("Append(%d) = %v", i, res)
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs
 }
