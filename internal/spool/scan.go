@@ -1,6 +1,9 @@
 package spool
 
 import (
+	"errors"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -72,13 +75,24 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 			if data, err := os.ReadFile(f.path); err == nil {
 				first = scanFrames(data[min(len(data), segHeader):], 0, nil).first
 			}
+			if first == 0 {
+				// No header and no frame yet: a live run's newest segment, whose
+				// copier writes both later. Its records come after all others.
+				first = math.MaxUint64
+			}
 		}
 		segs = append(segs, seg{segFile: f, h: h, ok: ok, first: first})
 	}
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].first < segs[j].first })
 	dec := new(decoder)
+	// The torn tail of a run's last segment (a live run's copy in progress, or one cut
+	// by a kill) is a loss only if the ring's records of that run do not follow on.
+	torn := map[RunID]uint64{} // run → last intact seq of its last segment, torn after it
 	for i, g := range segs {
 		data, err := os.ReadFile(g.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted by a live run since listed: every record in it was delivered
+		}
 		if err != nil {
 			return found, err
 		}
@@ -109,8 +123,19 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		if i+1 < len(segs) {
 			next, nextOK = segs[i+1].h, segs[i+1].ok
 		}
-		found.Corrupt += st.corrupt + endLoss(st, g.h, g.ok, next, nextOK)
+		found.Corrupt += st.corrupt
+		if loss := endLoss(st, g.h, g.ok, next, nextOK); loss == 1 && st.tail && g.ok && st.frames > 0 &&
+			!(nextOK && next.run == g.h.run) {
+			torn[g.h.run] = st.last
+		} else {
+			found.Corrupt += loss
+		}
 	}
+	defer func() {
+		for range torn {
+			found.Corrupt++
+		}
+	}()
 	// Then the records a run wrote to the ring (ring.go) and did not copy to a segment
 	// yet: those of a process killed since, or being written by a live one.
 	if ringData == nil {
@@ -119,6 +144,11 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	tail, rst, _ := rescueOf(dir, ringData, seen)
 	if len(tail) < segHeader {
 		return found, nil
+	}
+	if h, ok := parseSegHeader(tail); ok && h.run == rst.run {
+		if last, ok := torn[rst.run]; ok && h.first == last+1 {
+			delete(torn, rst.run) // the torn frame is whole in the ring, read below
+		}
 	}
 	run := RunInfo{ID: rst.run, PID: rst.pid, Started: rst.started, Known: true}
 	entries(tail[segHeader:], 0, run, func(uint64) bool { return false }, dec, &found, fn)

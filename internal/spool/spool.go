@@ -501,11 +501,11 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 	return seq, Spooled
 }
 
-// copyDueLocked reports whether a segment waits only for the copy of its frames to be
-// deleted.
+// copyDueLocked reports whether a segment waits only for the copy of its frames, or
+// for the copier's sweep, to be deleted.
 func (s *Spool) copyDueLocked() bool {
 	for _, g := range s.segs {
-		if g.copyDue() {
+		if g.copyDue() || g.done() {
 			return true
 		}
 	}

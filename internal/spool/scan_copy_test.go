@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestAttackScanCountsACopyInProgressAsCorrupt: Scan (`resilog spool stat`, "corrupt=")
+// TestScanDuringACopyCountsNoDamage: Scan (`resilog spool stat`, "corrupt=")
 // beside a live run reads the segment the copier is writing. The copier's pwrite of
 // the ring's frames is not atomic for a reader: a read during it sees the frames up to
 // some byte, the last one cut (here the file as it is at that instant, made with the
@@ -17,7 +17,7 @@ import (
 // listed. Correct: Corrupt = 0 beside a healthy run (the segment being written by the
 // run holding the directory is read up to what the ring's header says is copied, or
 // its cut tail is left to the ring).
-func TestAttackScanCountsACopyInProgressAsCorrupt(t *testing.T) {
+func TestScanDuringACopyCountsNoDamage(t *testing.T) {
 	dir := t.TempDir()
 	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes, Sync: SyncBatch})
 	defer s.Close()
