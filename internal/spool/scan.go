@@ -3,9 +3,9 @@ package spool
 import (
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -75,11 +75,6 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 			if data, err := os.ReadFile(f.path); err == nil {
 				first = scanFrames(data[min(len(data), segHeader):], 0, nil).first
 			}
-			if first == 0 {
-				// No header and no frame yet: a live run's newest segment, whose
-				// copier writes both later. Its records come after all others.
-				first = math.MaxUint64
-			}
 		}
 		segs = append(segs, seg{segFile: f, h: h, ok: ok, first: first})
 	}
@@ -87,7 +82,11 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	dec := new(decoder)
 	// The torn tail of a run's last segment (a live run's copy in progress, or one cut
 	// by a kill) is a loss only if the ring's records of that run do not follow on.
-	torn := map[RunID]uint64{} // run → last intact seq of its last segment, torn after it
+	type tornTail struct {
+		run  RunID
+		last uint64 // the last intact seq before the tear
+	}
+	var torn []tornTail
 	for i, g := range segs {
 		data, err := os.ReadFile(g.path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -126,16 +125,12 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		found.Corrupt += st.corrupt
 		if loss := endLoss(st, g.h, g.ok, next, nextOK); loss == 1 && st.tail && g.ok && st.frames > 0 &&
 			!(nextOK && next.run == g.h.run) {
-			torn[g.h.run] = st.last
+			torn = append(torn, tornTail{g.h.run, st.last})
 		} else {
 			found.Corrupt += loss
 		}
 	}
-	defer func() {
-		for range torn {
-			found.Corrupt++
-		}
-	}()
+	defer func() { found.Corrupt += uint64(len(torn)) }()
 	// Then the records a run wrote to the ring (ring.go) and did not copy to a segment
 	// yet: those of a process killed since, or being written by a live one.
 	if ringData == nil {
@@ -146,9 +141,9 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		return found, nil
 	}
 	if h, ok := parseSegHeader(tail); ok && h.run == rst.run {
-		if last, ok := torn[rst.run]; ok && h.first == last+1 {
-			delete(torn, rst.run) // the torn frame is whole in the ring, read below
-		}
+		// The one tear the ring's records follow on from is no loss: the torn frame is
+		// whole in the ring, read below.
+		torn = slices.DeleteFunc(torn, func(t tornTail) bool { return t.run == rst.run && h.first == t.last+1 })
 	}
 	run := RunInfo{ID: rst.run, PID: rst.pid, Started: rst.started, Known: true}
 	entries(tail[segHeader:], 0, run, func(uint64) bool { return false }, dec, &found, fn)
