@@ -109,33 +109,41 @@ func TestAttackScanTornOverwritesAnEarlierLoss(t *testing.T) {
 
 // TestAttackScanCountsACutTailAsOne: a dead run's newest segment cut 30 records before
 // its end (TestCutNewestSegmentCountsEveryRecordItLost: Open counts 30), the ring
-// holding the records after the copied ones. Scan (`resilog spool stat`) counts the
-// cut as 1: endLoss's one-for-unknown-extent, though the ring's header (its run's
-// next seq to copy) tells the extent as Open uses it. Correct: Scan and Open agree on
-// the corrupt count of a dead run's directory.
+// holding the records after the copied ones. Cut mid-frame, Scan (`resilog spool
+// stat`) counts 1 (endLoss's one-for-unknown-extent); cut at a frame boundary, 0
+// (nothing after the last frame): Scan ignores the ring header's word (its run copied
+// every record below its next seq) that Open uses for the extent. Correct: Scan and
+// Open agree on the corrupt count of a dead run's directory.
 func TestAttackScanCountsACutTailAsOne(t *testing.T) {
-	dir := t.TempDir()
-	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
-	appendAll(t, s, 0, 100)
-	if err := s.flush(); err != nil {
-		t.Fatal(err)
-	}
-	appendAll(t, s, 100, 120) // in the ring only
-	s.crash()
-	var newest segFile
-	for _, f := range segments(t, dir) {
-		if len(frameOffsets(t, f.path)) > 0 {
-			newest = f
-		}
-	}
-	offs := frameOffsets(t, newest.path)
-	if err := os.Truncate(newest.path, int64(offs[len(offs)-30]+frameHeader/2)); err != nil {
-		t.Fatal(err)
-	}
-	scanned, scanCorrupt, replayed, openCorrupt := scanAndOpen(t, dir)
-	if scanCorrupt != openCorrupt || scanned != replayed {
-		t.Errorf("dead run, newest segment cut 30 records short: Scan lists %d, corrupt %d; Open replays %d, corrupt %d: want them equal",
-			scanned, scanCorrupt, replayed, openCorrupt)
+	for _, c := range []struct {
+		name string
+		into int // bytes into the first lost frame where the file ends
+	}{{"mid-frame", frameHeader / 2}, {"at a frame boundary", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
+			appendAll(t, s, 0, 100)
+			if err := s.flush(); err != nil {
+				t.Fatal(err)
+			}
+			appendAll(t, s, 100, 120) // in the ring only
+			s.crash()
+			var newest segFile
+			for _, f := range segments(t, dir) {
+				if len(frameOffsets(t, f.path)) > 0 {
+					newest = f
+				}
+			}
+			offs := frameOffsets(t, newest.path)
+			if err := os.Truncate(newest.path, int64(offs[len(offs)-30]+c.into)); err != nil {
+				t.Fatal(err)
+			}
+			scanned, scanCorrupt, replayed, openCorrupt := scanAndOpen(t, dir)
+			if scanCorrupt != openCorrupt || scanned != replayed {
+				t.Errorf("dead run, newest segment cut 30 records short: Scan lists %d, corrupt %d; Open replays %d, corrupt %d: want them equal",
+					scanned, scanCorrupt, replayed, openCorrupt)
+			}
+		})
 	}
 }
 
