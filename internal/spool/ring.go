@@ -331,28 +331,35 @@ func rescueOf(dir string, b []byte, seen map[RunID]uint64) (tail []byte, st ring
 	// this run's uid for its seq.
 	head := uidHead(st.run)
 	var uid []byte
+	ours := func(seq uint64, payload []byte) bool {
+		uid = appendUIDField(uid[:0], head, seq)
+		return bytes.HasSuffix(payload, uid)
+	}
 	for off := 0; off < len(lin); {
 		seq, payload, ok := frameAt(lin, off)
-		if !ok {
-			break
-		}
-		to := off + frameHeader + len(payload)
-		if seq == 0 {
-			if kind, _, _, err := parsePayload(payload); err != nil || kind != kindPrefix {
-				break
+		switch {
+		case ok && seq == 0:
+			if kind, _, _, err := parsePayload(payload); err == nil && kind == kindPrefix {
+				frames = append(frames, frame{0, off, to(off, payload)})
+				off = to(off, payload)
+				continue
 			}
-			frames = append(frames, frame{0, off, to})
-		} else {
-			if uid = appendUIDField(uid[:0], head, seq); seq != expect || !bytes.HasSuffix(payload, uid) {
-				break
-			}
+		case ok && seq == expect && ours(seq, payload):
 			expect++
 			if seq > have {
 				first = cmp.Or(first, seq)
-				frames = append(frames, frame{seq, off, to})
+				frames = append(frames, frame{seq, off, to(off, payload)})
 			}
+			off = to(off, payload)
+			continue
 		}
-		off = to
+		// Damage (a bad sector, a stray write), or the end of the run's frames. A later
+		// frame of this run's (a higher seq, ending with its uid) lies past damage: the
+		// rescue goes on from it, and the seqs skipped read as lost, counted. Past the
+		// run's end lie older frames, of lower seqs or another run's uid.
+		if off, expect = resync(lin, off+1, expect, ours); off < 0 {
+			break
+		}
 	}
 	for len(frames) > 0 && frames[len(frames)-1].seq == 0 {
 		frames = frames[:len(frames)-1] // prefixes no rescued record comes after
@@ -369,6 +376,41 @@ func rescueOf(dir string, b []byte, seen map[RunID]uint64) (tail []byte, st ring
 		tail = append(tail, lin[f.from:f.to]...)
 	}
 	return tail, st, empty
+}
+
+// to returns where the frame at off, of payload, ends.
+func to(off int, payload []byte) int { return off + frameHeader + len(payload) }
+
+// resync returns the offset, from from on, of the first intact record frame of a seq
+// above expect for which ours holds, or of the prefix frames right before it (the
+// record may use them), and that seq; off is -1 when there is none.
+func resync(b []byte, from int, expect uint64, ours func(seq uint64, payload []byte) bool) (off int, seq uint64) {
+	for from < len(b) {
+		i := bytes.Index(b[from:], magicBytes)
+		if i < 0 {
+			return -1, 0
+		}
+		at := from + i
+		for next := at; ; {
+			seq, payload, ok := frameAt(b, next)
+			if !ok {
+				break
+			}
+			if seq == 0 {
+				if kind, _, _, err := parsePayload(payload); err != nil || kind != kindPrefix {
+					break
+				}
+				next = to(next, payload)
+				continue
+			}
+			if seq > expect && ours(seq, payload) {
+				return at, seq
+			}
+			break
+		}
+		from = at + 1
+	}
+	return -1, 0
 }
 
 // appendFrame appends a whole frame of payload to b.

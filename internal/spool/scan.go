@@ -50,6 +50,7 @@ type Scanned struct {
 func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	// The ring first: what its run copies to a segment meanwhile is still in it.
 	ringData := readRingFile(filepath.Join(dir, ringName))
+	ringSt, ringOK := ringStateOf(ringData)
 	seen := map[RunID]uint64{}
 	files, err := listSegments(dir)
 	if err != nil {
@@ -123,8 +124,20 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 			next, nextOK = segs[i+1].h, segs[i+1].ok
 		}
 		found.Corrupt += st.corrupt
-		if loss := endLoss(st, g.h, g.ok, next, nextOK); loss == 1 && st.tail && g.ok && st.frames > 0 &&
-			!(nextOK && next.run == g.h.run) {
+		loss := endLoss(st, g.h, g.ok, next, nextOK)
+		if ringOK && g.ok && ringSt.run == g.h.run && ringSt.active == g.index+1 && st.frames > 0 && ringSt.next > st.last+1 {
+			// As Open counts it: the run copied every record below the ring header's
+			// next seq, the last of them to this segment; those past its last intact
+			// frame were in it.
+			isReleased := readReleased(g.path)
+			loss = 0
+			for seq := st.last + 1; seq < ringSt.next; seq++ {
+				if !isReleased(seq) {
+					loss++
+				}
+			}
+			found.Corrupt += loss
+		} else if loss == 1 && st.tail && g.ok && st.frames > 0 && !(nextOK && next.run == g.h.run) {
 			torn = append(torn, tornTail{g.h.run, st.last})
 		} else {
 			found.Corrupt += loss
@@ -146,7 +159,8 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		torn = slices.DeleteFunc(torn, func(t tornTail) bool { return t.run == rst.run && h.first == t.last+1 })
 	}
 	run := RunInfo{ID: rst.run, PID: rst.pid, Started: rst.started, Known: true}
-	entries(tail[segHeader:], 0, run, func(uint64) bool { return false }, dec, &found, fn)
+	st, _ := entries(tail[segHeader:], 0, run, func(uint64) bool { return false }, dec, &found, fn)
+	found.Corrupt += st.corrupt // records lost to damage in the ring, between rescued ones
 	return found, nil
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestAttackRingDamageLosesIntactRecordsUncounted: a dead run with 450 records copied
+// TestRingDamageLosesOnlyTheDamagedRecord: a dead run with 450 records copied
 // to segments and 30 (451..480) in the ring only; one byte of the ring's frame of
 // record 470 flipped (a bad sector, a stray write). The rescue (rescueOf, used by both
 // Open and Scan) stops at the first frame that does not check out: 470 is lost, and
@@ -19,7 +19,7 @@ import (
 // intact frames past the damage are rescued (resync on the next frame of this run's
 // seqs, as scanFrames does for segments) and the damaged one counted: 479 records and
 // corrupt 1, by Scan and Open alike.
-func TestAttackRingDamageLosesIntactRecordsUncounted(t *testing.T) {
+func TestRingDamageLosesOnlyTheDamagedRecord(t *testing.T) {
 	dir := t.TempDir()
 	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
 	appendAll(t, s, 0, 450)
