@@ -21,11 +21,8 @@ import (
 // corrupt 1, by Scan and Open alike.
 func TestRingDamageLosesOnlyTheDamagedRecord(t *testing.T) {
 	dir := t.TempDir()
-	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
-	appendAll(t, s, 0, 450)
-	if err := s.flush(); err != nil {
-		t.Fatal(err)
-	}
+	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes, Sync: SyncBatch}) // no sync tick: the copies are the test's
+	appendCopied(t, s, 0, 450)
 	appendAll(t, s, 450, 480) // in the ring only
 	s.mu.Lock()
 	flushed, dataLen := s.ring.flushed, uint64(len(s.ring.data))
@@ -67,5 +64,25 @@ func TestRingDamageLosesOnlyTheDamagedRecord(t *testing.T) {
 	if uint64(scanned)+scanCorrupt != 480 || uint64(replayed)+openCorrupt != 480 {
 		t.Errorf("480 appended, one ring frame damaged: Scan lists %d, corrupt %d; Open replays %d, corrupt %d: %d records neither listed nor counted",
 			scanned, scanCorrupt, replayed, openCorrupt, 480-uint64(replayed)-openCorrupt)
+	}
+}
+
+// appendCopied appends records from to to and copies them from the ring to the segments,
+// 100 at a time: the ring never holds enough uncopied for Append to ask the copier for a
+// copy (a quarter of it), so that records appended after it stay in the ring only until
+// the test copies them or crashes the run.
+func appendCopied(t *testing.T, s *Spool, from, to int) {
+	t.Helper()
+	for i := from; i < to; i += 100 {
+		appendAll(t, s, i, min(i+100, to))
+		if err := s.flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mu.Lock()
+	quarter := uint64(len(s.ring.data) / 4)
+	s.mu.Unlock()
+	if 100*uint64(frameHeader+600) > quarter {
+		t.Fatalf("100 records may fill a quarter of the ring (%d bytes)", quarter)
 	}
 }

@@ -14,11 +14,8 @@ import (
 // oldest first.
 func deadRunMidCopy(t *testing.T, dir string, n, more int) []segFile {
 	t.Helper()
-	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
-	appendAll(t, s, 0, n)
-	if err := s.flush(); err != nil {
-		t.Fatal(err)
-	}
+	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes, Sync: SyncBatch}) // no sync tick: the copies are the test's
+	appendCopied(t, s, 0, n)
 	appendAll(t, s, n, n+more)
 	s.flushMu.Lock()
 	s.mu.Lock()
@@ -65,7 +62,7 @@ func scanAndOpen(t *testing.T, dir string) (scanned int, scanCorrupt uint64, rep
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
+	s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes, Sync: SyncBatch}) // no sync tick: the copies are the test's
 	defer s.Close()
 	bodies, _ := replay(t, s)
 	return scanned, found.Corrupt, len(bodies), s.Stats().Corrupt
@@ -121,11 +118,8 @@ func TestScanCountsACutTailAsOpenDoes(t *testing.T) {
 	}{{"mid-frame", frameHeader / 2}, {"at a frame boundary", 0}} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes})
-			appendAll(t, s, 0, 100)
-			if err := s.flush(); err != nil {
-				t.Fatal(err)
-			}
+			s, _, _ := open(t, Config{Dir: dir, SegmentBytes: minSegmentBytes, Sync: SyncBatch}) // no sync tick: the copies are the test's
+			appendCopied(t, s, 0, 100)
 			appendAll(t, s, 100, 120) // in the ring only
 			s.crash()
 			var newest segFile
