@@ -17,17 +17,6 @@ import (
 	"github.com/resilog/resilog/internal/recorduid"
 )
 
-// hexSeqs gives seq s the uid %032x of s, and none to seqs from 1000 on (an earlier
-// run's, which carry their own).
-type hexSeqs struct{}
-
-func (hexSeqs) AppendUID(b []byte, seq uint64) ([]byte, bool) {
-	if seq >= 1000 {
-		return b, false
-	}
-	return fmt.Appendf(b, "%032x", seq), true
-}
-
 // The line exporters write the uid the Export's context gives a record, once, in place
 // of one it was logged with; a record without one is written as it is.
 func TestLinesWriteTheUIDs(t *testing.T) {
@@ -40,7 +29,7 @@ func TestLinesWriteTheUIDs(t *testing.T) {
 		r.AddAttributes(attribute.String(recorduid.Key, "its own"))
 	})
 	records := []sdklog.Record{forwarded, earlier}
-	ctx := recorduid.NewContext(context.Background(), recorduid.New(hexSeqs{}, []uint64{5, 1005}))
+	ctx := recorduid.NewContext(context.Background(), recorduid.New(recordtest.HexUIDs{}, []uint64{5, 1005}))
 	want := []string{fmt.Sprintf("%032x", 5), "its own"}
 
 	var out bytes.Buffer

@@ -12,20 +12,6 @@ import (
 	"github.com/resilog/resilog/internal/recorduid"
 )
 
-// hexSeqs gives seq s the uid %032x of s, and none to seqs from 1000 on (an earlier
-// run's, which carry their own). It never allocates.
-type hexSeqs struct{}
-
-func (hexSeqs) AppendUID(b []byte, seq uint64) ([]byte, bool) {
-	if seq >= 1000 {
-		return b, false
-	}
-	for i := 31; i >= 0; i-- {
-		b = append(b, "0123456789abcdef"[seq>>(4*uint(i))&0xf])
-	}
-	return b, true
-}
-
 // uidRecords: one record with attributes, one logged with a log.record.uid of its own,
 // one without attributes, one of an earlier run (its own uid), one not spooled.
 func uidRecords() ([]sdklog.Record, recorduid.UIDs, [][]string) {
@@ -39,7 +25,7 @@ func uidRecords() ([]sdklog.Record, recorduid.UIDs, [][]string) {
 	bare := recordtest.Make("s", func(r *log.Record) { r.SetBody(attribute.StringValue("bare")) })
 	earlier := recordtest.Make("s", func(r *log.Record) { r.AddAttributes(attribute.String(recorduid.Key, "its own")) })
 	records := []sdklog.Record{withAttrs, forwarded, bare, earlier, withAttrs}
-	u := recorduid.New(hexSeqs{}, []uint64{1, 2, 3, 1001, 0})
+	u := recorduid.New(recordtest.HexUIDs{}, []uint64{1, 2, 3, 1001, 0})
 	want := [][]string{
 		{"a=1", "b=x", recorduid.Key + "=" + fmt.Sprintf("%032x", 1)},
 		{"a=1", recorduid.Key + "=" + fmt.Sprintf("%032x", 2)},

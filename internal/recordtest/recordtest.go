@@ -115,3 +115,18 @@ func Make(scope string, build func(*log.Record), opts ...sdklog.LoggerProviderOp
 	lp.Logger(scope).Emit(context.Background(), r)
 	return c.out[0]
 }
+
+// HexUIDs is a recorduid.Source for tests: seq s has the uid %032x of s, and seqs from
+// 1000 on none (an earlier run's, which carry their own). It never allocates.
+type HexUIDs struct{}
+
+// AppendUID appends seq's uid to b.
+func (HexUIDs) AppendUID(b []byte, seq uint64) ([]byte, bool) {
+	if seq >= 1000 {
+		return b, false
+	}
+	for i := 31; i >= 0; i-- {
+		b = append(b, "0123456789abcdef"[seq>>(4*uint(i))&0xf])
+	}
+	return b, true
+}

@@ -15,17 +15,6 @@ import (
 	"github.com/resilog/resilog/internal/recorduid"
 )
 
-// hexSeqs gives seq s the uid %032x of s, and none to seqs from 1000 on (an earlier
-// run's, which carry their own).
-type hexSeqs struct{}
-
-func (hexSeqs) AppendUID(b []byte, seq uint64) ([]byte, bool) {
-	if seq >= 1000 {
-		return b, false
-	}
-	return fmt.Appendf(b, "%032x", seq), true
-}
-
 func uidsOf(r *sdklog.Record) []string {
 	var out []string
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
@@ -56,7 +45,7 @@ func TestCopiesAddTheUIDOnce(t *testing.T) {
 	records := []sdklog.Record{plain, forwarded, limited, earlier, plain, short}
 	seqs := []uint64{1, 2, 3, 1001, 0, 6}
 
-	u := recorduid.New(hexSeqs{}, seqs)
+	u := recorduid.New(recordtest.HexUIDs{}, seqs)
 	out := u.Copies(nil, records, new(rebuild.Templates), true)
 	want := [][]string{
 		{fmt.Sprintf("%032x", 1)}, {fmt.Sprintf("%032x", 2)}, {fmt.Sprintf("%032x", 3)}, {"its own"}, nil,
@@ -78,7 +67,7 @@ func TestCopiesAddTheUIDOnce(t *testing.T) {
 			t.Errorf("record %d given to Copies now has uids %q", i, got)
 		}
 	}
-	if got := recorduid.New(hexSeqs{}, []uint64{0, 1001}).Copies(nil, records[3:], nil, true); &got[0] != &records[3] {
+	if got := recorduid.New(recordtest.HexUIDs{}, []uint64{0, 1001}).Copies(nil, records[3:], nil, true); &got[0] != &records[3] {
 		t.Error("Copies copied a batch with no uid to write")
 	}
 }
@@ -86,10 +75,10 @@ func TestCopiesAddTheUIDOnce(t *testing.T) {
 // The uids travel in the context; a context without any stays as it is.
 func TestContext(t *testing.T) {
 	ctx := context.Background()
-	if recorduid.NewContext(ctx, recorduid.New(nil, []uint64{1})) != ctx || recorduid.NewContext(ctx, recorduid.New(hexSeqs{}, []uint64{0, 0})) != ctx {
+	if recorduid.NewContext(ctx, recorduid.New(nil, []uint64{1})) != ctx || recorduid.NewContext(ctx, recorduid.New(recordtest.HexUIDs{}, []uint64{0, 0})) != ctx {
 		t.Error("a context was made for a batch without uids")
 	}
-	c := recorduid.NewContext(ctx, recorduid.New(hexSeqs{}, []uint64{0, 7}))
+	c := recorduid.NewContext(ctx, recorduid.New(recordtest.HexUIDs{}, []uint64{0, 7}))
 	u := recorduid.FromContext(c)
 	if b, ok := u.Append(nil, 1); !ok || string(b) != fmt.Sprintf("%032x", 7) {
 		t.Errorf("record 1's uid %q, %v", b, ok)
@@ -116,7 +105,7 @@ func BenchmarkCopies(b *testing.B) {
 	for i := range records {
 		records[i], seqs[i] = r, uint64(i+1)
 	}
-	u := recorduid.New(fastSeqs{}, seqs)
+	u := recorduid.New(recordtest.HexUIDs{}, seqs)
 	var templates rebuild.Templates
 	var dst []sdklog.Record
 	b.ReportAllocs()
@@ -125,16 +114,4 @@ func BenchmarkCopies(b *testing.B) {
 		clear(dst)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(records)), "ns/record")
-}
-
-// fastSeqs writes uids as the spool does, without fmt: 32 hex digits.
-type fastSeqs struct{}
-
-func (fastSeqs) AppendUID(b []byte, seq uint64) ([]byte, bool) {
-	const digits = "0123456789abcdef"
-	b = append(b, "0000000000000000"...)
-	for i := 60; i >= 0; i -= 4 {
-		b = append(b, digits[seq>>uint(i)&0xf])
-	}
-	return b, true
 }
