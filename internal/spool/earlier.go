@@ -113,10 +113,8 @@ func (s *Spool) readEarlier(g *segment) ([]frameRef, bool) {
 		return true
 	})
 	end := next + s.tailLoss(g, h, hdrOK, st)
-	if p := s.prevRing; hdrOK && p.run == h.run && p.active == g.index+1 {
-		// The run copied every record below p.next to segments, the last of them to g:
-		// the records past g's last intact frame, up to p.next, were in it.
-		end = max(end, p.next)
+	if copied, ok := s.prevRing.copiedTo(h, g.index); hdrOK && ok {
+		end = max(end, copied)
 	}
 	lose(next, end)
 	s.corrupt.Add(lost)

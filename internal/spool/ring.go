@@ -71,6 +71,16 @@ type ringState struct {
 	active  uint64
 }
 
+// copiedTo returns, for the segment of header h and index, the seq below which its run
+// copied every record, the last of them to it, when the ring says it was the run's
+// active segment (ok): the records past its last intact frame, up to next, were in it.
+func (st ringState) copiedTo(h segInfo, index uint64) (next uint64, ok bool) {
+	if st.run != h.run || st.active != index+1 {
+		return 0, false
+	}
+	return st.next, true
+}
+
 func (st ringState) append(b []byte) []byte {
 	b = append(b, ringMagic[:]...)
 	b = binary.LittleEndian.AppendUint64(b, st.gen)

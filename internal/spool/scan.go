@@ -50,7 +50,7 @@ type Scanned struct {
 func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 	// The ring first: what its run copies to a segment meanwhile is still in it.
 	ringData := readRingFile(filepath.Join(dir, ringName))
-	ringSt, ringOK := ringStateOf(ringData)
+	ringSt, _ := ringStateOf(ringData) // the zero state when not valid: no run's
 	seen := map[RunID]uint64{}
 	files, err := listSegments(dir)
 	if err != nil {
@@ -125,13 +125,11 @@ func Scan(dir string, fn func(Entry) bool) (found Scanned, err error) {
 		}
 		found.Corrupt += st.corrupt
 		loss := endLoss(st, g.h, g.ok, next, nextOK)
-		if ringOK && g.ok && ringSt.run == g.h.run && ringSt.active == g.index+1 && st.frames > 0 && ringSt.next > st.last+1 {
-			// As Open counts it: the run copied every record below the ring header's
-			// next seq, the last of them to this segment; those past its last intact
-			// frame were in it.
+		if copied, ok := ringSt.copiedTo(g.h, g.index); g.ok && ok && st.frames > 0 && copied > st.last+1 {
+			// As Open counts it (readEarlier).
 			isReleased := readReleased(g.path)
 			loss = 0
-			for seq := st.last + 1; seq < ringSt.next; seq++ {
+			for seq := st.last + 1; seq < copied; seq++ {
 				if !isReleased(seq) {
 					loss++
 				}

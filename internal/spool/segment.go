@@ -189,10 +189,14 @@ func (g *segment) holds(seq uint64) bool { return seq >= g.first && seq-g.first 
 // every record it holds is released, and its frames are copied from the ring (deleted
 // before, a run killed before the copy would leave them in the ring, to be rescued as
 // records not delivered).
-func (g *segment) done() bool { return g.sealed && g.known && g.live == 0 && g.flushed == g.used }
+func (g *segment) done() bool { return g.delivered() && g.flushed == g.used }
 
 // copyDue reports whether g is done but for the copy of its frames.
-func (g *segment) copyDue() bool { return g.sealed && g.known && g.live == 0 && g.flushed < g.used }
+func (g *segment) copyDue() bool { return g.delivered() && g.flushed < g.used }
+
+// delivered reports whether nothing more will be written to g and every record it holds
+// is released: it is deleted once its frames are copied (done) and the copier sweeps.
+func (g *segment) delivered() bool { return g.sealed && g.known && g.live == 0 }
 
 // streamEnd is the ring stream position after g's last frame.
 func (g *segment) streamEnd() uint64 { return g.streamStart + uint64(g.used-segHeader) }

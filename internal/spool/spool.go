@@ -501,11 +501,11 @@ func (s *Spool) Append(r *sdklog.Record) (seq uint64, res Result) {
 	return seq, Spooled
 }
 
-// copyDueLocked reports whether a segment waits only for the copy of its frames, or
-// for the copier's sweep, to be deleted.
-func (s *Spool) copyDueLocked() bool {
+// deleteDueLocked reports whether a delivered segment waits for the copier (the copy of
+// its frames, or its sweep) to be deleted.
+func (s *Spool) deleteDueLocked() bool {
 	for _, g := range s.segs {
-		if g.copyDue() || g.done() {
+		if g.delivered() {
 			return true
 		}
 	}
@@ -540,7 +540,7 @@ const roomWait = 100 * time.Millisecond
 // are making: the ring's copy, a segment's copy before it can be deleted, or the next
 // segment (no active one, no spare, and one being made or room under MaxBytes for it).
 func (s *Spool) waitingLocked(n int) bool {
-	return !s.ring.room(n) || s.copyDueLocked() ||
+	return !s.ring.room(n) || s.deleteDueLocked() ||
 		s.active == nil && s.spare == nil && (s.preparing || s.bytes+s.cfg.SegmentBytes <= s.cfg.MaxBytes)
 }
 
@@ -589,7 +589,7 @@ func (s *Spool) rotateLocked(n int) Result {
 	if g := s.active; g != nil {
 		g.sealed = true
 		s.active = nil
-		if g.done() || g.copyDue() {
+		if g.delivered() {
 			s.requestCopy() // its records were all released before it was sealed
 		}
 	}
